@@ -1,0 +1,639 @@
+/*
+ * config.c - loading, validating and printing ghpool's configuration.
+ *
+ * Owns the mapping from TOML keys (and GHPOOL_* environment variables) to
+ * struct config. Every error names where it came from: file and line for
+ * the file, the variable for the environment, the identity for a token.
+ */
+#include "config.h"
+#include "toml.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_FILE (1024 * 1024)
+
+/* ------------------------------------------------------------------------
+ * Error reporting and small accessors
+ * ---------------------------------------------------------------------- */
+
+struct loader {
+	struct config *cfg;
+	const char *name;
+	char *const *envp;
+	char *err;
+	size_t errlen;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+config_fail(struct loader *ld, const toml_value *at, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at != NULL)
+		snprintf(ld->err, ld->errlen, "%s: line %d: %s", ld->name,
+		    toml_line(at), msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, msg);
+	return -1;
+}
+
+static const char *
+config_getenv(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static int
+config_int(struct loader *ld, const toml_value *v, const char *key,
+    int64_t min, int64_t max, int64_t *out)
+{
+	int64_t n;
+
+	if (toml_type_of(v) != TOML_INTEGER)
+		return config_fail(ld, v, "key '%s' must be an integer", key);
+	n = toml_integer(v);
+	if (n < min || n > max)
+		return config_fail(ld, v, "key '%s' must be between %lld and %lld",
+		    key, (long long)min, (long long)max);
+	*out = n;
+	return 0;
+}
+
+static int
+config_str(struct loader *ld, const toml_value *v, const char *key, char **out)
+{
+	if (toml_type_of(v) != TOML_STRING)
+		return config_fail(ld, v, "key '%s' must be a string", key);
+	free(*out);
+	*out = util_strdup(toml_string(v));
+	return 0;
+}
+
+static int
+config_url(struct loader *ld, const toml_value *v, const char *key, char **out)
+{
+	size_t n;
+
+	if (config_str(ld, v, key, out) < 0)
+		return -1;
+	if (strncmp(*out, "http://", 7) != 0 && strncmp(*out, "https://", 8) != 0)
+		return config_fail(ld, v, "key '%s' must start with http:// or https://", key);
+	n = strlen(*out);
+	while (n > 0 && (*out)[n - 1] == '/')
+		(*out)[--n] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Owners and identities
+ * ---------------------------------------------------------------------- */
+
+static void
+config_owners_clear(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_allowed_owners; i++)
+		free(cfg->allowed_owners[i]);
+	free(cfg->allowed_owners);
+	cfg->allowed_owners = NULL;
+	cfg->n_allowed_owners = 0;
+	cfg->owners_all = false;
+}
+
+static void
+config_owner_add(struct config *cfg, const char *owner, size_t len)
+{
+	while (len > 0 && isspace((unsigned char)*owner)) {
+		owner++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)owner[len - 1]))
+		len--;
+	if (len == 0)
+		return;
+	if (len == 1 && owner[0] == '*') {
+		cfg->owners_all = true;
+		return;
+	}
+	cfg->allowed_owners = realloc(cfg->allowed_owners,
+	    (cfg->n_allowed_owners + 1) * sizeof(char *));
+	if (cfg->allowed_owners == NULL)
+		abort();
+	cfg->allowed_owners[cfg->n_allowed_owners++] = util_strndup(owner, len);
+}
+
+static int
+config_owners(struct loader *ld, const toml_value *v)
+{
+	config_owners_clear(ld->cfg);
+	if (toml_type_of(v) == TOML_STRING) {
+		const char *s = toml_string(v);
+		config_owner_add(ld->cfg, s, strlen(s));
+		return 0;
+	}
+	if (toml_type_of(v) != TOML_ARRAY)
+		return config_fail(ld, v, "key 'allowed_owners' must be an array of strings");
+	for (size_t i = 0; i < toml_array_size(v); i++) {
+		const toml_value *e = toml_array_at(v, i);
+		if (toml_type_of(e) != TOML_STRING)
+			return config_fail(ld, e, "key 'allowed_owners' must be an array of strings");
+		config_owner_add(ld->cfg, toml_string(e), strlen(toml_string(e)));
+	}
+	return 0;
+}
+
+static bool
+config_id_valid(const char *id)
+{
+	if (*id == '\0' || strlen(id) > 64)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+static struct config_identity *
+config_identity_add(struct config *cfg)
+{
+	struct config_identity *ids;
+
+	ids = realloc(cfg->identities, (cfg->n_identities + 1) * sizeof(*ids));
+	if (ids == NULL)
+		abort();
+	cfg->identities = ids;
+	memset(&ids[cfg->n_identities], 0, sizeof(*ids));
+	return &ids[cfg->n_identities++];
+}
+
+/*
+ * Resolves a token reference. The error never includes the secret, only the
+ * identity and the reference's source, which are safe to show.
+ */
+static int
+config_resolve_token(struct loader *ld, const toml_value *at,
+    struct config_identity *ident, const char *ref)
+{
+	if (strncmp(ref, "env:", 4) == 0) {
+		const char *val = config_getenv(ld->envp, ref + 4);
+		if (ref[4] == '\0')
+			return config_fail(ld, at, "identity '%s': 'env:' needs a variable name", ident->id);
+		if (val == NULL)
+			return config_fail(ld, at, "identity '%s': environment variable %s is not set",
+			    ident->id, ref + 4);
+		if (*val == '\0')
+			return config_fail(ld, at, "identity '%s': environment variable %s is empty",
+			    ident->id, ref + 4);
+		ident->token_ref = util_strdup(ref);
+		ident->token = util_strdup(val);
+		return 0;
+	}
+	if (strncmp(ref, "aws:", 4) == 0 || strncmp(ref, "gcp:", 4) == 0 ||
+	    strncmp(ref, "k8s:", 4) == 0)
+		return config_fail(ld, at, "identity '%s': secret source '%.3s:' is not supported by this build",
+		    ident->id, ref);
+	for (const char *p = ref; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return config_fail(ld, at, "identity '%s': token contains whitespace or control characters",
+			    ident->id);
+	ident->token_ref = util_strdup("(literal)");
+	ident->token = util_strdup(ref);
+	return 0;
+}
+
+static int
+config_identity_check_dup(struct loader *ld, const toml_value *at, const char *id)
+{
+	for (size_t i = 0; i + 1 < ld->cfg->n_identities; i++)
+		if (strcasecmp(ld->cfg->identities[i].id, id) == 0)
+			return config_fail(ld, at, "duplicate identity id '%s'", id);
+	return 0;
+}
+
+static int
+config_identities(struct loader *ld, const toml_value *v)
+{
+	if (toml_type_of(v) != TOML_ARRAY)
+		return config_fail(ld, v, "key 'identities' must be an array of tables ([[identities]])");
+	for (size_t i = 0; i < toml_array_size(v); i++) {
+		const toml_value *t = toml_array_at(v, i), *idv, *tokv;
+		struct config_identity *ident;
+
+		if (toml_type_of(t) != TOML_TABLE)
+			return config_fail(ld, t, "key 'identities' must be an array of tables ([[identities]])");
+		for (size_t k = 0; k < toml_table_size(t); k++) {
+			const char *key = toml_table_key(t, k);
+			if (strcmp(key, "id") != 0 && strcmp(key, "token") != 0)
+				return config_fail(ld, toml_table_value(t, k),
+				    "unknown key 'identities.%s'", key);
+		}
+		idv = toml_table_get(t, "id");
+		tokv = toml_table_get(t, "token");
+		if (idv == NULL)
+			return config_fail(ld, t, "[[identities]] entry needs key 'id'");
+		if (toml_type_of(idv) != TOML_STRING || !config_id_valid(toml_string(idv)))
+			return config_fail(ld, idv, "key 'identities.id' must be 1-64 characters of letters, digits, '-', '_' or '.'");
+		ident = config_identity_add(ld->cfg);
+		ident->id = util_strdup(toml_string(idv));
+		if (config_identity_check_dup(ld, idv, ident->id) < 0)
+			return -1;
+		if (tokv == NULL)
+			return config_fail(ld, t, "identity '%s' needs key 'token'", ident->id);
+		if (toml_type_of(tokv) != TOML_STRING)
+			return config_fail(ld, tokv, "key 'identities.token' must be a string");
+		if (*toml_string(tokv) == '\0')
+			return config_fail(ld, tokv, "identity '%s': key 'token' is empty", ident->id);
+		if (config_resolve_token(ld, tokv, ident, toml_string(tokv)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Tables
+ * ---------------------------------------------------------------------- */
+
+struct int_key {
+	const char *name;
+	size_t offset;
+	int64_t min, max;
+};
+
+#define CACHE_KEY(f, lo, hi) { #f, offsetof(struct config_cache, f), lo, hi }
+static const struct int_key cache_keys[] = {
+	CACHE_KEY(max_entries, 0, 100000000),
+	CACHE_KEY(pr_view_ttl_secs, 0, 31536000),
+	CACHE_KEY(issue_list_ttl_secs, 0, 31536000),
+	CACHE_KEY(run_list_ttl_secs, 0, 31536000),
+	CACHE_KEY(commit_list_ttl_secs, 0, 31536000),
+	CACHE_KEY(repo_view_ttl_secs, 0, 31536000),
+	CACHE_KEY(default_ttl_secs, 0, 31536000),
+};
+
+static int
+config_cache_table(struct loader *ld, const toml_value *t)
+{
+	if (toml_type_of(t) != TOML_TABLE)
+		return config_fail(ld, t, "key 'cache' must be a table");
+	for (size_t i = 0; i < toml_table_size(t); i++) {
+		const char *key = toml_table_key(t, i);
+		const toml_value *v = toml_table_value(t, i);
+		const struct int_key *k = NULL;
+		char full[96];
+
+		for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
+			if (strcmp(cache_keys[j].name, key) == 0)
+				k = &cache_keys[j];
+		if (k == NULL)
+			return config_fail(ld, v, "unknown key 'cache.%s'", key);
+		snprintf(full, sizeof(full), "cache.%s", key);
+		if (config_int(ld, v, full, k->min, k->max,
+		    (int64_t *)((char *)&ld->cfg->cache + k->offset)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+config_pool_table(struct loader *ld, const toml_value *t)
+{
+	if (toml_type_of(t) != TOML_TABLE)
+		return config_fail(ld, t, "key 'pool' must be a table");
+	for (size_t i = 0; i < toml_table_size(t); i++) {
+		const char *key = toml_table_key(t, i);
+		const toml_value *v = toml_table_value(t, i);
+
+		if (strcmp(key, "reserve") != 0)
+			return config_fail(ld, v, "unknown key 'pool.%s'", key);
+		if (config_int(ld, v, "pool.reserve", 0, 1000000, &ld->cfg->pool_reserve) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+config_root(struct loader *ld, const toml_value *root)
+{
+	struct config *cfg = ld->cfg;
+	int64_t n;
+
+	for (size_t i = 0; i < toml_table_size(root); i++) {
+		const char *key = toml_table_key(root, i);
+		const toml_value *v = toml_table_value(root, i);
+		int rc;
+
+		if (strcmp(key, "port") == 0) {
+			rc = config_int(ld, v, key, 0, 65535, &n);
+			cfg->port = (int)n;
+		} else if (strcmp(key, "listen") == 0) {
+			rc = config_str(ld, v, key, &cfg->listen);
+		} else if (strcmp(key, "upstream_url") == 0) {
+			rc = config_url(ld, v, key, &cfg->upstream_url);
+		} else if (strcmp(key, "public_url") == 0) {
+			rc = config_url(ld, v, key, &cfg->public_url);
+		} else if (strcmp(key, "workers") == 0) {
+			rc = config_int(ld, v, key, 1, 256, &n);
+			cfg->workers = (int)n;
+		} else if (strcmp(key, "upstream_timeout_secs") == 0) {
+			rc = config_int(ld, v, key, 1, 3600, &n);
+			cfg->upstream_timeout_secs = (int)n;
+		} else if (strcmp(key, "allowed_owners") == 0) {
+			rc = config_owners(ld, v);
+		} else if (strcmp(key, "identities") == 0) {
+			rc = config_identities(ld, v);
+		} else if (strcmp(key, "cache") == 0) {
+			rc = config_cache_table(ld, v);
+		} else if (strcmp(key, "pool") == 0) {
+			rc = config_pool_table(ld, v);
+		} else {
+			rc = config_fail(ld, v, "unknown key '%s'", key);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Environment
+ * ---------------------------------------------------------------------- */
+
+static int
+config_env_pats(struct loader *ld)
+{
+	static const char prefix[] = "GHPOOL_PAT_";
+
+	for (char *const *e = ld->envp; e != NULL && *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		struct config_identity *ident;
+		char *id;
+
+		if (strncmp(*e, prefix, sizeof(prefix) - 1) != 0 || eq == NULL)
+			continue;
+		id = util_strndup(*e + sizeof(prefix) - 1, (size_t)(eq - *e) - (sizeof(prefix) - 1));
+		for (char *p = id; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!config_id_valid(id)) {
+			snprintf(ld->err, ld->errlen, "environment: %.*s: identity id must be letters, digits, '-', '_' or '.'",
+			    (int)(eq - *e), *e);
+			free(id);
+			return -1;
+		}
+		ident = config_identity_add(ld->cfg);
+		ident->id = id;
+		if (eq[1] == '\0') {
+			snprintf(ld->err, ld->errlen, "environment: %.*s is empty", (int)(eq - *e), *e);
+			return -1;
+		}
+		for (size_t i = 0; i + 1 < ld->cfg->n_identities; i++)
+			if (strcmp(ld->cfg->identities[i].id, id) == 0) {
+				snprintf(ld->err, ld->errlen, "environment: duplicate identity id '%s'", id);
+				return -1;
+			}
+		ident->token_ref = util_strndup(*e, (size_t)(eq - *e));
+		ident->token = util_strdup(eq + 1);
+	}
+	return 0;
+}
+
+static int
+config_env_overrides(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *v;
+	int64_t n;
+
+	if ((v = config_getenv(ld->envp, "GHPOOL_PORT")) != NULL) {
+		if (util_parse_i64(v, strlen(v), 0, 65535, &n) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_PORT must be a port number (0-65535)");
+			return -1;
+		}
+		cfg->port = (int)n;
+	}
+	if ((v = config_getenv(ld->envp, "GHPOOL_LISTEN")) != NULL && *v) {
+		free(cfg->listen);
+		cfg->listen = util_strdup(v);
+	}
+	if ((v = config_getenv(ld->envp, "GHPOOL_UPSTREAM_URL")) != NULL && *v) {
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_UPSTREAM_URL must start with http:// or https://");
+			return -1;
+		}
+		free(cfg->upstream_url);
+		cfg->upstream_url = util_strdup(v);
+		for (size_t len = strlen(v); len > 0 && cfg->upstream_url[len - 1] == '/'; len--)
+			cfg->upstream_url[len - 1] = '\0';
+	}
+	if ((v = config_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
+		config_owners_clear(cfg);
+		for (const char *p = v; ; ) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			config_owner_add(cfg, p, len);
+			if (comma == NULL)
+				break;
+			p = comma + 1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ---------------------------------------------------------------------- */
+
+static void
+config_defaults(struct config *cfg, const char *source)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->source = util_strdup(source);
+	cfg->listen = util_strdup("0.0.0.0");
+	cfg->port = 8080;
+	cfg->upstream_url = util_strdup("https://api.github.com");
+	cfg->workers = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+	cfg->upstream_timeout_secs = 30;
+	cfg->pool_reserve = 50;
+	cfg->cache.max_entries = 10000;
+	cfg->cache.pr_view_ttl_secs = 60;
+	cfg->cache.issue_list_ttl_secs = 60;
+	cfg->cache.run_list_ttl_secs = 30;
+	cfg->cache.commit_list_ttl_secs = 120;
+	cfg->cache.repo_view_ttl_secs = 300;
+	cfg->cache.default_ttl_secs = 60;
+}
+
+int
+config_load_text(struct config *cfg, const char *text, size_t len,
+    const char *name, char *const *envp, char *err, size_t errlen)
+{
+	struct loader ld = { cfg, name, envp, err, errlen };
+	char perr[400];
+	toml_value *root = NULL;
+	int rc = -1;
+
+	config_defaults(cfg, name);
+	if (text != NULL) {
+		root = toml_parse(text, len, perr, sizeof(perr));
+		if (root == NULL) {
+			snprintf(err, errlen, "%s: %s", name, perr);
+			goto out;
+		}
+		if (config_root(&ld, root) < 0)
+			goto out;
+	} else if (config_env_pats(&ld) < 0) {
+		goto out;
+	}
+	if (config_env_overrides(&ld) < 0)
+		goto out;
+	rc = 0;
+out:
+	toml_free(root);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+static int
+config_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(CONFIG_MAX_FILE + 1);
+	if (buf == NULL)
+		abort();
+	n = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (n > CONFIG_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		goto out;
+	}
+	*text = buf;
+	*len = n;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *const *envp,
+    char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (path == NULL)
+		path = config_getenv(envp, "GHPOOL_CONFIG");
+	if (path == NULL || *path == '\0') {
+		/* The default file is optional: without it we run from env. */
+		if (access("config.toml", F_OK) != 0)
+			return config_load_text(cfg, NULL, 0, "environment", envp, err, errlen);
+		path = "config.toml";
+	}
+	if (config_read_file(path, &text, &len, err, errlen) < 0)
+		return -1;
+	rc = config_load_text(cfg, text, len, path, envp, err, errlen);
+	free(text);
+	return rc;
+}
+
+static void
+config_print_str(FILE *out, const char *key, const char *val)
+{
+	fprintf(out, "%s = \"", key);
+	for (const char *p = val; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(out, "\\u%04x", (unsigned char)*p);
+		else
+			fputc(*p, out);
+	}
+	fputs("\"\n", out);
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "# effective configuration (source: %s); tokens masked\n", cfg->source);
+	config_print_str(out, "listen", cfg->listen);
+	fprintf(out, "port = %d\n", cfg->port);
+	config_print_str(out, "upstream_url", cfg->upstream_url);
+	if (cfg->public_url)
+		config_print_str(out, "public_url", cfg->public_url);
+	fprintf(out, "workers = %d\nupstream_timeout_secs = %d\n", cfg->workers,
+	    cfg->upstream_timeout_secs);
+	fputs("allowed_owners = [", out);
+	if (cfg->owners_all)
+		fputs("\"*\"", out);
+	for (size_t i = 0; i < cfg->n_allowed_owners; i++)
+		fprintf(out, "%s\"%s\"", (i || cfg->owners_all) ? ", " : "", cfg->allowed_owners[i]);
+	fputs("]\n\n[pool]\n", out);
+	fprintf(out, "reserve = %lld\n\n[cache]\n", (long long)cfg->pool_reserve);
+	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
+		fprintf(out, "%s = %lld\n", cache_keys[j].name,
+		    (long long)*(const int64_t *)((const char *)&cfg->cache + cache_keys[j].offset));
+	for (size_t i = 0; i < cfg->n_identities; i++) {
+		char fp[9];
+
+		util_token_fingerprint(cfg->identities[i].token, fp);
+		fputs("\n[[identities]]\n", out);
+		config_print_str(out, "id", cfg->identities[i].id);
+		fprintf(out, "token = \"****\"  # from %s, sha256 %s\n",
+		    cfg->identities[i].token_ref, fp);
+	}
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->source);
+	free(cfg->listen);
+	free(cfg->upstream_url);
+	free(cfg->public_url);
+	config_owners_clear(cfg);
+	for (size_t i = 0; i < cfg->n_identities; i++) {
+		struct config_identity *id = &cfg->identities[i];
+		free(id->id);
+		free(id->token_ref);
+		if (id->token) {
+			/* Keep secrets out of freed heap pages where we can. */
+			explicit_bzero(id->token, strlen(id->token));
+			free(id->token);
+		}
+	}
+	free(cfg->identities);
+	memset(cfg, 0, sizeof(*cfg));
+}

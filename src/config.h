@@ -1,0 +1,66 @@
+/*
+ * config: the effective settings, from a TOML file or from the environment
+ * alone, validated once at start-up. Other modules read a loaded config but
+ * never change it. Token references (literal or env:VAR) are resolved here,
+ * so nothing downstream sees a reference it must interpret.
+ */
+#ifndef GHPOOL_CONFIG_H
+#define GHPOOL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config_identity {
+	char *id;
+	char *token_ref;    /* as written: "env:VAR" or "(literal)" */
+	char *token;        /* resolved secret; never printed */
+};
+
+struct config_cache {
+	int64_t max_entries;
+	int64_t pr_view_ttl_secs;
+	int64_t issue_list_ttl_secs;
+	int64_t run_list_ttl_secs;
+	int64_t commit_list_ttl_secs;
+	int64_t repo_view_ttl_secs;
+	int64_t default_ttl_secs;
+};
+
+struct config {
+	char *source;               /* file path, or "environment" */
+	char *listen;
+	int port;
+	char *upstream_url;         /* no trailing slash */
+	char *public_url;           /* NULL: derive from the request's Host */
+	int workers;
+	int upstream_timeout_secs;
+	bool owners_all;            /* allowed_owners contains "*" */
+	char **allowed_owners;
+	size_t n_allowed_owners;
+	struct config_identity *identities;
+	size_t n_identities;
+	struct config_cache cache;
+	int64_t pool_reserve;
+};
+
+/*
+ * Loads the configuration. path: an explicit --config (must exist), or NULL
+ * to use $GHPOOL_CONFIG, else ./config.toml, else the environment alone.
+ * envp is the environment to read (tests pass their own). On error returns
+ * -1 and writes a message naming the file, line and key to err.
+ */
+int config_load(struct config *cfg, const char *path, char *const *envp,
+    char *err, size_t errlen);
+
+/* Same, from text already in memory; name is used in messages. */
+int config_load_text(struct config *cfg, const char *text, size_t len,
+    const char *name, char *const *envp, char *err, size_t errlen);
+
+/* Prints the effective config as TOML, every token masked. */
+void config_print(const struct config *cfg, FILE *out);
+
+void config_free(struct config *cfg);
+
+#endif

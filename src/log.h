@@ -1,0 +1,29 @@
+/*
+ * log: the process's only writer to stderr. Operational messages carry a
+ * level; every proxied request gets exactly one access line. Callers pass
+ * identity ids and token fingerprints, never tokens: nothing here could
+ * tell a token from any other string, so the rule is enforced at call sites.
+ */
+#ifndef GHPOOL_LOG_H
+#define GHPOOL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct log_access {
+	const char *method;
+	const char *path;       /* path only: query strings may carry secrets */
+	int status;
+	size_t bytes;
+	int64_t duration_ms;
+	const char *identity;   /* identity id, or "-" */
+	const char *outcome;    /* pooled, denied, exhausted, upstream_error, ... */
+};
+
+void log_access(const struct log_access *a);
+
+#endif

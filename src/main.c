@@ -1,0 +1,147 @@
+/*
+ * main.c - ghpool's command line and process lifecycle.
+ *
+ * Order matters: load and validate config, build the pool and probe every
+ * identity, bind the sockets, then start workers. Signals are blocked in
+ * every thread and taken synchronously here with sigwait(), so no handler
+ * ever runs inside a worker's event loop.
+ */
+#include "config.h"
+#include "log.h"
+#include "mgmt.h"
+#include "policy.h"
+#include "pool.h"
+#include "probe.h"
+#include "proxy.h"
+#include "server.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: ghpool [--config PATH] [--check-config] [--version] [--help]\n"
+	    "\n"
+	    "  --config PATH    TOML config (default: $GHPOOL_CONFIG, else ./config.toml,\n"
+	    "                   else environment only: GHPOOL_PAT_<ID>, GHPOOL_PORT, ...)\n"
+	    "  --check-config   validate, print the effective config (tokens masked), exit\n"
+	    "  --version        print the version and exit\n"
+	    "  --help           this text\n");
+}
+
+static int
+run(struct config *cfg)
+{
+	struct pool *pool = pool_new(cfg);
+	struct policy *policy = policy_new(cfg);
+	struct proxy *px = NULL;
+	struct mgmt *m = NULL;
+	struct server *srv = NULL;
+	char err[512];
+	sigset_t sigs;
+	int sig, rc = 1, usable;
+
+	if (policy_allows_none(policy))
+		log_warn("allowed_owners is empty: every owner-scoped read will be denied (use [\"*\"] to allow all)");
+	if (cfg->n_identities == 0)
+		log_warn("no identities configured: pooled reads will answer 503");
+	usable = probe_identities(pool, cfg->upstream_url, cfg->upstream_timeout_secs);
+	log_info("%d of %zu identities usable", usable, cfg->n_identities);
+
+	px = proxy_new(cfg, pool, policy);
+	m = mgmt_new(pool);
+	srv = server_new(cfg, px, m, err, sizeof(err));
+	if (srv == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (server_start(srv) < 0)
+		goto out;
+	log_info("ghpool %s listening on %s:%d with %d workers, upstream %s",
+	    GHPOOL_VERSION, cfg->listen, server_port(srv), cfg->workers, cfg->upstream_url);
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigwait(&sigs, &sig);
+	log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = 0;
+out:
+	server_free(srv);
+	mgmt_free(m);
+	proxy_free(px);
+	policy_free(policy);
+	pool_free(pool);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check = false;
+	struct config cfg;
+	char err[1024];
+	sigset_t sigs;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'k': check = true; break;
+		case 'v': printf("ghpool %s\n", GHPOOL_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(&cfg, path, environ, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ghpool: configuration error: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		config_print(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
+
+	/* Before any thread exists, so every thread inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    evthread_use_pthreads() != 0) {
+		fprintf(stderr, "ghpool: cannot initialise libcurl or libevent threads\n");
+		config_free(&cfg);
+		return 1;
+	}
+	rc = run(&cfg);
+	config_free(&cfg);
+	curl_global_cleanup();
+	libevent_global_shutdown();
+	return rc;
+}

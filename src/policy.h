@@ -1,0 +1,27 @@
+/*
+ * policy: may this pooled read happen at all? Judges a validated path
+ * against allowed_owners before anything is sent upstream. It fails
+ * closed: a path whose owner cannot be established is denied unless every
+ * owner is allowed.
+ */
+#ifndef GHPOOL_POLICY_H
+#define GHPOOL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct policy;
+
+struct policy *policy_new(const struct config *cfg);
+void policy_free(struct policy *p);
+
+/* True when no owner at all is allowed (worth a start-up warning). */
+bool policy_allows_none(const struct policy *p);
+
+/* NULL if a pooled read of path is allowed; else a reason for the client,
+ * written into buf when it names the owner. */
+const char *policy_check_read(const struct policy *p, const char *path,
+    size_t len, char *buf, size_t buflen);
+
+#endif

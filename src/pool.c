@@ -1,0 +1,422 @@
+/*
+ * pool.c - identity selection and rate-limit bookkeeping.
+ *
+ * A "budget" is what GitHub meters: one per GitHub account. Identities
+ * normally own one budget each; two tokens of the same login share one,
+ * so their remaining counts are not added twice. Each budget holds a list
+ * of buckets (core, search, graphql, ... whatever GitHub names) with the
+ * last reported limits and the reads in flight against them.
+ *
+ * One mutex guards everything: a pick is a short scan over a handful of
+ * identities, far cheaper than the upstream request it precedes.
+ */
+#include "pool.h"
+#include "config.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define POOL_BUCKET_NAME 32
+/* Assumed budget of a bucket GitHub has not described yet: large enough
+ * to be tried, and the first answer replaces it. */
+#define POOL_UNKNOWN_REMAINING 5000
+
+struct bucket {
+	char name[POOL_BUCKET_NAME];
+	bool known;
+	struct pool_limits l;
+	int64_t in_flight;
+};
+
+struct budget {
+	struct bucket *buckets;
+	size_t n_buckets;
+};
+
+struct identity {
+	char *id;
+	char *token;
+	char *login;
+	size_t budget;            /* index into pool.budgets */
+	bool disabled;
+	int64_t cool_until;       /* epoch seconds; 0: not cooling */
+	uint64_t requests;
+	uint64_t errors;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	int64_t reserve;
+	struct identity *ids;
+	size_t n_ids;
+	struct budget *budgets;   /* n_ids of them; merged ones stay empty */
+};
+
+/* ------------------------------------------------------------------------
+ * Buckets (callers hold p->mu)
+ * ---------------------------------------------------------------------- */
+
+static struct bucket *
+pool_bucket(struct budget *b, const char *name, bool create)
+{
+	struct bucket *nb;
+
+	for (size_t i = 0; i < b->n_buckets; i++)
+		if (strcmp(b->buckets[i].name, name) == 0)
+			return &b->buckets[i];
+	if (!create)
+		return NULL;
+	nb = realloc(b->buckets, (b->n_buckets + 1) * sizeof(*nb));
+	if (nb == NULL)
+		abort();
+	b->buckets = nb;
+	nb = &b->buckets[b->n_buckets++];
+	memset(nb, 0, sizeof(*nb));
+	snprintf(nb->name, sizeof(nb->name), "%s", name);
+	return nb;
+}
+
+/* Remaining as it stands now: a bucket past its reset is full again. */
+static int64_t
+pool_bucket_remaining(const struct bucket *bk, int64_t now)
+{
+	if (bk == NULL || !bk->known)
+		return POOL_UNKNOWN_REMAINING;
+	if (bk->l.reset > 0 && now >= bk->l.reset)
+		return bk->l.limit;
+	return bk->l.remaining;
+}
+
+static enum pool_state
+pool_state_locked(struct identity *id, int64_t now)
+{
+	if (id->disabled)
+		return POOL_DISABLED;
+	if (id->cool_until > now)
+		return POOL_COOLING;
+	id->cool_until = 0;
+	return POOL_ACTIVE;
+}
+
+/* ------------------------------------------------------------------------
+ * Lifecycle and identity attributes
+ * ---------------------------------------------------------------------- */
+
+struct pool *
+pool_new(const struct config *cfg)
+{
+	struct pool *p = util_calloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->mu, NULL);
+	p->reserve = cfg->pool_reserve;
+	p->n_ids = cfg->n_identities;
+	p->ids = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(*p->ids));
+	p->budgets = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(*p->budgets));
+	for (size_t i = 0; i < p->n_ids; i++) {
+		p->ids[i].id = util_strdup(cfg->identities[i].id);
+		p->ids[i].token = util_strdup(cfg->identities[i].token);
+		p->ids[i].budget = i;
+	}
+	return p;
+}
+
+void
+pool_free(struct pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_ids; i++) {
+		free(p->ids[i].id);
+		explicit_bzero(p->ids[i].token, strlen(p->ids[i].token));
+		free(p->ids[i].token);
+		free(p->ids[i].login);
+		free(p->budgets[i].buckets);
+	}
+	free(p->ids);
+	free(p->budgets);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+size_t
+pool_size(const struct pool *p)
+{
+	return p->n_ids;
+}
+
+/* Ids and tokens never change after pool_new(): no lock needed. */
+const char *
+pool_id(const struct pool *p, int i)
+{
+	return p->ids[i].id;
+}
+
+const char *
+pool_token(const struct pool *p, int i)
+{
+	return p->ids[i].token;
+}
+
+enum pool_state
+pool_state_of(struct pool *p, int i)
+{
+	enum pool_state s;
+
+	pthread_mutex_lock(&p->mu);
+	s = pool_state_locked(&p->ids[i], util_now());
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+const char *
+pool_set_login(struct pool *p, int i, const char *login)
+{
+	const char *other = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	free(p->ids[i].login);
+	p->ids[i].login = util_strdup(login);
+	for (size_t j = 0; j < p->n_ids; j++) {
+		if ((int)j == i || p->ids[j].login == NULL ||
+		    strcasecmp(p->ids[j].login, login) != 0)
+			continue;
+		/* Same GitHub account: share j's budget, drop ours. */
+		other = p->ids[j].id;
+		if (p->ids[i].budget == (size_t)i) {
+			free(p->budgets[i].buckets);
+			p->budgets[i].buckets = NULL;
+			p->budgets[i].n_buckets = 0;
+		}
+		p->ids[i].budget = p->ids[j].budget;
+		break;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return other;
+}
+
+void
+pool_observe(struct pool *p, int i, const char *bucket, const struct pool_limits *l)
+{
+	struct bucket *bk;
+
+	if (bucket == NULL || *bucket == '\0' || l->limit < 0 || l->remaining < 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	bk = pool_bucket(&p->budgets[p->ids[i].budget], bucket, true);
+	/*
+	 * Answers complete out of order. Within one window GitHub's remaining
+	 * only goes down, so an older answer must not raise it back.
+	 */
+	if (!bk->known || l->reset > bk->l.reset) {
+		bk->l = *l;
+	} else if (l->reset == bk->l.reset) {
+		bk->l.limit = l->limit;
+		if (l->remaining < bk->l.remaining)
+			bk->l.remaining = l->remaining;
+		if (l->used > bk->l.used)
+			bk->l.used = l->used;
+	}
+	bk->known = true;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+pool_disable(struct pool *p, int i)
+{
+	pthread_mutex_lock(&p->mu);
+	p->ids[i].disabled = true;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+pool_cooldown(struct pool *p, int i, int64_t secs)
+{
+	int64_t until = util_now() + (secs > 0 ? secs : 1);
+
+	pthread_mutex_lock(&p->mu);
+	if (until > p->ids[i].cool_until)
+		p->ids[i].cool_until = until;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+pool_count_error(struct pool *p, int i)
+{
+	pthread_mutex_lock(&p->mu);
+	p->ids[i].errors++;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Selection
+ * ---------------------------------------------------------------------- */
+
+enum pool_pick_result
+pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *out)
+{
+	int64_t now = util_now(), best_score = 0;
+	int best = -1;
+	bool any_active = false, any_cooling_with_budget = false;
+	int64_t earliest_reset = 0, earliest_cool = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		struct identity *id = &p->ids[i];
+		enum pool_state st = pool_state_locked(id, now);
+		struct bucket *bk;
+		int64_t rem, score;
+
+		if (st == POOL_DISABLED || (int)i == exclude)
+			continue;
+		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
+		rem = pool_bucket_remaining(bk, now);
+		score = rem - (bk ? bk->in_flight : 0) - p->reserve;
+		if (st == POOL_COOLING) {
+			if (score > 0) {
+				any_cooling_with_budget = true;
+				if (earliest_cool == 0 || id->cool_until < earliest_cool)
+					earliest_cool = id->cool_until;
+			}
+			continue;
+		}
+		any_active = true;
+		if (score <= 0) {
+			if (bk && bk->l.reset > now &&
+			    (earliest_reset == 0 || bk->l.reset < earliest_reset))
+				earliest_reset = bk->l.reset;
+			continue;
+		}
+		if (best < 0 || score > best_score ||
+		    (score == best_score && id->requests < p->ids[best].requests)) {
+			best = (int)i;
+			best_score = score;
+		}
+	}
+	if (best >= 0) {
+		struct identity *id = &p->ids[best];
+		pool_bucket(&p->budgets[id->budget], bucket, true)->in_flight++;
+		id->requests++;
+		out->index = best;
+		out->retry_at = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+
+	if (best >= 0)
+		return POOL_PICKED;
+	out->index = -1;
+	if (any_cooling_with_budget) {
+		out->retry_at = earliest_cool;
+		return POOL_ALL_COOLING;
+	}
+	if (!any_active) {
+		out->retry_at = 0;
+		return POOL_NO_IDENTITY;
+	}
+	/* In-flight reads alone can exhaust a bucket: retry a second later. */
+	out->retry_at = earliest_reset ? earliest_reset : now + 1;
+	return POOL_ALL_EXHAUSTED;
+}
+
+void
+pool_release(struct pool *p, int i, const char *bucket)
+{
+	struct bucket *bk;
+
+	pthread_mutex_lock(&p->mu);
+	bk = pool_bucket(&p->budgets[p->ids[i].budget], bucket, false);
+	if (bk != NULL && bk->in_flight > 0)
+		bk->in_flight--;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Reporting
+ * ---------------------------------------------------------------------- */
+
+void
+pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
+{
+	int64_t now = util_now();
+	bool *seen = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(bool));
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		struct identity *id = &p->ids[i];
+		struct bucket *bk;
+		int64_t rem;
+
+		if (id->disabled || seen[id->budget])
+			continue;
+		seen[id->budget] = true;
+		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
+		if (bk == NULL || !bk->known)
+			continue;
+		rem = pool_bucket_remaining(bk, now) - p->reserve;
+		out->limit += bk->l.limit;
+		out->remaining += rem > 0 ? rem : 0;
+		out->used += (bk->l.reset > 0 && now >= bk->l.reset) ? 0 : bk->l.used;
+		if (bk->l.reset > now && (out->reset == 0 || bk->l.reset < out->reset))
+			out->reset = bk->l.reset;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(seen);
+	if (out->reset == 0)
+		out->reset = now + 3600;
+}
+
+size_t
+pool_usable(struct pool *p)
+{
+	int64_t now = util_now();
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++)
+		if (pool_state_locked(&p->ids[i], now) == POOL_ACTIVE)
+			n++;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+json_t *
+pool_stats(struct pool *p)
+{
+	static const char *state_names[] = { "active", "cooling", "disabled" };
+	int64_t now = util_now();
+	json_t *arr = json_array();
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		struct identity *id = &p->ids[i];
+		struct budget *b = &p->budgets[id->budget];
+		enum pool_state st = pool_state_locked(id, now);
+		json_t *buckets = json_object(), *o;
+
+		for (size_t k = 0; k < b->n_buckets; k++) {
+			struct bucket *bk = &b->buckets[k];
+			if (!bk->known)
+				continue;
+			json_object_set_new(buckets, bk->name, json_pack("{s:I,s:I,s:I,s:I,s:I}",
+			    "limit", (json_int_t)bk->l.limit,
+			    "remaining", (json_int_t)pool_bucket_remaining(bk, now),
+			    "used", (json_int_t)bk->l.used,
+			    "reset", (json_int_t)bk->l.reset,
+			    "in_flight", (json_int_t)bk->in_flight));
+		}
+		o = json_pack("{s:s,s:s?,s:s,s:I,s:I,s:o}",
+		    "id", id->id, "login", id->login, "state", state_names[st],
+		    "requests", (json_int_t)id->requests,
+		    "errors", (json_int_t)id->errors, "buckets", buckets);
+		if (st == POOL_COOLING)
+			json_object_set_new(o, "cooling_until", json_integer(id->cool_until));
+		if (id->budget != i)
+			json_object_set_new(o, "shares_budget_with", json_string(p->ids[id->budget].id));
+		json_array_append_new(arr, o);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return json_pack("{s:o}", "identities", arr);
+}

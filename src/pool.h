@@ -1,0 +1,73 @@
+/*
+ * pool: the pooled identities and what GitHub has told us of their rate
+ * limits, per bucket. Chooses the identity with the most budget for each
+ * read and learns from every answer. Thread-safe: all workers share one.
+ * Tokens leave this module only through pool_token(), for the upstream
+ * Authorization header.
+ */
+#ifndef GHPOOL_POOL_H
+#define GHPOOL_POOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct pool;
+
+enum pool_state { POOL_ACTIVE, POOL_COOLING, POOL_DISABLED };
+
+enum pool_pick_result {
+	POOL_PICKED,      /* out->index is set; pool_release() it later */
+	POOL_NO_IDENTITY,        /* no identity is active at all */
+	POOL_ALL_EXHAUSTED,   /* every active identity is out of this bucket */
+	POOL_ALL_COOLING, /* every identity with budget is cooling down */
+};
+
+struct pool_pick {
+	int index;
+	int64_t retry_at;     /* EXHAUSTED: earliest reset; COOLING: earliest end */
+};
+
+/* A bucket's limits as reported by GitHub's x-ratelimit-* headers. */
+struct pool_limits {
+	int64_t limit, remaining, used, reset;
+};
+
+struct pool *pool_new(const struct config *cfg);
+void pool_free(struct pool *p);
+
+size_t pool_size(const struct pool *p);
+const char *pool_id(const struct pool *p, int i);
+const char *pool_token(const struct pool *p, int i);
+enum pool_state pool_state_of(struct pool *p, int i);
+
+/* Records the identity's GitHub login. Identities with the same login
+ * draw on one budget from then on; returns the id already holding that
+ * login (for a warning), or NULL. */
+const char *pool_set_login(struct pool *p, int i, const char *login);
+
+/* Learns a bucket's limits from an answer fetched with identity i. */
+void pool_observe(struct pool *p, int i, const char *bucket,
+    const struct pool_limits *l);
+
+void pool_disable(struct pool *p, int i);
+void pool_cooldown(struct pool *p, int i, int64_t secs);
+void pool_count_error(struct pool *p, int i);
+
+/* Chooses an identity for a read in bucket, never `exclude` (-1: none). */
+enum pool_pick_result pool_acquire(struct pool *p, const char *bucket,
+    int exclude, struct pool_pick *out);
+void pool_release(struct pool *p, int i, const char *bucket);
+
+/* The pool's combined budget for a bucket, for the client's headers. */
+void pool_summary(struct pool *p, const char *bucket, struct pool_limits *out);
+
+/* Number of identities currently active (not disabled, not cooling). */
+size_t pool_usable(struct pool *p);
+
+/* {"identities": [...]} for /stats; never contains a token. */
+json_t *pool_stats(struct pool *p);
+
+#endif

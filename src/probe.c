@@ -1,0 +1,152 @@
+/*
+ * probe.c - blocking start-up probes with curl's easy interface.
+ *
+ * Blocking is fine here: nothing listens yet, and each probe is bounded
+ * by the connect and total timeouts.
+ */
+#include "probe.h"
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE_MAX_BODY (1024 * 1024)
+
+struct probe_buf {
+	char *p;
+	size_t len;
+};
+
+static size_t
+probe_on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct probe_buf *b = arg;
+	size_t len = size * n;
+	char *np;
+
+	if (b->len + len > PROBE_MAX_BODY)
+		return 0;
+	np = realloc(b->p, b->len + len + 1);
+	if (np == NULL)
+		return 0;
+	b->p = np;
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return len;
+}
+
+/* GETs path with identity i's token. Returns the HTTP status, or -1. */
+static long
+probe_get(struct pool *pool, int i, const char *base, const char *path,
+    long timeout, json_t **doc)
+{
+	struct probe_buf b = { 0 };
+	struct curl_slist *h = NULL;
+	char url[2048], auth[4200];
+	long status = -1;
+	CURL *e = curl_easy_init();
+	CURLcode rc;
+
+	*doc = NULL;
+	if (e == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pool_token(pool, i));
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Accept: application/vnd.github+json");
+	explicit_bzero(auth, sizeof(auth));
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, GHPOOL_USER_AGENT);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, probe_on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	rc = curl_easy_perform(e);
+	if (rc != CURLE_OK) {
+		log_warn("identity %s: probe %s failed: %s", pool_id(pool, i), path,
+		    curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (b.p != NULL)
+		*doc = json_loadb(b.p, b.len, 0, NULL);
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	free(b.p);
+	return status;
+}
+
+static void
+probe_learn_buckets(struct pool *pool, int i, json_t *doc)
+{
+	json_t *resources = json_object_get(doc, "resources"), *v;
+	const char *name;
+
+	json_object_foreach(resources, name, v) {
+		struct pool_limits l;
+		json_t *lim = json_object_get(v, "limit"), *rem = json_object_get(v, "remaining"),
+		    *used = json_object_get(v, "used"), *reset = json_object_get(v, "reset");
+
+		if (!json_is_integer(lim) || !json_is_integer(rem) || !json_is_integer(reset))
+			continue;
+		l.limit = json_integer_value(lim);
+		l.remaining = json_integer_value(rem);
+		l.reset = json_integer_value(reset);
+		l.used = json_is_integer(used) ? json_integer_value(used) : l.limit - l.remaining;
+		pool_observe(pool, i, name, &l);
+	}
+}
+
+int
+probe_identities(struct pool *pool, const char *upstream_url, long timeout_secs)
+{
+	int usable = 0;
+
+	for (int i = 0; i < (int)pool_size(pool); i++) {
+		json_t *doc = NULL;
+		const char *login, *shared;
+		long st;
+
+		st = probe_get(pool, i, upstream_url, "/rate_limit", timeout_secs, &doc);
+		if (st == 401) {
+			log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
+			pool_disable(pool, i);
+			json_decref(doc);
+			continue;
+		}
+		if (st == 200)
+			probe_learn_buckets(pool, i, doc);
+		else
+			log_warn("identity %s: GET /rate_limit answered %ld; budget unknown until its first read",
+			    pool_id(pool, i), st);
+		json_decref(doc);
+
+		st = probe_get(pool, i, upstream_url, "/user", timeout_secs, &doc);
+		login = json_string_value(json_object_get(doc, "login"));
+		if (st == 401) {
+			log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
+			pool_disable(pool, i);
+		} else if (st == 200 && login != NULL) {
+			shared = pool_set_login(pool, i, login);
+			log_info("identity %s is GitHub user %s", pool_id(pool, i), login);
+			if (shared != NULL)
+				log_warn("identities %s and %s are the same GitHub user %s: they share one rate-limit budget",
+				    shared, pool_id(pool, i), login);
+			usable++;
+		} else {
+			/* App installation tokens cannot read /user; keep them. */
+			log_warn("identity %s: GET /user answered %ld; login unknown", pool_id(pool, i), st);
+			usable++;
+		}
+		json_decref(doc);
+	}
+	return usable;
+}

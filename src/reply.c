@@ -1,0 +1,71 @@
+/*
+ * reply.c - sending responses and logging them.
+ */
+#include "reply.h"
+#include "log.h"
+#include "util.h"
+
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
+    const struct reply_log *lg)
+{
+	struct log_access a = {
+		.method = lg->method,
+		.path = lg->path,
+		.status = status,
+		.bytes = body ? evbuffer_get_length(body) : 0,
+		.duration_ms = util_mono_ms() - lg->start_ms,
+		.identity = lg->identity ? lg->identity : "-",
+		.outcome = lg->outcome ? lg->outcome : "-",
+	};
+
+	log_access(&a);
+	evhttp_send_reply(req, status, NULL, body);
+}
+
+void
+reply_json(struct evhttp_request *req, int status, json_t *doc,
+    const struct reply_log *lg)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	if (out == NULL || text == NULL)
+		abort();
+	evbuffer_add(out, text, strlen(text));
+	evbuffer_add(out, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/json; charset=utf-8");
+	reply_send(req, status, out, lg);
+	free(text);
+	json_decref(doc);
+	evbuffer_free(out);
+}
+
+void
+reply_error(struct evhttp_request *req, int status, const char *message,
+    const struct reply_log *lg)
+{
+	reply_json(req, status, json_pack("{s:s}", "message", message), lg);
+}
+
+const char *
+reply_method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	default: return "OTHER";
+	}
+}

@@ -1,0 +1,37 @@
+/*
+ * reply: the one way an answer leaves ghpool. Sends a response (or a JSON
+ * error) and writes the request's access-log line, so no path can answer
+ * without being logged or log without answering.
+ */
+#ifndef GHPOOL_REPLY_H
+#define GHPOOL_REPLY_H
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdint.h>
+
+/* What the access line says about a request, filled as it is handled. */
+struct reply_log {
+	const char *method;
+	const char *path;        /* without the query */
+	const char *identity;    /* "-" or NULL when none was used */
+	const char *outcome;
+	int64_t start_ms;        /* util_mono_ms() when the request arrived */
+};
+
+/* Sends status with body (may be NULL); drains body. */
+void reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
+    const struct reply_log *lg);
+
+/* Sends {"message": message} with the given status. */
+void reply_error(struct evhttp_request *req, int status, const char *message,
+    const struct reply_log *lg);
+
+/* Sends a JSON document (stolen) with the given status. */
+void reply_json(struct evhttp_request *req, int status, json_t *doc,
+    const struct reply_log *lg);
+
+const char *reply_method_name(enum evhttp_cmd_type cmd);
+
+#endif

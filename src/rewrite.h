@@ -1,0 +1,31 @@
+/*
+ * rewrite: what crosses the proxy in each direction. Decides which client
+ * headers reach GitHub and which of GitHub's reach the client, and rewrites
+ * the URLs in Link and Location so that clients keep talking to ghpool.
+ */
+#ifndef GHPOOL_REWRITE_H
+#define GHPOOL_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Client request headers forwarded on a pooled read (never Authorization). */
+bool rewrite_forward_request_header(const char *name);
+
+/* Upstream response headers passed back to the client. */
+bool rewrite_forward_response_header(const char *name);
+
+/*
+ * Rewrites a Link header value: every URL under upstream becomes the same
+ * URL under public_base. When repos_prefix ("/repos/{o}/{r}") is given, a
+ * following "/repositories/{id}" is replaced by it, so pagination stays on
+ * the owner-checked form. Returns a malloc'd string.
+ */
+char *rewrite_link(const char *value, const char *upstream,
+    const char *public_base, const char *repos_prefix, size_t prefix_len);
+
+/* Rewrites a Location URL under upstream to public_base (malloc'd). */
+char *rewrite_location(const char *value, const char *upstream,
+    const char *public_base);
+
+#endif

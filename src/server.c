@@ -1,0 +1,251 @@
+/*
+ * server.c - listening sockets and worker threads.
+ */
+#include "server.h"
+#include "config.h"
+#include "log.h"
+#include "mgmt.h"
+#include "proxy.h"
+#include "route.h"
+#include "upstream.h"
+#include "util.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* libevent's own cap; ours (16 KiB, in proxy) answers 431 below it. */
+#define SERVER_MAX_HEADERS (64 * 1024)
+#define SERVER_MAX_BODY (1024 * 1024)
+#define SERVER_IDLE_TIMEOUT 120
+#define SERVER_MAX_UPSTREAM_BODY ((size_t)64 * 1024 * 1024)
+
+struct worker {
+	struct server *s;
+	int index;
+	int fd;
+	pthread_t thread;
+	bool started;
+	struct event_base *base;
+	struct evhttp *http;
+	struct upstream *up;
+};
+
+struct server {
+	struct proxy *px;
+	struct mgmt *mgmt;
+	struct upstream_options up_opt;
+	int port;
+	int n_workers;
+	struct worker *workers;
+};
+
+/* ------------------------------------------------------------------------
+ * Sockets
+ * ---------------------------------------------------------------------- */
+
+static int
+server_bind(const char *host, int port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char portstr[8];
+	int fd = -1, one = 1, rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		snprintf(err, errlen, "listen address '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 1024) < 0) {
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int
+server_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* ------------------------------------------------------------------------
+ * Workers
+ * ---------------------------------------------------------------------- */
+
+static void
+server_on_request(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	size_t plen = uri ? strcspn(uri, "?") : 0;
+
+	if (uri != NULL && route_is_management(uri, plen) && uri[plen] == '\0') {
+		char path[16];
+
+		snprintf(path, sizeof(path), "%.*s", (int)plen, uri);
+		mgmt_handle(w->s->mgmt, req, path);
+		return;
+	}
+	proxy_handle(w->s->px, w->up, req);
+}
+
+static void *
+server_worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	/* Pending fetches answer their clients first, then connections go. */
+	upstream_free(w->up);
+	w->up = NULL;
+	evhttp_free(w->http);
+	w->http = NULL;
+	return NULL;
+}
+
+static int
+server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
+{
+	w->base = event_base_new();
+	w->http = w->base ? evhttp_new(w->base) : NULL;
+	if (w->http == NULL) {
+		snprintf(err, errlen, "worker %d: cannot create event loop", w->index);
+		return -1;
+	}
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_headers_size(w->http, SERVER_MAX_HEADERS);
+	evhttp_set_max_body_size(w->http, SERVER_MAX_BODY);
+	evhttp_set_timeout(w->http, SERVER_IDLE_TIMEOUT);
+	evhttp_set_gencb(w->http, server_on_request, w);
+	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL) {
+		snprintf(err, errlen, "worker %d: cannot accept on socket", w->index);
+		return -1;
+	}
+	w->fd = -1;   /* the listener owns and closes it now */
+	w->up = upstream_new(w->base, &s->up_opt);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ---------------------------------------------------------------------- */
+
+struct server *
+server_new(const struct config *cfg, struct proxy *px, struct mgmt *m,
+    char *err, size_t errlen)
+{
+	struct server *s = util_calloc(1, sizeof(*s));
+
+	s->px = px;
+	s->mgmt = m;
+	s->up_opt.connect_timeout_secs = 5;
+	s->up_opt.timeout_secs = cfg->upstream_timeout_secs;
+	s->up_opt.max_body_bytes = SERVER_MAX_UPSTREAM_BODY;
+	s->n_workers = cfg->workers;
+	s->workers = util_calloc((size_t)s->n_workers, sizeof(*s->workers));
+	s->port = cfg->port;
+	for (int i = 0; i < s->n_workers; i++)
+		s->workers[i].fd = -1;
+	for (int i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+
+		w->s = s;
+		w->index = i;
+		/* Port 0: the first socket picks one; the rest share it. */
+		w->fd = server_bind(cfg->listen, s->port, err, errlen);
+		if (w->fd < 0)
+			goto fail;
+		if (s->port == 0)
+			s->port = server_local_port(w->fd);
+		if (server_worker_init(s, w, err, errlen) < 0)
+			goto fail;
+	}
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+int
+server_port(const struct server *s)
+{
+	return s->port;
+}
+
+int
+server_start(struct server *s)
+{
+	for (int i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (pthread_create(&w->thread, NULL, server_worker_main, w) != 0) {
+			log_error("cannot start worker %d", i);
+			return -1;
+		}
+		w->started = true;
+	}
+	return 0;
+}
+
+void
+server_stop(struct server *s)
+{
+	for (int i = 0; i < s->n_workers; i++)
+		if (s->workers[i].started)
+			event_base_loopexit(s->workers[i].base, NULL);
+	for (int i = 0; i < s->n_workers; i++) {
+		if (s->workers[i].started)
+			pthread_join(s->workers[i].thread, NULL);
+		s->workers[i].started = false;
+	}
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	server_stop(s);
+	for (int i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+
+		upstream_free(w->up);
+		if (w->http)
+			evhttp_free(w->http);
+		if (w->base)
+			event_base_free(w->base);
+		if (w->fd >= 0)
+			close(w->fd);
+	}
+	free(s->workers);
+	free(s);
+}

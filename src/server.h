@@ -1,0 +1,32 @@
+/*
+ * server: the worker threads. Each worker has its own event_base, its own
+ * evhttp on its own listening socket (SO_REUSEPORT, so the kernel spreads
+ * connections), and its own upstream. Requests are routed to mgmt or
+ * proxy; nothing is shared between workers but what those modules share.
+ */
+#ifndef GHPOOL_SERVER_H
+#define GHPOOL_SERVER_H
+
+#include <stddef.h>
+
+struct config;
+struct proxy;
+struct mgmt;
+struct server;
+
+/* Binds every worker's socket now, so address errors surface at start. */
+struct server *server_new(const struct config *cfg, struct proxy *px,
+    struct mgmt *m, char *err, size_t errlen);
+
+/* The bound port (useful when the configured port is 0). */
+int server_port(const struct server *s);
+
+/* Starts the workers; returns at once. */
+int server_start(struct server *s);
+
+/* Asks every worker to stop and waits for them. Thread-safe. */
+void server_stop(struct server *s);
+
+void server_free(struct server *s);
+
+#endif

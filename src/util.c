@@ -1,0 +1,105 @@
+/*
+ * util.c - bounded parsing, token fingerprints, clocks.
+ *
+ * Everything here is pure or reads only process-wide clocks, so it is safe
+ * from any worker thread.
+ */
+#include "util.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int
+util_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (s == NULL || len == 0 || len > 19)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		/* 19 digits can still overflow int64: check before multiplying. */
+		if (v > (INT64_MAX - (s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+util_token_fingerprint(const char *token, char out[9])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)token, strlen(token), md);
+	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+}
+
+bool
+util_slice_ieq(const char *s, size_t len, const char *cstr)
+{
+	return strlen(cstr) == len && strncasecmp(s, cstr, len) == 0;
+}
+
+char *
+util_strndup(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p == NULL)
+		abort();
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+util_strdup(const char *s)
+{
+	return util_strndup(s, strlen(s));
+}
+
+void *
+util_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+int64_t
+util_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t
+util_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+util_rfc3339(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+}

@@ -1,0 +1,38 @@
+/*
+ * util: small helpers shared by every module and owned by none of them:
+ * bounded number parsing for values that come off the wire or out of a
+ * config file, token fingerprints for logs, and wall/monotonic clocks.
+ */
+#ifndef GHPOOL_UTIL_H
+#define GHPOOL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define GHPOOL_USER_AGENT "ghpool/" GHPOOL_VERSION
+
+/* Parses a whole decimal string (no sign, no spaces) into [min, max].
+ * Returns 0 on success, -1 on anything else; *out is untouched on error. */
+int util_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
+
+/* First 8 hex digits of SHA-256(token): safe to log, stable across runs. */
+void util_token_fingerprint(const char *token, char out[9]);
+
+/* Case-insensitive equality of a (ptr,len) slice and a C string. */
+bool util_slice_ieq(const char *s, size_t len, const char *cstr);
+
+/* Duplicates len bytes into a fresh NUL-terminated string; aborts on OOM. */
+char *util_strndup(const char *s, size_t len);
+char *util_strdup(const char *s);
+void *util_calloc(size_t n, size_t size);
+
+/* Seconds since the epoch, and a monotonic clock in milliseconds. */
+int64_t util_now(void);
+int64_t util_mono_ms(void);
+
+/* RFC 3339 UTC timestamp with milliseconds, e.g. 2026-11-29T11:30:00.123Z. */
+void util_rfc3339(char out[32]);
+
+#endif

@@ -1,0 +1,1542 @@
+"""A fake GitHub REST/GraphQL API that behaves like the real one where ghpool cares.
+
+Standard library only. One FakeGitHub instance = one HTTP/1.1 server (keep-alive,
+always Content-Length except on 204/304) running in a daemon thread.
+
+What it models
+--------------
+* Auth: ``Authorization: token X`` / ``Bearer X`` (and Basic with the token as
+  password). Known, unrevoked token -> its login. Unknown/revoked -> 401 "Bad
+  credentials". No Authorization -> unauthenticated budget per client address.
+* Primary rate limits per *user* (as GitHub does: two tokens of the same login
+  share one budget): buckets core (5000), search (30), code_search (10),
+  graphql (5000); unauthenticated: core 60, search 10. Every answer carries the
+  ``x-ratelimit-*`` headers of the bucket the request was routed to. A bucket
+  whose reset time has passed is refilled. At 0 -> 403 primary-limit answer.
+* ``GET /rate_limit`` is free. Conditional requests (If-None-Match /
+  If-Modified-Since) answered 304 are free for authorised tokens. ETags are weak
+  and depend on the body *and* the token, like GitHub's.
+* A small data set (4 repositories, issues paginated with absolute ``Link``
+  headers pointing at ``/repositories/{id}/...``, pulls with diff/patch media
+  types, contents with raw media type incl. a binary file, a renamed repository
+  answering 301), search, a minimal GraphQL endpoint and simple writes.
+* A request log with the raw request target exactly as received.
+* Fault injection: secondary limits (403/429 + Retry-After), arbitrary status,
+  hangs, TCP resets, latency, bad credentials / revocation.
+
+Control
+-------
+Python methods (``reset``, ``requests``, ``add_fault``, ``set_budget``,
+``budget``, ``set_issue_title``, ``revoke``, ``add_token`` ...) and the same over
+HTTP under ``/_fake/`` (never rate limited, never logged)::
+
+    GET    /_fake/requests            the request log (JSON list)
+    DELETE /_fake/requests            clear the log
+    POST   /_fake/reset               log, faults, budgets, data, revocations -> initial state
+    POST   /_fake/faults              add a rule (JSON, see add_fault) -> {"id": N}
+    GET    /_fake/faults              list rules (with "fired" counters)
+    DELETE /_fake/faults              remove all rules
+    POST   /_fake/budget              {"token"|"login", "bucket", "remaining", "reset", "limit", "used"}
+    GET    /_fake/budget?token=X      all buckets of that token's user
+    POST   /_fake/issue               {"repo": "octo-org/hello"|1001, "number": 1, "title": ...}
+    POST   /_fake/revoke              {"token": ...}
+    POST   /_fake/tokens              {"token": ..., "login": ...}
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import email.utils
+import hashlib
+import http
+import http.server
+import io
+import itertools
+import json
+import math
+import random
+import re
+import socket
+import struct
+import threading
+import time
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, unquote
+
+BUCKETS = ("core", "search", "code_search", "graphql")
+DEFAULT_LIMITS = {"core": 5000, "search": 30, "code_search": 10, "graphql": 5000}
+UNAUTH_LIMITS = {"core": 60, "search": 10, "code_search": 10, "graphql": 0}
+RESET_WINDOW = 3600
+
+DOC_REST = "https://docs.github.com/rest"
+DOC_RATE = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+DOC_SECONDARY = DOC_RATE + "#about-secondary-rate-limits"
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before "
+    "you try again. If you reach out to GitHub Support for help, please include "
+    "the request ID {rid}."
+)
+
+JSON_TYPE = "application/json; charset=utf-8"
+BASE_EPOCH = 1700000000  # 2023-11-14T22:13:20Z, "created_at" of everything
+
+FAULT_KINDS = ("secondary", "status", "hang", "reset", "latency", "bad_credentials")
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _http_date(epoch: float) -> str:
+    return email.utils.formatdate(epoch, usegmt=True)
+
+
+def _json_bytes(obj: Any, pretty: bool = True) -> bytes:
+    if pretty:
+        return (json.dumps(obj, indent=2) + "\n").encode()
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def bucket_for(method: str, raw_path: str) -> str:
+    """GitHub's resource for a request: /search/code, /search/*, POST /graphql, else core."""
+    path = raw_path.split("?", 1)[0]
+    if path == "/search/code" or path.startswith("/search/code/"):
+        return "code_search"
+    if path.startswith("/search/"):
+        return "search"
+    if path == "/graphql" and method == "POST":
+        return "graphql"
+    return "core"
+
+
+# ----------------------------------------------------------------------------
+# small value types
+# ----------------------------------------------------------------------------
+
+
+class Headers:
+    """Request headers as received: ordered (name, value) pairs, case-insensitive lookup."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]):
+        self.pairs = [(str(k), str(v)) for k, v in pairs]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        lname = name.lower()
+        for k, v in self.pairs:
+            if k.lower() == lname:
+                return v
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self.pairs if k.lower() == lname]
+
+    def __getitem__(self, name: str) -> str:
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def to_dict(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for k, v in self.pairs:
+            out[k] = out[k] + ", " + v if k in out else v
+        return out
+
+    def __repr__(self) -> str:
+        return f"Headers({self.pairs!r})"
+
+
+class RequestRecord:
+    """One request the fake received (control endpoints excluded).
+
+    path      raw request target (path + query) exactly as on the wire
+    headers   Headers (case-insensitive .get / .header)
+    token     the token presented (even if unknown), or None
+    login     the login it authenticated as, or None
+    counted   True when it decremented a rate-limit bucket
+    bucket    core / search / code_search / graphql
+    status    status sent, or None (not answered yet, hung, or connection reset)
+    fault     kind of the fault rule that fired on it, or None
+    """
+
+    __slots__ = ("seq", "time", "client", "method", "path", "headers", "body", "token",
+                 "login", "counted", "bucket", "status", "fault", "request_id", "done")
+
+    def __init__(self, **kw: Any):
+        for name in self.__slots__:
+            setattr(self, name, kw.get(name))
+
+    @property
+    def query(self) -> str | None:
+        return self.path.split("?", 1)[1] if "?" in self.path else None
+
+    @property
+    def path_only(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def copy(self) -> "RequestRecord":
+        return RequestRecord(**{n: getattr(self, n) for n in self.__slots__})
+
+    def to_json(self) -> dict[str, Any]:
+        body = self.body or b""
+        return {
+            "seq": self.seq, "time": self.time, "client": self.client,
+            "method": self.method, "path": self.path,
+            "headers": self.headers.to_dict(), "header_list": [list(p) for p in self.headers.pairs],
+            "token": self.token, "login": self.login, "counted": self.counted,
+            "bucket": self.bucket, "status": self.status, "fault": self.fault,
+            "request_id": self.request_id, "done": self.done,
+            "body": body.decode("utf-8", "replace"), "body_length": len(body),
+        }
+
+    def __repr__(self) -> str:
+        return (f"<{self.method} {self.path} token={self.token} status={self.status} "
+                f"counted={self.counted} bucket={self.bucket} fault={self.fault}>")
+
+
+class Fault:
+    _ids = itertools.count(1)
+
+    def __init__(self, kind: str, path: str | None = None, token: str | None = None,
+                 count: int | None = -2, method: str | None = None, status: int | None = None,
+                 retry_after: int | None = -1, seconds: float | None = None, ms: float = 0,
+                 body: Any = None, content_type: str | None = None,
+                 headers: dict[str, str] | None = None, permanent: bool = False):
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} (one of {FAULT_KINDS})")
+        self.id = next(Fault._ids)
+        self.kind = kind
+        self.path = path
+        self.token = token
+        self.method = method.upper() if method else None
+        # count: how many times it fires; None or a negative value = forever.
+        # Default: 1, except latency which applies to every matching answer.
+        if count == -2:
+            count = None if kind == "latency" else 1
+        if count is not None and count < 0:
+            count = None
+        self.count = count
+        if status is None:
+            status = {"secondary": 403, "bad_credentials": 401}.get(kind, 500)
+        self.status = int(status)
+        if retry_after == -1:
+            retry_after = 60 if kind == "secondary" else None
+        self.retry_after = retry_after
+        self.seconds = seconds
+        self.ms = float(ms or 0)
+        self.body = body
+        self.content_type = content_type
+        self.headers = dict(headers or {})
+        self.permanent = bool(permanent)
+        self.fired = 0
+
+    def live(self) -> bool:
+        return self.count is None or self.fired < self.count
+
+    def matches(self, method: str, raw_path: str, token: str | None) -> bool:
+        if not self.live():
+            return False
+        if self.method and self.method != method:
+            return False
+        if self.path is not None and not raw_path.startswith(self.path):
+            return False
+        if self.token is not None and self.token != token:
+            return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "id", "kind", "path", "token", "method", "count", "status", "retry_after",
+            "seconds", "ms", "body", "content_type", "headers", "permanent", "fired")}
+
+
+class Resp:
+    """A response under construction."""
+
+    def __init__(self, status: int, body: bytes = b"", content_type: str | None = JSON_TYPE,
+                 headers: list[tuple[str, str]] | None = None, last_modified: float | None = None,
+                 cacheable: bool = False):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = list(headers or [])
+        self.last_modified = last_modified
+        self.cacheable = cacheable  # 200 GET answer that gets ETag/Last-Modified
+
+    @classmethod
+    def json(cls, status: int, obj: Any, pretty: bool = True, **kw: Any) -> "Resp":
+        return cls(status, _json_bytes(obj, pretty), JSON_TYPE, **kw)
+
+
+def error_body(status: int, message: str, doc: str = DOC_REST, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": message}
+    out.update(extra)
+    out["documentation_url"] = doc
+    out["status"] = str(status)
+    return out
+
+
+def not_found() -> Resp:
+    return Resp.json(404, error_body(404, "Not Found"), pretty=False)
+
+
+class _Abort(Exception):
+    """Leave without answering (reset: RST the connection; hang forever: just close)."""
+
+    def __init__(self, rst: bool):
+        super().__init__("rst" if rst else "drop")
+        self.rst = rst
+
+
+class Ctx:
+    """What a route handler sees about one request."""
+
+    def __init__(self, method: str, raw: str, headers: Headers, body: bytes, client: str):
+        self.method = method
+        self.raw = raw
+        self.raw_path, sep, q = raw.partition("?")
+        self.raw_query: str | None = q if sep else None
+        self.segments = [unquote(s) for s in self.raw_path.split("/")[1:]]
+        self.query = parse_qsl(self.raw_query or "", keep_blank_values=True)
+        self.headers = headers
+        self.body = body
+        self.client = client
+        self.token: str | None = None
+        self.login: str | None = None
+        self.bucket = "core"
+        self.media = parse_media(headers.get("Accept"))
+
+    def q(self, name: str, default: str | None = None) -> str | None:
+        for k, v in self.query:
+            if k == name:
+                return v
+        return default
+
+    def json_body(self) -> Any:
+        if not self.body:
+            return {}
+        return json.loads(self.body.decode("utf-8"))
+
+
+def parse_media(accept: str | None) -> dict[str, str | None]:
+    """Parse GitHub's custom media types: application/vnd.github[.version][.param][+format]."""
+    out: dict[str, str | None] = {"version": "v3", "param": None, "format": None}
+    for part in (accept or "").split(","):
+        mt = part.split(";", 1)[0].strip().lower()
+        prefix = "application/vnd.github"
+        if not mt.startswith(prefix):
+            continue
+        rest = mt[len(prefix):]
+        rest, _, fmt = rest.partition("+")
+        bits = [b for b in rest.split(".") if b]
+        if bits and re.fullmatch(r"v\d+|[a-z0-9-]+-preview", bits[0]):
+            out["version"] = bits.pop(0) if bits[0].startswith("v") else out["version"]
+            if bits and bits[0].endswith("-preview"):
+                bits.pop(0)
+        if bits:
+            out["param"] = bits[0]
+        out["format"] = fmt or None
+        break
+    return out
+
+
+def media_header(media: dict[str, str | None]) -> str:
+    v = f"github.{media['version'] or 'v3'}"
+    if media["param"] and not media["format"]:
+        return f"{v}; param={media['param']}"
+    if media["param"]:
+        return f"{v}; param={media['param']}; format={media['format']}"
+    return f"{v}; format={media['format'] or 'json'}"
+
+
+# ----------------------------------------------------------------------------
+# the data set
+# ----------------------------------------------------------------------------
+
+SEED_OWNERS = {
+    "octo-org": {"id": 9001, "type": "Organization"},
+    "alice": {"id": 9002, "type": "User"},
+    "evil-corp": {"id": 9003, "type": "Organization"},
+}
+SEED_REPOS = [
+    {"id": 1001, "owner": "octo-org", "name": "hello", "issues": 95, "private": False},
+    {"id": 1002, "owner": "octo-org", "name": "world", "issues": 12, "private": False},
+    {"id": 1003, "owner": "alice", "name": "tools", "issues": 7, "private": False},
+    {"id": 1004, "owner": "evil-corp", "name": "secret", "issues": 3, "private": True},
+]
+RENAMED = {("octo-org", "old-name"): 1001}
+
+BLOB = bytes(range(256))
+
+
+def _files_for(owner: str, name: str) -> dict[str, bytes]:
+    return {
+        "README.md": f"# {name}\n\nThe {owner}/{name} repository of the fake GitHub.\n".encode(),
+        "bin/blob.bin": BLOB,
+        "docs/a b.md": "A file with a space (and ünïcödé) in its name.\n".encode(),
+        "src/main.c": b'#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n',
+    }
+
+
+PR_DIFF = """diff --git a/README.md b/README.md
+index 3b18e51..a8b2c3d 100644
+--- a/README.md
++++ b/README.md
+@@ -1,3 +1,4 @@
+ # {name}
+ 
+-The old description.
++The new description of pull request #{number}.
++Another line.
+"""
+
+PR_PATCH = """From 6dcb09b5b57875f334f61aebed695e2e4193db5e Mon Sep 17 00:00:00 2001
+From: Alice <alice@example.com>
+Date: Tue, 14 Nov 2023 22:13:20 +0000
+Subject: [PATCH] Update README for #{number}
+
+---
+ README.md | 3 ++-
+ 1 file changed, 2 insertions(+), 1 deletion(-)
+
+{diff}--
+2.39.2
+
+"""
+
+
+class _Data:
+    """Mutable repository data (guarded by FakeGitHub._lock)."""
+
+    def __init__(self) -> None:
+        self.repos: dict[int, dict[str, Any]] = {}
+        self.by_name: dict[tuple[str, str], int] = {}
+        self.issues: dict[int, dict[int, dict[str, Any]]] = {}
+        self.comments: dict[int, dict[int, dict[str, Any]]] = {}  # repo -> comment id -> comment
+        self.pulls: dict[int, dict[int, dict[str, Any]]] = {}
+        self.files: dict[int, dict[str, bytes]] = {}
+        self.updated: dict[int, float] = {}
+        self.next_comment = 5000001
+        for r in SEED_REPOS:
+            rid = r["id"]
+            self.repos[rid] = dict(r)
+            self.by_name[(r["owner"].lower(), r["name"].lower())] = rid
+            self.updated[rid] = BASE_EPOCH + rid
+            self.issues[rid] = {}
+            for n in range(1, r["issues"] + 1):
+                self.issues[rid][n] = {
+                    "id": rid * 100000 + n, "number": n, "title": f"Issue {n} of {r['name']}",
+                    "body": f"Body of issue {n}.", "state": "open",
+                    "user": "alice", "comments": 0, "locked": False,
+                    "created": BASE_EPOCH + n, "updated": BASE_EPOCH + n * 60,
+                }
+            self.comments[rid] = {}
+            self.pulls[rid] = {
+                n: {"id": rid * 1000 + n, "number": n, "title": f"Pull request {n}",
+                    "state": "open", "head": f"feature-{n}", "base": "main"}
+                for n in (1, 2, 3)
+            }
+            self.files[rid] = _files_for(r["owner"], r["name"])
+
+    def find(self, owner: str, name: str) -> int | None:
+        return self.by_name.get((owner.lower(), name.lower()))
+
+    def touch(self, rid: int) -> float:
+        self.updated[rid] = max(time.time(), self.updated[rid] + 1)
+        return self.updated[rid]
+
+
+# ----------------------------------------------------------------------------
+# the HTTP plumbing
+# ----------------------------------------------------------------------------
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() closes live connections itself
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    fake: "FakeGitHub"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet on disconnects
+        import sys
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, OSError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GitHub.com"
+    sys_version = ""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.fake._track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        if self.server.fake.verbose:
+            super().log_message(format, *args)
+
+    # Every method goes through the same path.
+    def do_GET(self) -> None: self._dispatch()  # noqa: E704
+    def do_HEAD(self) -> None: self._dispatch()  # noqa: E704
+    def do_POST(self) -> None: self._dispatch()  # noqa: E704
+    def do_PUT(self) -> None: self._dispatch()  # noqa: E704
+    def do_PATCH(self) -> None: self._dispatch()  # noqa: E704
+    def do_DELETE(self) -> None: self._dispatch()  # noqa: E704
+    def do_OPTIONS(self) -> None: self._dispatch()  # noqa: E704
+
+    def _read_body(self) -> bytes:
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    break
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        fake = self.server.fake
+        # The raw request target from the request line: self.path may have been
+        # altered by http.server (leading '//' collapsed).
+        words = self.requestline.split()
+        raw = words[1] if len(words) >= 2 else self.path
+        body = self._read_body()
+        headers = Headers(self.headers.items())
+        client = self.client_address[0]
+        head_only = self.command == "HEAD"
+        if raw.startswith("/_fake/") or raw == "/_fake":
+            resp = fake._control(self.command, raw, headers, body)
+            self._send(resp, fake._new_request_id(), head_only)
+            return
+        ctx = Ctx(self.command, raw, headers, body, client)
+        try:
+            resp, rid = fake._serve(ctx)
+        except _Abort as abort:
+            self.close_connection = True
+            if abort.rst:
+                self._rst()
+            return
+        self._send(resp, rid, head_only)
+
+    def _rst(self) -> None:
+        """Close the TCP connection abruptly (RST) without answering."""
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        for f in (self.rfile, self.wfile):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        # http.server flushes/closes these after the handler returns.
+        self.rfile = io.BytesIO()
+        self.wfile = io.BytesIO()
+
+    def _send(self, resp: Resp, rid: str, head_only: bool) -> None:
+        status = resp.status
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        lines = [f"HTTP/1.1 {status} {reason}",
+                 f"Server: {self.server_version}",
+                 f"Date: {_http_date(time.time())}"]
+        if resp.content_type and status not in (204, 304):
+            lines.append(f"Content-Type: {resp.content_type}")
+        for k, v in resp.headers:
+            lines.append(f"{k}: {v}")
+        lines.append(f"X-GitHub-Request-Id: {rid}")
+        if status not in (204, 304):
+            lines.append(f"Content-Length: {len(resp.body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if not head_only and status not in (204, 304):
+            data += resp.body
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+
+
+# ----------------------------------------------------------------------------
+# the fake itself
+# ----------------------------------------------------------------------------
+
+
+class FakeGitHub:
+    """A fake api.github.com. ``tokens`` maps token -> login."""
+
+    def __init__(self, tokens: dict[str, str] | None = None, host: str = "127.0.0.1",
+                 port: int = 0, verbose: bool = False):
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self._lock = threading.RLock()
+        self._initial_tokens = dict(tokens or {})
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._conns: set[socket.socket] = set()
+        self._rid_counter = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._stopping = False
+        # GraphQL root-field resolvers: name -> fn(fake, ctx, variables) -> value
+        self.graphql_resolvers: dict[str, Callable[["FakeGitHub", Ctx, dict], Any]] = {
+            "viewer": lambda fake, ctx, variables: fake._user_json(ctx.login, short=True),
+            "rateLimit": lambda fake, ctx, variables: fake._graphql_rate_limit(ctx),
+        }
+        self._init_state()
+
+    # --- lifecycle ------------------------------------------------------------
+
+    def _init_state(self) -> None:
+        with self._lock:
+            self.tokens: dict[str, str] = dict(self._initial_tokens)
+            self.user_ids: dict[str, int] = {}
+            for login in self.tokens.values():
+                self._user_id(login)
+            self.revoked: set[str] = set()
+            self.budgets: dict[tuple[str, str], dict[str, int]] = {}
+            self.faults: list[Fault] = []
+            self.log: list[RequestRecord] = []
+            self.writes: list[dict[str, Any]] = []
+            self.data = _Data()
+            old = getattr(self, "_wake", None)
+            self._wake = threading.Event()
+            if old is not None:
+                old.set()  # release hung handlers of the previous generation
+
+    def start(self) -> "FakeGitHub":
+        srv = _Server((self.host, self.port), _Handler)
+        srv.fake = self
+        self._server = srv
+        self.port = srv.server_address[1]
+        self._stopping = False
+        self._thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"fake-github-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        srv = self._server
+        if srv is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        srv.shutdown()
+        srv.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread:
+            self._thread.join(5)
+        self._server = None
+
+    def __enter__(self) -> "FakeGitHub":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    # --- python control API ------------------------------------------------------
+
+    def reset(self) -> None:
+        """Clear log and faults; restore budgets, data, tokens and revocations."""
+        self._init_state()
+
+    def requests(self, path: str | None = None, method: str | None = None,
+                 token: str | None = None) -> list[RequestRecord]:
+        """Copy of the request log, optionally filtered (path = raw-target prefix)."""
+        with self._lock:
+            recs = [r.copy() for r in self.log]
+        return [r for r in recs
+                if (path is None or r.path.startswith(path))
+                and (method is None or r.method == method.upper())
+                and (token is None or r.token == token)]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    def add_fault(self, kind: str, path: str | None = None, token: str | None = None,
+                  count: int | None = -2, **opts: Any) -> int:
+        """Add a fault rule; returns its id.
+
+        kind: secondary | status | hang | reset | latency | bad_credentials
+        path: raw-target prefix to match (None = any); token: only that token;
+        method: only that method; count: times to fire (default 1, latency: forever;
+        None or negative = forever).
+        secondary: status=403|429, retry_after=N (None = no header, default 60), body
+        status: status=N, body (dict/str/bytes), content_type, retry_after, headers
+        hang: seconds=N (None = never answer; released by stop()/reset())
+        latency: ms=N (delay added to each matching answer, combines with others)
+        bad_credentials: permanent=True also revokes the token for good
+        """
+        f = Fault(kind, path=path, token=token, count=count, **opts)
+        with self._lock:
+            self.faults.append(f)
+        return f.id
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def fault_list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.to_json() for f in self.faults]
+
+    def add_token(self, token: str, login: str) -> None:
+        with self._lock:
+            self.tokens[token] = login
+            self.revoked.discard(token)
+            self._user_id(login)
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token for good: it answers 401 Bad credentials from now on."""
+        with self._lock:
+            self.revoked.add(token)
+
+    def _principal_of(self, token: str | None = None, login: str | None = None) -> str:
+        if login is None:
+            if token is None or token not in self.tokens:
+                raise KeyError(f"unknown token {token!r}")
+            login = self.tokens[token]
+        return "user:" + login
+
+    def set_budget(self, token: str | None = None, bucket: str = "core",
+                   remaining: int | None = None, reset: float | None = None,
+                   limit: int | None = None, used: int | None = None,
+                   login: str | None = None) -> dict[str, int]:
+        """Set a bucket of the user behind ``token`` (or ``login``)."""
+        if bucket not in BUCKETS:
+            raise ValueError(f"unknown bucket {bucket!r}")
+        with self._lock:
+            b = self._bucket(self._principal_of(token, login), bucket, refresh=False)
+            if limit is not None:
+                b["limit"] = int(limit)
+            if remaining is not None:
+                b["remaining"] = max(0, int(remaining))
+                b["used"] = max(0, b["limit"] - b["remaining"]) if used is None else int(used)
+            elif used is not None:
+                b["used"] = int(used)
+                b["remaining"] = max(0, b["limit"] - b["used"])
+            if reset is not None:
+                b["reset"] = int(reset)
+            return dict(b)
+
+    def budget(self, token: str | None = None, bucket: str = "core",
+               login: str | None = None) -> dict[str, int]:
+        """Current state of a bucket (refilled first if its reset has passed)."""
+        with self._lock:
+            return dict(self._bucket(self._principal_of(token, login), bucket))
+
+    def set_issue_title(self, repo: str | int, number: int, title: str) -> dict[str, Any]:
+        """Mutate an issue's title (changes bodies, ETags and Last-Modified)."""
+        with self._lock:
+            rid = self._repo_id(repo)
+            issue = self.data.issues[rid][int(number)]
+            issue["title"] = title
+            issue["updated"] = self.data.touch(rid)
+            return self._issue_json(rid, issue)
+
+    # --- internals: identities and budgets --------------------------------------
+
+    def _user_id(self, login: str) -> int:
+        if login not in self.user_ids:
+            self.user_ids[login] = len(self.user_ids) + 1
+        return self.user_ids[login]
+
+    def _repo_id(self, repo: str | int) -> int:
+        if isinstance(repo, int) or (isinstance(repo, str) and repo.isdigit()):
+            rid = int(repo)
+            if rid not in self.data.repos:
+                raise KeyError(f"no repository {repo}")
+            return rid
+        owner, _, name = str(repo).partition("/")
+        rid = self.data.find(owner, name)
+        if rid is None:
+            raise KeyError(f"no repository {repo}")
+        return rid
+
+    def _bucket(self, principal: str, bucket: str, refresh: bool = True) -> dict[str, int]:
+        key = (principal, bucket)
+        now = time.time()
+        b = self.budgets.get(key)
+        limits = UNAUTH_LIMITS if principal.startswith("ip:") else DEFAULT_LIMITS
+        if b is None:
+            lim = limits[bucket]
+            b = {"limit": lim, "remaining": lim, "used": 0, "reset": int(now) + RESET_WINDOW}
+            self.budgets[key] = b
+        elif refresh and now >= b["reset"]:
+            b["remaining"] = b["limit"]
+            b["used"] = 0
+            b["reset"] = int(now) + RESET_WINDOW
+        return b
+
+    def _new_request_id(self) -> str:
+        n = next(self._rid_counter)
+        r = random.getrandbits(48)
+        return f"{n:04X}:{r >> 32:04X}:{(r >> 8) & 0xFFFFFF:06X}:{random.getrandbits(24):06X}:{int(time.time()):08X}"
+
+    def _rate_headers(self, b: dict[str, int], bucket: str) -> list[tuple[str, str]]:
+        return [("x-ratelimit-limit", str(b["limit"])),
+                ("x-ratelimit-remaining", str(b["remaining"])),
+                ("x-ratelimit-reset", str(b["reset"])),
+                ("x-ratelimit-used", str(b["used"])),
+                ("x-ratelimit-resource", bucket)]
+
+    # --- internals: serving -------------------------------------------------------
+
+    def _serve(self, ctx: Ctx) -> tuple[Resp, str]:
+        rid = self._new_request_id()
+        ctx.token = _token_of(ctx.headers.get("Authorization"))
+        ctx.bucket = bucket_for(ctx.method, ctx.raw)
+        rec = RequestRecord(seq=next(self._seq), time=time.time(), client=ctx.client,
+                            method=ctx.method, path=ctx.raw, headers=ctx.headers, body=ctx.body,
+                            token=ctx.token, login=None, counted=False, bucket=ctx.bucket,
+                            status=None, fault=None, request_id=rid, done=False)
+        with self._lock:
+            self.log.append(rec)
+            wake = self._wake
+            # fault rules: latency ones accumulate, the first other one fires
+            delay_ms = 0.0
+            fired: Fault | None = None
+            for f in self.faults:
+                if not f.matches(ctx.method, ctx.raw, ctx.token):
+                    continue
+                if f.kind == "latency":
+                    f.fired += 1
+                    delay_ms += f.ms
+                elif fired is None:
+                    f.fired += 1
+                    fired = f
+            if fired is not None:
+                rec.fault = fired.kind
+                if fired.kind == "bad_credentials" and fired.permanent and ctx.token:
+                    self.revoked.add(ctx.token)
+        try:
+            if delay_ms:
+                wake.wait(delay_ms / 1000.0)
+            if fired is not None:
+                resp = self._fire(fired, ctx, rid, wake)
+                if resp is not None:
+                    return self._finish(rec, resp, ctx, rid), rid
+            if self._stopping:
+                raise _Abort(rst=False)
+            resp = self._answer(ctx, rec)
+            return self._finish(rec, resp, ctx, rid), rid
+        except _Abort:
+            with self._lock:
+                rec.done = True
+            raise
+
+    def _finish(self, rec: RequestRecord, resp: Resp, ctx: Ctx, rid: str) -> Resp:
+        resp.headers.append(("X-GitHub-Media-Type", media_header(ctx.media)))
+        resp.headers.append(("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP"))
+        with self._lock:
+            rec.status = resp.status
+            rec.login = ctx.login
+            rec.done = True
+        return resp
+
+    def _fire(self, f: Fault, ctx: Ctx, rid: str, wake: threading.Event) -> Resp | None:
+        """Apply a fault. Returns a response, None to continue normally, or raises _Abort."""
+        if f.kind == "reset":
+            raise _Abort(rst=True)
+        if f.kind == "hang":
+            if f.seconds is None:
+                wake.wait()
+                raise _Abort(rst=False)
+            if wake.wait(f.seconds) and self._stopping:
+                raise _Abort(rst=False)
+            return None
+        with self._lock:
+            login = self.tokens.get(ctx.token) if ctx.token else None
+            principal = ("user:" + login) if login else "ip:" + ctx.client
+            b = dict(self._bucket(principal, ctx.bucket))
+        rate = self._rate_headers(b, ctx.bucket)
+        if f.kind == "bad_credentials":
+            return Resp.json(f.status, error_body(401, "Bad credentials"), pretty=False,
+                             headers=rate)
+        if f.kind == "secondary":
+            body = f.body if f.body is not None else {
+                "message": SECONDARY_MESSAGE.format(rid=rid), "documentation_url": DOC_SECONDARY}
+            headers = list(rate)
+            if f.retry_after is not None:
+                headers.append(("Retry-After", str(f.retry_after)))
+            headers += list(f.headers.items())
+            resp = _resp_from_body(f.status, body, f.content_type, headers)
+            ctx.login = login
+            return resp
+        if f.kind == "status":
+            body = f.body
+            if body is None:
+                try:
+                    phrase = http.HTTPStatus(f.status).phrase
+                except ValueError:
+                    phrase = "Error"
+                body = {"message": phrase, "documentation_url": DOC_REST, "status": str(f.status)}
+            headers = list(rate)
+            if f.retry_after is not None:
+                headers.append(("Retry-After", str(f.retry_after)))
+            headers += list(f.headers.items())
+            ctx.login = login
+            return _resp_from_body(f.status, body, f.content_type, headers)
+        raise AssertionError(f.kind)
+
+    def _answer(self, ctx: Ctx, rec: RequestRecord) -> Resp:
+        with self._lock:
+            if ctx.token is not None:
+                if ctx.token not in self.tokens or ctx.token in self.revoked:
+                    b = dict(self._bucket("ip:" + ctx.client, "core"))
+                    return Resp.json(401, error_body(401, "Bad credentials"), pretty=False,
+                                     headers=self._rate_headers(b, "core"))
+                ctx.login = self.tokens[ctx.token]
+            principal = ("user:" + ctx.login) if ctx.login else "ip:" + ctx.client
+            b = self._bucket(principal, ctx.bucket)
+            if ctx.raw_path == "/rate_limit" and ctx.method in ("GET", "HEAD"):
+                return self._rate_limit_resp(principal)
+            needs_auth = (ctx.bucket in ("graphql", "code_search")
+                          or ctx.method not in ("GET", "HEAD"))
+            if ctx.login is None and needs_auth:
+                msg = ("This endpoint requires you to be authenticated."
+                       if ctx.bucket == "graphql" else "Requires authentication")
+                return Resp.json(401, error_body(401, msg), pretty=False,
+                                 headers=self._rate_headers(b, ctx.bucket))
+            if b["remaining"] <= 0:
+                if ctx.login:
+                    who = f"user ID {self._user_id(ctx.login)}"
+                    msg = (f"API rate limit exceeded for {who}. If you reach out to GitHub "
+                           f"Support for help, please include the request ID {rec.request_id} "
+                           f"and timestamp {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC.")
+                else:
+                    msg = (f"API rate limit exceeded for {ctx.client}. (But here's the good news: "
+                           "Authenticated requests get a higher rate limit. Check out the "
+                           "documentation for more details.)")
+                return Resp.json(403, {"message": msg, "documentation_url": DOC_RATE}, pretty=False,
+                                 headers=self._rate_headers(b, ctx.bucket))
+            b["remaining"] -= 1
+            b["used"] += 1
+            rec.counted = True
+        try:
+            resp = self._route(ctx)
+        except (ValueError, json.JSONDecodeError):
+            resp = Resp.json(400, error_body(400, "Problems parsing JSON"), pretty=False)
+        with self._lock:
+            if resp.status == 200 and resp.cacheable and ctx.method in ("GET", "HEAD"):
+                etag = 'W/"' + hashlib.sha256(
+                    (ctx.token or "").encode() + b"\0" + resp.body).hexdigest()[:40] + '"'
+                resp.headers.append(("ETag", etag))
+                if resp.last_modified is not None:
+                    resp.headers.append(("Last-Modified", _http_date(resp.last_modified)))
+                if _not_modified(ctx.headers, etag, resp.last_modified):
+                    resp = Resp(304, b"", None, headers=[h for h in resp.headers
+                                                         if h[0] in ("ETag", "Last-Modified")])
+                    if ctx.login:  # free for authorised requests
+                        b["remaining"] += 1
+                        b["used"] -= 1
+                        rec.counted = False
+            if ctx.login:
+                resp.headers.append(("Cache-Control", "private, max-age=60, s-maxage=60"))
+                resp.headers.append(("X-OAuth-Scopes", "repo, read:org"))
+            else:
+                resp.headers.append(("Cache-Control", "public, max-age=60, s-maxage=60"))
+            resp.headers += self._rate_headers(b, ctx.bucket)
+        return resp
+
+    def _rate_limit_resp(self, principal: str) -> Resp:
+        res = {}
+        for name in BUCKETS:
+            b = self._bucket(principal, name)
+            res[name] = {"limit": b["limit"], "used": b["used"], "remaining": b["remaining"],
+                         "reset": b["reset"], "resource": name}
+        core = self._bucket(principal, "core")
+        return Resp.json(200, {"resources": res, "rate": dict(res["core"])},
+                         headers=self._rate_headers(core, "core"))
+
+    def _graphql_rate_limit(self, ctx: Ctx) -> dict[str, Any]:
+        b = self._bucket("user:" + str(ctx.login), "graphql")
+        return {"limit": b["limit"], "cost": 1, "remaining": b["remaining"],
+                "used": b["used"], "resetAt": _iso(b["reset"])}
+
+    # --- routes -------------------------------------------------------------------
+
+    def _route(self, ctx: Ctx) -> Resp:
+        seg = ctx.segments
+        m = ctx.method
+        if m == "POST" and seg == ["graphql"]:
+            return self._graphql(ctx)
+        if m in ("GET", "HEAD"):
+            with self._lock:
+                return self._route_get(ctx, seg)
+        if m in ("POST", "PATCH", "PUT", "DELETE"):
+            with self._lock:
+                return self._route_write(ctx, seg)
+        return not_found()
+
+    def _resolve_repo(self, ctx: Ctx, seg: list[str]) -> tuple[int | None, list[str], Resp | None]:
+        """seg after 'repos' or 'repositories' -> (repo id, rest segments, redirect/404)."""
+        if seg[0] == "repos" and len(seg) >= 3:
+            owner, name, rest = seg[1], seg[2], seg[3:]
+            rid = self.data.find(owner, name)
+            if rid is None:
+                target = RENAMED.get((owner.lower(), name.lower()))
+                if target is not None:
+                    rest_raw = ctx.raw_path.split("/", 4)[4] if len(seg) > 3 else ""
+                    loc = f"{self.url}/repositories/{target}" + (f"/{rest_raw}" if rest_raw else "")
+                    if ctx.raw_query is not None:
+                        loc += "?" + ctx.raw_query
+                    return None, rest, Resp.json(
+                        301, {"message": "Moved Permanently", "url": loc,
+                              "documentation_url": "https://docs.github.com/v3/#http-redirects"},
+                        headers=[("Location", loc)])
+                return None, rest, not_found()
+            return rid, rest, None
+        if seg[0] == "repositories" and len(seg) >= 2 and seg[1].isdigit():
+            rid = int(seg[1])
+            if rid not in self.data.repos:
+                return None, seg[2:], not_found()
+            return rid, seg[2:], None
+        return None, [], not_found()
+
+    def _route_get(self, ctx: Ctx, seg: list[str]) -> Resp:
+        if seg == ["user"]:
+            if ctx.login is None:
+                return Resp.json(401, error_body(401, "Requires authentication"), pretty=False)
+            return Resp.json(200, self._user_json(ctx.login), cacheable=True,
+                             last_modified=BASE_EPOCH)
+        if len(seg) >= 2 and seg[0] == "users":
+            return self._get_owner(ctx, seg[1], seg[2:], users=True)
+        if len(seg) >= 2 and seg[0] == "orgs":
+            return self._get_owner(ctx, seg[1], seg[2:], users=False)
+        if seg == ["meta"]:
+            return Resp.json(200, {"verifiable_password_authentication": False,
+                                   "hooks": ["192.0.2.0/24"], "api": ["192.0.2.0/24"]},
+                             cacheable=True, last_modified=BASE_EPOCH)
+        if seg == ["zen"]:
+            return Resp(200, b"Keep it logically awesome.", "text/plain;charset=utf-8",
+                        cacheable=True)
+        if seg and seg[0] == "search" and len(seg) == 2:
+            return self._search(ctx, seg[1])
+        if seg and seg[0] in ("repos", "repositories"):
+            rid, rest, early = self._resolve_repo(ctx, seg)
+            if early is not None:
+                return early
+            assert rid is not None
+            return self._get_repo_sub(ctx, rid, rest)
+        return not_found()
+
+    def _get_owner(self, ctx: Ctx, name: str, rest: list[str], users: bool) -> Resp:
+        lname = name.lower()
+        owner = next((k for k in SEED_OWNERS if k == lname), None)
+        if owner is None:
+            login = next((v for v in self.tokens.values() if v.lower() == lname), None)
+            if login is None or not users:
+                return not_found()
+            if rest:
+                return Resp.json(200, [], cacheable=True, last_modified=BASE_EPOCH)
+            return Resp.json(200, self._user_json(login), cacheable=True, last_modified=BASE_EPOCH)
+        info = SEED_OWNERS[owner]
+        if not users and info["type"] != "Organization":
+            return not_found()
+        if not rest:
+            return Resp.json(200, self._owner_json(owner), cacheable=True,
+                             last_modified=BASE_EPOCH)
+        if rest == ["repos"]:
+            repos = [self._repo_json(rid) for rid, r in sorted(self.data.repos.items())
+                     if r["owner"] == owner]
+            return Resp.json(200, repos, cacheable=True, last_modified=BASE_EPOCH)
+        return not_found()
+
+    def _get_repo_sub(self, ctx: Ctx, rid: int, rest: list[str]) -> Resp:
+        lm = self.data.updated[rid]
+        if not rest:
+            return Resp.json(200, self._repo_json(rid), cacheable=True, last_modified=lm)
+        if rest == ["issues"]:
+            issues = [self._issue_json(rid, i) for _, i in sorted(self.data.issues[rid].items())]
+            state = ctx.q("state", "open")
+            if state in ("open", "closed"):
+                issues = [i for i in issues if i["state"] == state]
+            issues.reverse()  # newest first, like GitHub
+            return self._paginate(ctx, issues, f"/repositories/{rid}/issues", lm)
+        if len(rest) == 2 and rest[0] == "issues" and rest[1].isdigit():
+            issue = self.data.issues[rid].get(int(rest[1]))
+            if issue is None:
+                return not_found()
+            return Resp.json(200, self._issue_json(rid, issue), cacheable=True,
+                             last_modified=issue["updated"])
+        if len(rest) == 3 and rest[0] == "issues" and rest[1].isdigit() and rest[2] == "comments":
+            n = int(rest[1])
+            if n not in self.data.issues[rid]:
+                return not_found()
+            comments = [c for _, c in sorted(self.data.comments[rid].items()) if c["issue"] == n]
+            return self._paginate(ctx, [self._comment_json(rid, c) for c in comments],
+                                  f"/repositories/{rid}/issues/{n}/comments", lm)
+        if rest == ["pulls"]:
+            pulls = [self._pull_json(rid, p) for _, p in sorted(self.data.pulls[rid].items())]
+            return self._paginate(ctx, pulls, f"/repositories/{rid}/pulls", lm)
+        if len(rest) == 2 and rest[0] == "pulls" and rest[1].isdigit():
+            pr = self.data.pulls[rid].get(int(rest[1]))
+            if pr is None:
+                return not_found()
+            param = ctx.media["param"]
+            name = self.data.repos[rid]["name"]
+            diff = PR_DIFF.format(name=name, number=pr["number"])
+            if param == "diff":
+                return Resp(200, diff.encode(), "application/vnd.github.diff; charset=utf-8",
+                            cacheable=True, last_modified=lm)
+            if param == "patch":
+                patch = PR_PATCH.format(number=pr["number"], diff=diff)
+                return Resp(200, patch.encode(), "application/vnd.github.patch; charset=utf-8",
+                            cacheable=True, last_modified=lm)
+            return Resp.json(200, self._pull_json(rid, pr), cacheable=True, last_modified=lm)
+        if rest and rest[0] == "contents":
+            return self._contents(ctx, rid, "/".join(rest[1:]), lm)
+        return not_found()
+
+    def _contents(self, ctx: Ctx, rid: int, path: str, lm: float) -> Resp:
+        files = self.data.files[rid]
+        r = self.data.repos[rid]
+        full = f"{r['owner']}/{r['name']}"
+        path = path.strip("/")
+        if path in files:
+            data = files[path]
+            if ctx.media["param"] == "raw":
+                return Resp(200, data, "application/vnd.github.raw", cacheable=True,
+                            last_modified=lm)
+            sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+            b64 = base64.encodebytes(data).decode()
+            return Resp.json(200, {
+                "type": "file", "encoding": "base64", "size": len(data),
+                "name": path.rsplit("/", 1)[-1], "path": path, "sha": sha, "content": b64,
+                "url": f"{self.url}/repos/{full}/contents/{path}?ref=main",
+            }, cacheable=True, last_modified=lm)
+        prefix = path + "/" if path else ""
+        entries: dict[str, str] = {}
+        for p in files:
+            if p.startswith(prefix):
+                head, _, tail = p[len(prefix):].partition("/")
+                entries[head] = "dir" if tail else "file"
+        if not entries:
+            return not_found()
+        listing = [{"type": t, "name": n, "path": prefix + n} for n, t in sorted(entries.items())]
+        return Resp.json(200, listing, cacheable=True, last_modified=lm)
+
+    def _search(self, ctx: Ctx, kind: str) -> Resp:
+        q = ctx.q("q")
+        if kind not in ("repositories", "issues", "code", "users", "commits"):
+            return not_found()
+        if q is None or q.strip() == "":
+            return Resp.json(422, {
+                "message": "Validation Failed",
+                "errors": [{"resource": "Search", "field": "q", "code": "missing"}],
+                "documentation_url": f"https://docs.github.com/v3/search", "status": "422"},
+                pretty=False)
+        terms = [t.lower() for t in q.split() if ":" not in t]
+        items: list[dict[str, Any]] = []
+        if kind == "repositories":
+            for rid, r in sorted(self.data.repos.items()):
+                if all(t in f"{r['owner']}/{r['name']}".lower() for t in terms):
+                    items.append(self._repo_json(rid))
+        elif kind == "issues":
+            for rid in sorted(self.data.issues):
+                for _, i in sorted(self.data.issues[rid].items()):
+                    if all(t in i["title"].lower() for t in terms):
+                        items.append(self._issue_json(rid, i))
+        page = self._paginate(ctx, items, f"/search/{kind}", BASE_EPOCH, envelope=True)
+        return page
+
+    def _paginate(self, ctx: Ctx, items: list[Any], link_path: str, lm: float,
+                  envelope: bool = False) -> Resp:
+        def as_int(v: str | None, default: int) -> int:
+            try:
+                return int(v) if v is not None else default
+            except ValueError:
+                return default
+        per_page = as_int(ctx.q("per_page"), 30)
+        if per_page <= 0:
+            per_page = 30
+        per_page = min(per_page, 100)
+        page = max(1, as_int(ctx.q("page"), 1))
+        last = max(1, math.ceil(len(items) / per_page))
+        chunk = items[(page - 1) * per_page: page * per_page]
+        headers: list[tuple[str, str]] = []
+        if last > 1 or page > 1:
+            kept = [p for p in (ctx.raw_query or "").split("&")
+                    if p and unquote(p.split("=", 1)[0]) != "page"]
+
+            def link(n: int, rel: str) -> str:
+                qs = "&".join(kept + [f"page={n}"])
+                return f'<{self.url}{link_path}?{qs}>; rel="{rel}"'
+            rels = []
+            if page > 1:
+                rels.append(link(page - 1, "prev"))
+            if page < last:
+                rels.append(link(page + 1, "next"))
+                rels.append(link(last, "last"))
+            if page > 1:
+                rels.append(link(1, "first"))
+            headers.append(("Link", ", ".join(rels)))
+        body: Any = chunk
+        if envelope:
+            body = {"total_count": len(items), "incomplete_results": False, "items": chunk}
+        return Resp.json(200, body, headers=headers, cacheable=True, last_modified=lm)
+
+    def _graphql(self, ctx: Ctx) -> Resp:
+        try:
+            req = ctx.json_body()
+            query = req["query"]
+            variables = req.get("variables") or {}
+            if not isinstance(query, str):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return Resp.json(400, {"message": "Problems parsing JSON",
+                                   "documentation_url": "https://docs.github.com/graphql"},
+                             pretty=False)
+        data: dict[str, Any] = {}
+        errors = []
+        with self._lock:
+            for field in _graphql_root_fields(query):
+                fn = self.graphql_resolvers.get(field)
+                if fn is None:
+                    errors.append({"path": ["query", field], "extensions": {
+                        "code": "undefinedField", "typeName": "Query", "fieldName": field},
+                        "message": f"Field '{field}' doesn't exist on type 'Query'"})
+                    continue
+                data[field] = fn(self, ctx, variables)
+        out: dict[str, Any] = {"errors": errors} if errors else {"data": data}
+        return Resp.json(200, out, pretty=False)
+
+    def _route_write(self, ctx: Ctx, seg: list[str]) -> Resp:
+        if not seg or seg[0] not in ("repos", "repositories"):
+            return not_found()
+        rid, rest, early = self._resolve_repo(ctx, seg)
+        if early is not None:
+            return early
+        assert rid is not None
+        payload = ctx.json_body() if ctx.body else {}
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        self.writes.append({"method": ctx.method, "path": ctx.raw, "login": ctx.login,
+                            "json": payload})
+        issues = self.data.issues[rid]
+        if ctx.method == "POST" and rest == ["issues"]:
+            title = payload.get("title")
+            if not title:
+                return Resp.json(422, {"message": "Validation Failed", "errors": [
+                    {"resource": "Issue", "code": "missing_field", "field": "title"}],
+                    "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+                    "status": "422"}, pretty=False)
+            n = max(list(issues) + list(self.data.pulls[rid]) + [0]) + 1
+            now = self.data.touch(rid)
+            issues[n] = {"id": rid * 100000 + n, "number": n, "title": str(title),
+                         "body": payload.get("body") or "", "state": "open", "user": ctx.login,
+                         "comments": 0, "locked": False, "created": now, "updated": now}
+            return Resp.json(201, self._issue_json(rid, issues[n]),
+                             headers=[("Location", f"{self.url}/repos/{self._full(rid)}/issues/{n}")])
+        if len(rest) == 2 and rest[0] == "issues" and rest[1].isdigit():
+            issue = issues.get(int(rest[1]))
+            if issue is None:
+                return not_found()
+            if ctx.method == "PATCH":
+                for k in ("title", "body", "state"):
+                    if k in payload:
+                        issue[k] = payload[k]
+                issue["updated"] = self.data.touch(rid)
+                return Resp.json(200, self._issue_json(rid, issue))
+            return not_found()
+        if len(rest) == 3 and rest[0] == "issues" and rest[1].isdigit() and rest[2] == "comments":
+            n = int(rest[1])
+            if n not in issues or ctx.method != "POST":
+                return not_found()
+            if not payload.get("body"):
+                return Resp.json(422, {"message": "Validation Failed", "errors": [
+                    {"resource": "IssueComment", "code": "missing_field", "field": "body"}],
+                    "documentation_url": DOC_REST, "status": "422"}, pretty=False)
+            cid = self.data.next_comment
+            self.data.next_comment += 1
+            now = self.data.touch(rid)
+            c = {"id": cid, "issue": n, "body": str(payload["body"]), "user": ctx.login,
+                 "created": now, "updated": now}
+            self.data.comments[rid][cid] = c
+            issues[n]["comments"] += 1
+            issues[n]["updated"] = now
+            return Resp.json(201, self._comment_json(rid, c), headers=[
+                ("Location", f"{self.url}/repos/{self._full(rid)}/issues/comments/{cid}")])
+        if len(rest) == 3 and rest[:2] == ["issues", "comments"] and rest[2].isdigit():
+            c = self.data.comments[rid].get(int(rest[2]))
+            if c is None:
+                return not_found()
+            if ctx.method == "DELETE":
+                del self.data.comments[rid][c["id"]]
+                issues[c["issue"]]["comments"] -= 1
+                self.data.touch(rid)
+                return Resp(204, b"", None)
+            if ctx.method == "PATCH":
+                c["body"] = str(payload.get("body", c["body"]))
+                c["updated"] = self.data.touch(rid)
+                return Resp.json(200, self._comment_json(rid, c))
+            return not_found()
+        if (len(rest) == 3 and rest[0] == "issues" and rest[1].isdigit() and rest[2] == "lock"
+                and ctx.method in ("PUT", "DELETE")):
+            issue = issues.get(int(rest[1]))
+            if issue is None:
+                return not_found()
+            issue["locked"] = ctx.method == "PUT"
+            issue["updated"] = self.data.touch(rid)
+            return Resp(204, b"", None)
+        # Anything else under an existing repository: accepted and echoed.
+        if ctx.method == "DELETE":
+            return Resp(204, b"", None)
+        status = 201 if ctx.method == "POST" else 200
+        return Resp.json(status, {"ok": True, "method": ctx.method, "path": ctx.raw_path,
+                                  "repository": self._full(rid), "received": payload})
+
+    # --- JSON renderers --------------------------------------------------------------
+
+    def _full(self, rid: int) -> str:
+        r = self.data.repos[rid]
+        return f"{r['owner']}/{r['name']}"
+
+    def _user_json(self, login: str | None, short: bool = False) -> dict[str, Any]:
+        if short:
+            return {"login": login}
+        return {"login": login, "id": self._user_id(str(login)), "node_id": f"U_{login}",
+                "type": "User", "site_admin": False, "url": f"{self.url}/users/{login}",
+                "html_url": f"https://github.com/{login}", "name": login}
+
+    def _owner_json(self, owner: str) -> dict[str, Any]:
+        info = SEED_OWNERS[owner]
+        return {"login": owner, "id": info["id"], "type": info["type"],
+                "url": f"{self.url}/{'orgs' if info['type'] == 'Organization' else 'users'}/{owner}",
+                "repos_url": f"{self.url}/users/{owner}/repos"}
+
+    def _repo_json(self, rid: int) -> dict[str, Any]:
+        r = self.data.repos[rid]
+        full = f"{r['owner']}/{r['name']}"
+        open_issues = sum(1 for i in self.data.issues[rid].values() if i["state"] == "open")
+        return {
+            "id": rid, "node_id": f"R_{rid}", "name": r["name"], "full_name": full,
+            "private": r["private"], "owner": self._owner_json(r["owner"]),
+            "html_url": f"https://github.com/{full}", "url": f"{self.url}/repos/{full}",
+            "issues_url": f"{self.url}/repos/{full}/issues{{/number}}",
+            "default_branch": "main", "open_issues_count": open_issues,
+            "created_at": _iso(BASE_EPOCH), "updated_at": _iso(self.data.updated[rid]),
+        }
+
+    def _issue_json(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        return {
+            "id": i["id"], "number": i["number"], "title": i["title"], "body": i["body"],
+            "state": i["state"], "locked": i["locked"], "comments": i["comments"],
+            "user": {"login": i["user"]},
+            "url": f"{self.url}/repos/{full}/issues/{i['number']}",
+            "repository_url": f"{self.url}/repos/{full}",
+            "html_url": f"https://github.com/{full}/issues/{i['number']}",
+            "created_at": _iso(i["created"]), "updated_at": _iso(i["updated"]),
+        }
+
+    def _comment_json(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"id": c["id"], "body": c["body"], "user": {"login": c["user"]},
+                "url": f"{self.url}/repos/{full}/issues/comments/{c['id']}",
+                "issue_url": f"{self.url}/repos/{full}/issues/{c['issue']}",
+                "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"])}
+
+    def _pull_json(self, rid: int, p: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"id": p["id"], "number": p["number"], "title": p["title"], "state": p["state"],
+                "url": f"{self.url}/repos/{full}/pulls/{p['number']}",
+                "diff_url": f"https://github.com/{full}/pull/{p['number']}.diff",
+                "head": {"ref": p["head"]}, "base": {"ref": p["base"]}}
+
+    # --- control over HTTP -----------------------------------------------------------
+
+    def _control(self, method: str, raw: str, headers: Headers, body: bytes) -> Resp:
+        path, _, query = raw.partition("?")
+        q = dict(parse_qsl(query, keep_blank_values=True))
+        try:
+            payload = json.loads(body.decode()) if body.strip() else {}
+        except ValueError:
+            return Resp.json(400, {"message": "control body is not JSON"})
+        try:
+            if path == "/_fake/requests" and method == "GET":
+                return Resp.json(200, [r.to_json() for r in self.requests()])
+            if path == "/_fake/requests" and method == "DELETE":
+                self.clear_requests()
+                return Resp.json(200, {"ok": True})
+            if path == "/_fake/reset" and method == "POST":
+                self.reset()
+                return Resp.json(200, {"ok": True})
+            if path == "/_fake/faults" and method == "POST":
+                kind = payload.pop("kind")
+                return Resp.json(200, {"id": self.add_fault(kind, **payload)})
+            if path == "/_fake/faults" and method == "GET":
+                return Resp.json(200, self.fault_list())
+            if path == "/_fake/faults" and method == "DELETE":
+                self.clear_faults()
+                return Resp.json(200, {"ok": True})
+            if path == "/_fake/budget" and method == "POST":
+                return Resp.json(200, self.set_budget(**payload))
+            if path == "/_fake/budget" and method == "GET":
+                tok, login = q.get("token"), q.get("login")
+                return Resp.json(200, {b: self.budget(tok, b, login=login) for b in BUCKETS})
+            if path == "/_fake/issue" and method == "POST":
+                return Resp.json(200, self.set_issue_title(payload["repo"], payload["number"],
+                                                           payload["title"]))
+            if path == "/_fake/revoke" and method == "POST":
+                self.revoke(payload["token"])
+                return Resp.json(200, {"ok": True})
+            if path == "/_fake/tokens" and method == "POST":
+                self.add_token(payload["token"], payload["login"])
+                return Resp.json(200, {"ok": True})
+        except (KeyError, TypeError, ValueError) as e:
+            return Resp.json(400, {"message": f"bad control request: {e!r}"})
+        return Resp.json(404, {"message": "unknown control endpoint"})
+
+
+def _resp_from_body(status: int, body: Any, content_type: str | None,
+                    headers: list[tuple[str, str]]) -> Resp:
+    if isinstance(body, (bytes, bytearray)):
+        return Resp(status, bytes(body), content_type or "application/octet-stream", headers=headers)
+    if isinstance(body, str):
+        return Resp(status, body.encode(), content_type or "text/plain; charset=utf-8",
+                    headers=headers)
+    return Resp(status, _json_bytes(body, pretty=False), content_type or JSON_TYPE, headers=headers)
+
+
+def _token_of(auth: str | None) -> str | None:
+    """The token in an Authorization header ("token X", "Bearer X", Basic user:X)."""
+    if not auth:
+        return None
+    scheme, _, value = auth.strip().partition(" ")
+    value = value.strip()
+    s = scheme.lower()
+    if s in ("token", "bearer"):
+        return value or ""
+    if s == "basic":
+        try:
+            return base64.b64decode(value).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return auth.strip()
+
+
+def _etag_key(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _not_modified(headers: Headers, etag: str, last_modified: float | None) -> bool:
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or _etag_key(etag) in {_etag_key(t) for t in tags}
+    ims = headers.get("If-Modified-Since")
+    if ims and last_modified is not None:
+        try:
+            since = email.utils.parsedate_to_datetime(ims).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return int(last_modified) <= since
+    return False
+
+
+def _graphql_root_fields(query: str) -> list[str]:
+    """Names of the top-level fields of a GraphQL query (crude, good enough for a fake)."""
+    q = re.sub(r"#[^\n]*", "", query)
+    start = q.find("{")
+    if start < 0:
+        return []
+    fields = []
+    depth = 0
+    i = start
+    paren = 0
+    token_re = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    while i < len(q):
+        c = q[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif c == "(":
+            paren += 1
+        elif c == ")":
+            paren -= 1
+        elif c == '"':
+            j = q.find('"', i + 1)
+            i = j if j > 0 else len(q)
+        elif depth == 1 and paren == 0:
+            m = token_re.match(q, i)
+            if m:
+                name = m.group(0)
+                rest = q[m.end():].lstrip()
+                if rest.startswith(":"):  # alias: real field follows
+                    i = m.end()
+                    continue
+                if name not in ("on", "fragment"):
+                    fields.append(name)
+                i = m.end()
+                continue
+        i += 1
+    return fields

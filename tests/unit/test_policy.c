@@ -1,0 +1,82 @@
+/*
+ * test_policy.c - owner checks for pooled reads.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "config.h"
+#include "policy.h"
+
+static struct policy *
+make_policy(bool all)
+{
+	static char *owners[] = { "octo-org", "Alice" };
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.allowed_owners = owners;
+	cfg.n_allowed_owners = all ? 0 : 2;
+	cfg.owners_all = all;
+	return policy_new(&cfg);
+}
+
+static const struct {
+	const char *path;
+	bool allowed;
+} cases[] = {
+	{ "/repos/octo-org/hello", true },
+	{ "/repos/OCTO-ORG/hello/issues", true },
+	{ "/repos/alice/tools", true },
+	{ "/repos/evil-corp/secret", false },
+	{ "/repos/octo-org-x/hello", false },
+	{ "/repos/octo%2Dorg/hello", false },
+	{ "/orgs/octo-org/repos", true },
+	{ "/orgs/evil-corp", false },
+	{ "/users/alice/repos", true },
+	{ "/users/mallory", false },
+	{ "/networks/evil-corp/x/events", false },
+	{ "/repositories/1001", false },
+	{ "/rate_limit", true },
+	{ "/meta", true },
+};
+
+Test(policy, owners)
+{
+	struct policy *p = make_policy(false);
+	char buf[200];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = policy_check_read(p, cases[i].path, strlen(cases[i].path), buf, sizeof(buf));
+		cr_expect_eq(why == NULL, cases[i].allowed, "%s: %s", cases[i].path, why ? why : "allowed");
+	}
+	cr_expect_not(policy_allows_none(p));
+	policy_free(p);
+}
+
+Test(policy, denial_names_owner)
+{
+	struct policy *p = make_policy(false);
+	char buf[200];
+	const char *why = policy_check_read(p, "/repos/evil-corp/x", 18, buf, sizeof(buf));
+
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "evil-corp") != NULL, "%s", why);
+	policy_free(p);
+}
+
+Test(policy, star_allows_everything_and_empty_allows_nothing)
+{
+	struct policy *all = make_policy(true);
+	struct config cfg;
+	struct policy *none;
+	char buf[200];
+
+	cr_expect_null(policy_check_read(all, "/repos/evil-corp/x", 18, buf, sizeof(buf)));
+	cr_expect_null(policy_check_read(all, "/repositories/1", 15, buf, sizeof(buf)));
+	memset(&cfg, 0, sizeof(cfg));
+	none = policy_new(&cfg);
+	cr_expect(policy_allows_none(none));
+	cr_expect_not_null(policy_check_read(none, "/repos/octo-org/x", 17, buf, sizeof(buf)));
+	policy_free(all);
+	policy_free(none);
+}

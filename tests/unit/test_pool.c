@@ -1,0 +1,207 @@
+/*
+ * test_pool.c - identity selection and rate-limit bookkeeping.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "config.h"
+#include "pool.h"
+#include "util.h"
+
+static struct pool *
+make_pool(size_t n, int64_t reserve)
+{
+	static char *ids[] = { "a", "b", "c", "d" };
+	static char *toks[] = { "ta", "tb", "tc", "td" };
+	struct config_identity cid[4];
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(cid, 0, sizeof(cid));
+	for (size_t i = 0; i < n; i++) {
+		cid[i].id = ids[i];
+		cid[i].token = toks[i];
+	}
+	cfg.identities = cid;
+	cfg.n_identities = n;
+	cfg.pool_reserve = reserve;
+	return pool_new(&cfg);
+}
+
+static void
+set_bucket(struct pool *p, int i, const char *bucket, int64_t limit, int64_t remaining, int64_t reset)
+{
+	struct pool_limits l = { limit, remaining, limit - remaining, reset };
+	pool_observe(p, i, bucket, &l);
+}
+
+static int
+pick(struct pool *p, const char *bucket, int exclude)
+{
+	struct pool_pick pk;
+	enum pool_pick_result r = pool_acquire(p, bucket, exclude, &pk);
+	return r == POOL_PICKED ? pk.index : -(int)r;
+}
+
+Test(pool, picks_highest_remaining_per_bucket)
+{
+	struct pool *p = make_pool(3, 0);
+	int64_t reset = util_now() + 3600;
+
+	set_bucket(p, 0, "core", 5000, 100, reset);
+	set_bucket(p, 1, "core", 5000, 4000, reset);
+	set_bucket(p, 2, "core", 5000, 2000, reset);
+	set_bucket(p, 0, "search", 30, 30, reset);
+	set_bucket(p, 1, "search", 30, 1, reset);
+	set_bucket(p, 2, "search", 30, 5, reset);
+	cr_expect_eq(pick(p, "core", -1), 1);
+	cr_expect_eq(pick(p, "search", -1), 0);
+	cr_expect_eq(pick(p, "core", 1), 2, "exclusion honoured");
+	pool_free(p);
+}
+
+Test(pool, in_flight_and_reserve_count_against_budget)
+{
+	struct pool *p = make_pool(2, 50);
+	int64_t reset = util_now() + 3600;
+
+	set_bucket(p, 0, "core", 5000, 60, reset);   /* 10 usable */
+	set_bucket(p, 1, "core", 5000, 55, reset);   /* 5 usable */
+	for (int i = 0; i < 10; i++)
+		cr_expect_eq(pick(p, "core", -1), i < 5 ? 0 : (i % 2 ? 1 : 0),
+		    "pick %d", i);
+	/* 15 usable in all, 10 taken: five left, then exhausted. */
+	for (int i = 0; i < 5; i++)
+		cr_expect_geq(pick(p, "core", -1), 0);
+	cr_expect_eq(pick(p, "core", -1), -(int)POOL_ALL_EXHAUSTED);
+	pool_release(p, 0, "core");
+	cr_expect_eq(pick(p, "core", -1), 0);
+	pool_free(p);
+}
+
+Test(pool, ties_go_to_fewer_requests)
+{
+	struct pool *p = make_pool(2, 0);
+	int64_t reset = util_now() + 3600;
+
+	set_bucket(p, 0, "core", 5000, 5000, reset);
+	set_bucket(p, 1, "core", 5000, 5000, reset);
+	int first = pick(p, "core", -1);
+	pool_release(p, first, "core");
+	cr_expect_eq(pick(p, "core", -1), 1 - first);
+	pool_free(p);
+}
+
+Test(pool, past_reset_counts_as_full)
+{
+	struct pool *p = make_pool(2, 0);
+
+	set_bucket(p, 0, "core", 5000, 0, util_now() - 5);
+	set_bucket(p, 1, "core", 5000, 100, util_now() + 3600);
+	cr_expect_eq(pick(p, "core", -1), 0);
+	pool_free(p);
+}
+
+Test(pool, exhausted_reports_earliest_reset)
+{
+	struct pool *p = make_pool(2, 0);
+	struct pool_pick pk;
+	int64_t now = util_now();
+
+	set_bucket(p, 0, "core", 5000, 0, now + 100);
+	set_bucket(p, 1, "core", 5000, 0, now + 50);
+	cr_assert_eq(pool_acquire(p, "core", -1, &pk), POOL_ALL_EXHAUSTED);
+	cr_expect_eq(pk.retry_at, now + 50);
+	pool_free(p);
+}
+
+Test(pool, disabled_and_cooling)
+{
+	struct pool *p = make_pool(2, 0);
+	struct pool_pick pk;
+	int64_t reset = util_now() + 3600;
+
+	set_bucket(p, 0, "core", 5000, 5000, reset);
+	set_bucket(p, 1, "core", 5000, 10, reset);
+	pool_cooldown(p, 0, 30);
+	cr_expect_eq(pool_state_of(p, 0), POOL_COOLING);
+	cr_expect_eq(pick(p, "core", -1), 1);
+	pool_disable(p, 1);
+	cr_expect_eq(pool_state_of(p, 1), POOL_DISABLED);
+	cr_assert_eq(pool_acquire(p, "core", -1, &pk), POOL_ALL_COOLING);
+	cr_expect_geq(pk.retry_at, util_now() + 29);
+	pool_disable(p, 0);
+	cr_expect_eq(pool_acquire(p, "core", -1, &pk), POOL_NO_IDENTITY);
+	cr_expect_eq(pool_usable(p), 0);
+	pool_free(p);
+}
+
+Test(pool, stale_answers_do_not_raise_remaining)
+{
+	struct pool *p = make_pool(1, 0);
+	struct pool_limits s;
+	int64_t reset = util_now() + 3600;
+
+	set_bucket(p, 0, "core", 5000, 100, reset);
+	set_bucket(p, 0, "core", 5000, 120, reset);       /* older answer */
+	pool_summary(p, "core", &s);
+	cr_expect_eq(s.remaining, 100);
+	set_bucket(p, 0, "core", 5000, 4999, reset + 3600); /* new window */
+	pool_summary(p, "core", &s);
+	cr_expect_eq(s.remaining, 4999);
+	pool_free(p);
+}
+
+Test(pool, same_login_shares_one_budget)
+{
+	struct pool *p = make_pool(3, 0);
+	struct pool_limits s;
+	int64_t reset = util_now() + 3600;
+
+	cr_expect_null(pool_set_login(p, 0, "alice"));
+	set_bucket(p, 0, "core", 5000, 3000, reset);
+	cr_expect_str_eq(pool_set_login(p, 1, "ALICE"), "a");
+	cr_expect_null(pool_set_login(p, 2, "bob"));
+	set_bucket(p, 2, "core", 5000, 1000, reset);
+	pool_summary(p, "core", &s);
+	cr_expect_eq(s.limit, 10000, "alice counted once");
+	cr_expect_eq(s.remaining, 4000);
+	/* Reads through b spend alice's budget. */
+	set_bucket(p, 1, "core", 5000, 2000, reset);
+	pool_summary(p, "core", &s);
+	cr_expect_eq(s.remaining, 3000);
+	pool_free(p);
+}
+
+Test(pool, summary_sums_usable_and_earliest_reset)
+{
+	struct pool *p = make_pool(3, 100);
+	struct pool_limits s;
+	int64_t now = util_now();
+
+	set_bucket(p, 0, "core", 5000, 1000, now + 300);
+	set_bucket(p, 1, "core", 5000, 50, now + 200);
+	set_bucket(p, 2, "core", 5000, 4000, now + 100);
+	pool_disable(p, 2);
+	pool_summary(p, "core", &s);
+	cr_expect_eq(s.limit, 10000);
+	cr_expect_eq(s.remaining, 900);
+	cr_expect_eq(s.reset, now + 200);
+	pool_free(p);
+}
+
+Test(pool, stats_never_show_tokens)
+{
+	struct pool *p = make_pool(2, 0);
+	json_t *st;
+	char *text;
+
+	set_bucket(p, 0, "core", 5000, 10, util_now() + 60);
+	st = pool_stats(p);
+	text = json_dumps(st, 0);
+	cr_expect(strstr(text, "\"ta\"") == NULL && strstr(text, "\"tb\"") == NULL, "%s", text);
+	cr_expect(strstr(text, "\"id\": \"a\"") != NULL, "%s", text);
+	free(text);
+	json_decref(st);
+	pool_free(p);
+}

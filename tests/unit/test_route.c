@@ -1,0 +1,117 @@
+/*
+ * test_route.c - path validation, buckets and owner extraction, as tables.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "route.h"
+
+static const struct {
+	const char *path;
+	bool valid;
+} path_cases[] = {
+	{ "/", true },
+	{ "/repos/octo-org/hello", true },
+	{ "/repos/octo-org/hello/contents/dir%2Ffile.txt", true },
+	{ "/repos/octo-org/hello/issues", true },
+	{ "/repos/octo-org/hello/..", false },
+	{ "/repos/octo-org/hello/../../evil/x", false },
+	{ "/repos/octo-org/./hello", false },
+	{ "/repos/octo-org/%2e%2e/x", false },
+	{ "/repos/octo-org/%2E./x", false },
+	{ "/repos/octo-org/.%2e", false },
+	{ "/repos/octo-org/...", true },
+	{ "/repos/octo-org/.github", true },
+	{ "/repos//hello", false },
+	{ "/repos/octo-org/hello/", false },
+	{ "/repos\\octo-org", false },
+	{ "/repos/octo%5corg", false },
+	{ "/repos/octo%00org", false },
+	{ "/repos/octo%0aorg", false },
+	{ "repos/octo-org", false },
+	{ "", false },
+};
+
+Test(route, path_validation)
+{
+	for (size_t i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++) {
+		const char *why = route_path_invalid(path_cases[i].path, strlen(path_cases[i].path));
+		cr_expect_eq(why == NULL, path_cases[i].valid, "%s: expected %s, got %s",
+		    path_cases[i].path, path_cases[i].valid ? "valid" : "invalid",
+		    why ? why : "valid");
+	}
+}
+
+Test(route, control_character_rejected)
+{
+	const char p[] = "/repos/a\x01/b";
+	cr_expect_not_null(route_path_invalid(p, strlen(p)));
+}
+
+static const struct {
+	const char *path;
+	const char *bucket;
+} bucket_cases[] = {
+	{ "/repos/o/r", "core" },
+	{ "/search/code", "code_search" },
+	{ "/search/issues", "search" },
+	{ "/search/repositories", "search" },
+	{ "/search", "core" },
+	{ "/searching", "core" },
+	{ "/user", "core" },
+};
+
+Test(route, buckets)
+{
+	for (size_t i = 0; i < sizeof(bucket_cases) / sizeof(bucket_cases[0]); i++)
+		cr_expect_str_eq(route_bucket(bucket_cases[i].path, strlen(bucket_cases[i].path)),
+		    bucket_cases[i].bucket, "%s", bucket_cases[i].path);
+}
+
+static const struct {
+	const char *path;
+	enum route_family family;
+	const char *owner;
+	const char *repo;
+	size_t prefix_len;
+} family_cases[] = {
+	{ "/repos/octo-org/hello/issues", ROUTE_REPOS, "octo-org", "hello", 21 },
+	{ "/repos/octo-org/hello", ROUTE_REPOS, "octo-org", "hello", 21 },
+	{ "/repos/octo-org", ROUTE_REPOS, "octo-org", NULL, 0 },
+	{ "/orgs/octo-org/repos", ROUTE_ORGS, "octo-org", NULL, 0 },
+	{ "/users/alice", ROUTE_USERS, "alice", NULL, 0 },
+	{ "/networks/o/r/events", ROUTE_NETWORKS, "o", "r", 0 },
+	{ "/repositories/1001/issues", ROUTE_REPOSITORIES, "1001", NULL, 0 },
+	{ "/rate_limit", ROUTE_OTHER, NULL, NULL, 0 },
+	{ "/reposx/o/r", ROUTE_OTHER, NULL, NULL, 0 },
+};
+
+Test(route, families)
+{
+	for (size_t i = 0; i < sizeof(family_cases) / sizeof(family_cases[0]); i++) {
+		struct route_info ri;
+		const char *p = family_cases[i].path;
+
+		route_parse(p, strlen(p), &ri);
+		cr_expect_eq(ri.family, family_cases[i].family, "%s family", p);
+		if (family_cases[i].owner) {
+			cr_expect_eq(ri.owner_len, strlen(family_cases[i].owner), "%s owner", p);
+			cr_expect(strncmp(ri.owner, family_cases[i].owner, ri.owner_len) == 0, "%s owner", p);
+		} else {
+			cr_expect_null(ri.owner, "%s owner", p);
+		}
+		if (family_cases[i].repo) {
+			cr_expect_eq(ri.repo_len, strlen(family_cases[i].repo), "%s repo", p);
+			cr_expect(strncmp(ri.repo, family_cases[i].repo, ri.repo_len) == 0, "%s repo", p);
+		}
+		cr_expect_eq(ri.prefix_len, family_cases[i].prefix_len, "%s prefix", p);
+	}
+}
+
+Test(route, management)
+{
+	cr_expect(route_is_management("/healthz", 8));
+	cr_expect(route_is_management("/stats", 6));
+	cr_expect_not(route_is_management("/stats/x", 8));
+	cr_expect_not(route_is_management("/health", 7));
+}
