@@ -9,6 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libevent 2.1 knows no phrase for these; curl and browsers show them. */
+static const char *
+reply_reason(int status)
+{
+	switch (status) {
+	case 422: return "Unprocessable Entity";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 451: return "Unavailable For Legal Reasons";
+	default: return NULL;
+	}
+}
+
 void
 reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
     const struct reply_log *lg)
@@ -24,7 +38,7 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 	};
 
 	log_access(&a);
-	evhttp_send_reply(req, status, NULL, body);
+	evhttp_send_reply(req, status, reply_reason(status), body);
 }
 
 void

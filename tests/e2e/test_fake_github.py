@@ -1,0 +1,639 @@
+"""Self-tests of the fake GitHub (tests/fake_github): it must behave like the real one."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fake_github.client import request, wait_until
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+
+
+def gh(fake, method, target, token="tok_alice", headers=None, body=None, timeout=10):
+    h = dict(headers or {})
+    if token is not None:
+        h.setdefault("Authorization", f"token {token}")
+    return request(fake.url, method, target, headers=h, body=body, timeout=timeout)
+
+
+def remaining(r) -> int:
+    return int(r.header("x-ratelimit-remaining"))
+
+
+# ---------------------------------------------------------------------------
+# auth and rate limits
+# ---------------------------------------------------------------------------
+
+def test_user_costs_one_core_point(fake):
+    r1 = gh(fake, "GET", "/user")
+    r2 = gh(fake, "GET", "/user")
+    assert r1.status == 200
+    body = r1.json()
+    assert body["login"] == "alice-gh" and body["type"] == "User" and isinstance(body["id"], int)
+    assert r1.header("x-ratelimit-limit") == "5000"
+    assert remaining(r1) == 4999 and remaining(r2) == 4998
+    assert r2.header("x-ratelimit-used") == "2"
+    assert r1.header("x-ratelimit-resource") == "core"
+    assert abs(int(r1.header("x-ratelimit-reset")) - (time.time() + 3600)) < 10
+    assert fake.budget("tok_alice")["remaining"] == 4998
+
+
+def test_every_answer_has_github_headers(fake):
+    r = gh(fake, "GET", "/repos/octo-org/hello")
+    for h in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
+              "x-ratelimit-reset", "x-ratelimit-resource", "X-GitHub-Request-Id",
+              "X-GitHub-Media-Type", "Content-Type", "Content-Length", "ETag", "Last-Modified"):
+        assert r.header(h), h
+    assert r.header("X-GitHub-Media-Type") == "github.v3; format=json"
+    assert r.header("Content-Type") == "application/json; charset=utf-8"
+    assert int(r.header("Content-Length")) == len(r.body)
+
+
+def test_request_ids_are_unique(fake):
+    ids = {gh(fake, "GET", "/meta").header("X-GitHub-Request-Id") for _ in range(20)}
+    assert len(ids) == 20
+
+
+def test_rate_limit_endpoint_is_free_and_shaped_like_github(fake):
+    gh(fake, "GET", "/user")
+    a = gh(fake, "GET", "/rate_limit").json()
+    b = gh(fake, "GET", "/rate_limit").json()
+    assert a == b
+    res = a["resources"]
+    assert {"core", "search", "code_search", "graphql"} <= set(res)
+    for name, lim in (("core", 5000), ("search", 30), ("code_search", 10), ("graphql", 5000)):
+        assert res[name]["limit"] == lim
+        assert set(res[name]) >= {"limit", "remaining", "used", "reset", "resource"}
+        assert res[name]["resource"] == name
+    assert res["core"]["remaining"] == 4999 and res["core"]["used"] == 1
+    assert a["rate"]["remaining"] == 4999
+    assert [r.counted for r in fake.requests("/rate_limit")] == [False, False]
+
+
+def test_unknown_token_is_401_bad_credentials(fake):
+    r = gh(fake, "GET", "/user", token="nope")
+    assert r.status == 401
+    assert r.json() == {"message": "Bad credentials",
+                        "documentation_url": "https://docs.github.com/rest", "status": "401"}
+    assert fake.requests()[-1].counted is False
+
+
+@pytest.mark.parametrize("scheme", ["token", "Bearer", "bearer"])
+def test_auth_schemes(fake, scheme):
+    r = gh(fake, "GET", "/user", token=None, headers={"Authorization": f"{scheme} tok_bob"})
+    assert r.status == 200 and r.json()["login"] == "bob-gh"
+
+
+def test_unauthenticated_budget_is_60_per_client(fake):
+    rs = [gh(fake, "GET", "/meta", token=None) for _ in range(3)]
+    assert rs[0].header("x-ratelimit-limit") == "60"
+    assert [remaining(r) for r in rs] == [59, 58, 57]
+    # tokens have their own budgets
+    assert remaining(gh(fake, "GET", "/meta")) == 4999
+
+
+def test_unauthenticated_budget_exhaustion(fake):
+    for _ in range(60):
+        assert gh(fake, "GET", "/meta", token=None).status == 200
+    r = gh(fake, "GET", "/meta", token=None)
+    assert r.status == 403 and "API rate limit exceeded" in r.json()["message"]
+    assert remaining(r) == 0
+
+
+@pytest.mark.parametrize("method,target,bucket", [
+    ("GET", "/repos/octo-org/hello", "core"),
+    ("GET", "/search/issues?q=issue", "search"),
+    ("GET", "/search/repositories?q=hello", "search"),
+    ("GET", "/search/code?q=main", "code_search"),
+    ("POST", "/graphql", "graphql"),
+    ("GET", "/graphql", "core"),
+])
+def test_bucket_routing(fake, method, target, bucket):
+    body = json.dumps({"query": "{ viewer { login } }"}) if method == "POST" else None
+    r = gh(fake, method, target, body=body)
+    assert r.header("x-ratelimit-resource") == bucket
+    assert fake.requests()[-1].bucket == bucket
+    if r.status == 200:
+        assert fake.budget("tok_alice", bucket)["used"] == 1
+
+
+def test_search_limit_is_30(fake):
+    r = gh(fake, "GET", "/search/repositories?q=hello")
+    assert r.header("x-ratelimit-limit") == "30" and remaining(r) == 29
+    assert r.json()["total_count"] == 1
+
+
+def test_exhausted_bucket_gives_primary_limit_403(fake):
+    reset = int(time.time()) + 1234
+    fake.set_budget("tok_alice", "core", remaining=0, reset=reset)
+    r = gh(fake, "GET", "/repos/octo-org/hello")
+    assert r.status == 403
+    body = r.json()
+    assert body["message"].startswith("API rate limit exceeded for user ID ")
+    assert body["documentation_url"] == \
+        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+    assert r.header("x-ratelimit-remaining") == "0"
+    assert r.header("x-ratelimit-reset") == str(reset)
+    assert fake.requests()[-1].counted is False
+    # other buckets and other users unaffected
+    assert gh(fake, "GET", "/search/issues?q=x").status == 200
+    assert gh(fake, "GET", "/repos/octo-org/hello", token="tok_bob").status == 200
+
+
+def test_bucket_past_its_reset_is_refilled(fake):
+    fake.set_budget("tok_alice", "core", remaining=0, reset=int(time.time()) - 1)
+    r = gh(fake, "GET", "/meta")
+    assert r.status == 200 and remaining(r) == 4999
+    assert int(r.header("x-ratelimit-reset")) > time.time() + 3000
+
+
+def test_same_login_tokens_share_one_budget(fake):
+    gh(fake, "GET", "/meta", token="tok_alice")
+    r = gh(fake, "GET", "/meta", token="tok_alice2")
+    assert remaining(r) == 4998
+
+
+def test_revoked_token_answers_401(fake):
+    assert gh(fake, "GET", "/user", token="tok_carol").status == 200
+    fake.revoke("tok_carol")
+    assert gh(fake, "GET", "/user", token="tok_carol").status == 401
+    fake.reset()
+    assert gh(fake, "GET", "/user", token="tok_carol").status == 200
+
+
+# ---------------------------------------------------------------------------
+# conditional requests
+# ---------------------------------------------------------------------------
+
+def test_etag_304_is_free_for_authorised_token(fake):
+    r1 = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=5")
+    etag = r1.header("ETag")
+    assert re.fullmatch(r'W/"[0-9a-f]+"', etag)
+    r2 = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=5",
+            headers={"If-None-Match": etag})
+    assert r2.status == 304 and r2.body == b""
+    assert r2.header("ETag") == etag
+    assert remaining(r2) == remaining(r1)
+    assert fake.requests()[-1].counted is False
+    assert fake.budget("tok_alice")["used"] == 1
+
+
+def test_etag_depends_on_token(fake):
+    a = gh(fake, "GET", "/repos/octo-org/hello", token="tok_alice")
+    b = gh(fake, "GET", "/repos/octo-org/hello", token="tok_bob")
+    assert a.body == b.body and a.header("ETag") != b.header("ETag")
+    r = gh(fake, "GET", "/repos/octo-org/hello", token="tok_bob",
+           headers={"If-None-Match": a.header("ETag")})
+    assert r.status == 200
+
+
+def test_unauthenticated_304_still_counts(fake):
+    a = gh(fake, "GET", "/meta", token=None)
+    r = gh(fake, "GET", "/meta", token=None, headers={"If-None-Match": a.header("ETag")})
+    assert r.status == 304 and remaining(r) == remaining(a) - 1
+
+
+def test_if_modified_since(fake):
+    a = gh(fake, "GET", "/repos/octo-org/hello/issues/3")
+    lm = a.header("Last-Modified")
+    r = gh(fake, "GET", "/repos/octo-org/hello/issues/3", headers={"If-Modified-Since": lm})
+    assert r.status == 304 and remaining(r) == remaining(a)
+    r = gh(fake, "GET", "/repos/octo-org/hello/issues/3",
+           headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert r.status == 200
+
+
+def test_mutating_an_issue_changes_etag_and_body(fake):
+    a = gh(fake, "GET", "/repos/octo-org/hello/issues/7")
+    fake.set_issue_title("octo-org/hello", 7, "A brand new title")
+    b = gh(fake, "GET", "/repos/octo-org/hello/issues/7",
+           headers={"If-None-Match": a.header("ETag")})
+    assert b.status == 200
+    assert b.json()["title"] == "A brand new title"
+    assert b.header("ETag") != a.header("ETag")
+    assert b.header("Last-Modified") != a.header("Last-Modified")
+
+
+# ---------------------------------------------------------------------------
+# data set, pagination, media types
+# ---------------------------------------------------------------------------
+
+def parse_link(value: str) -> dict[str, str]:
+    return {m.group(2): m.group(1) for m in re.finditer(r'<([^>]*)>;\s*rel="([^"]+)"', value)}
+
+
+def test_link_header_is_absolute_and_github_shaped(fake):
+    r = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=10")
+    assert r.header("Link") == (
+        f'<{fake.url}/repositories/1001/issues?per_page=10&page=2>; rel="next", '
+        f'<{fake.url}/repositories/1001/issues?per_page=10&page=10>; rel="last"')
+    r = gh(fake, "GET", "/repos/octo-org/hello/issues?state=open&per_page=10&page=5")
+    links = parse_link(r.header("Link"))
+    assert list(links) == ["prev", "next", "last", "first"]
+    assert links["prev"] == f"{fake.url}/repositories/1001/issues?state=open&per_page=10&page=4"
+    assert links["first"] == f"{fake.url}/repositories/1001/issues?state=open&per_page=10&page=1"
+    r = gh(fake, "GET", "/repositories/1001/issues?per_page=10&page=10")
+    assert list(parse_link(r.header("Link"))) == ["prev", "first"]
+    assert len(r.json()) == 5
+
+
+def test_pagination_walk_gets_all_95_issues(fake):
+    target = "/repos/octo-org/hello/issues?per_page=10"
+    numbers, pages = [], 0
+    while target:
+        r = gh(fake, "GET", target)
+        assert r.status == 200
+        numbers += [i["number"] for i in r.json()]
+        pages += 1
+        nxt = parse_link(r.header("Link") or "").get("next")
+        target = nxt[len(fake.url):] if nxt else None
+    assert pages == 10
+    assert sorted(numbers) == list(range(1, 96))
+
+
+def test_pagination_defaults_and_clamp(fake):
+    assert len(gh(fake, "GET", "/repos/octo-org/hello/issues").json()) == 30
+    assert len(gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=500").json()) == 95
+    r = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=100")
+    assert len(r.json()) == 95 and r.header("Link") is None
+    assert gh(fake, "GET", "/repos/octo-org/hello/issues?page=99").json() == []
+
+
+def test_repositories_by_id_same_as_by_name(fake):
+    a = gh(fake, "GET", "/repos/octo-org/hello")
+    b = gh(fake, "GET", "/repositories/1001")
+    assert a.body == b.body and a.json()["id"] == 1001
+    assert gh(fake, "GET", "/repos/OCTO-ORG/Hello").json()["id"] == 1001
+    for full, rid in (("octo-org/world", 1002), ("alice/tools", 1003), ("evil-corp/secret", 1004)):
+        assert gh(fake, "GET", f"/repos/{full}").json()["id"] == rid
+    assert gh(fake, "GET", "/repositories/1001/issues?per_page=3").body == \
+        gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=3").body
+
+
+def test_renamed_repository_redirects(fake):
+    r = gh(fake, "GET", "/repos/octo-org/old-name")
+    assert r.status == 301
+    assert r.header("Location") == f"{fake.url}/repositories/1001"
+    assert r.json()["message"] == "Moved Permanently"
+    assert r.json()["url"] == f"{fake.url}/repositories/1001"
+    r = gh(fake, "GET", "/repos/octo-org/old-name/issues?per_page=2")
+    assert r.header("Location") == f"{fake.url}/repositories/1001/issues?per_page=2"
+
+
+@pytest.mark.parametrize("target", ["/nope", "/repos/octo-org/nope", "/repos/octo-org/hello/nope",
+                                    "/repositories/9999", "/repos/octo-org/hello/issues/999"])
+def test_unknown_is_404_and_counts(fake, target):
+    r = gh(fake, "GET", target)
+    assert r.status == 404
+    assert r.json() == {"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
+                        "status": "404"}
+    assert remaining(r) == 4999 and fake.requests()[-1].counted is True
+
+
+def test_search_without_q_is_422(fake):
+    r = gh(fake, "GET", "/search/issues")
+    assert r.status == 422 and r.json()["message"] == "Validation Failed"
+
+
+@pytest.mark.parametrize("accept,ctype,media,startswith", [
+    (None, "application/json; charset=utf-8", "github.v3; format=json", b"{"),
+    ("application/vnd.github+json", "application/json; charset=utf-8", "github.v3; format=json", b"{"),
+    ("application/vnd.github.diff", "application/vnd.github.diff; charset=utf-8",
+     "github.v3; param=diff", b"diff --git"),
+    ("application/vnd.github.v3.diff", "application/vnd.github.diff; charset=utf-8",
+     "github.v3; param=diff", b"diff --git"),
+    ("application/vnd.github.patch", "application/vnd.github.patch; charset=utf-8",
+     "github.v3; param=patch", b"From "),
+    ("application/vnd.github.v3.patch", "application/vnd.github.patch; charset=utf-8",
+     "github.v3; param=patch", b"From "),
+])
+def test_pull_request_media_types(fake, accept, ctype, media, startswith):
+    r = gh(fake, "GET", "/repos/octo-org/hello/pulls/1",
+           headers={"Accept": accept} if accept else None)
+    assert r.status == 200
+    assert r.header("Content-Type") == ctype
+    assert r.header("X-GitHub-Media-Type") == media
+    assert r.body.startswith(startswith)
+
+
+def test_raw_contents_binary_and_text(fake):
+    raw = {"Accept": "application/vnd.github.raw"}
+    r = gh(fake, "GET", "/repos/octo-org/hello/contents/bin/blob.bin", headers=raw)
+    assert r.status == 200 and r.body == bytes(range(256))
+    assert r.header("Content-Type") == "application/vnd.github.raw"
+    r = gh(fake, "GET", "/repos/octo-org/hello/contents/docs/a%20b.md", headers=raw)
+    assert r.status == 200 and "ünïcödé".encode() in r.body
+    j = gh(fake, "GET", "/repos/octo-org/hello/contents/bin/blob.bin").json()
+    assert j["encoding"] == "base64" and j["size"] == 256
+    listing = gh(fake, "GET", "/repos/octo-org/hello/contents/").json()
+    assert {e["name"] for e in listing} == {"README.md", "bin", "docs", "src"}
+
+
+def test_head_has_headers_but_no_body(fake):
+    g = gh(fake, "GET", "/repos/octo-org/hello")
+    h = gh(fake, "HEAD", "/repos/octo-org/hello")
+    assert h.status == 200 and h.body == b""
+    assert h.header("Content-Length") == str(len(g.body))
+    assert fake.requests()[-1].counted is True
+
+
+def test_orgs_and_users(fake):
+    assert gh(fake, "GET", "/orgs/octo-org").json()["type"] == "Organization"
+    assert gh(fake, "GET", "/users/alice").json()["type"] == "User"
+    assert gh(fake, "GET", "/users/bob-gh").json()["login"] == "bob-gh"
+    assert gh(fake, "GET", "/orgs/alice").status == 404
+    assert [r["id"] for r in gh(fake, "GET", "/orgs/octo-org/repos").json()] == [1001, 1002]
+
+
+def test_graphql_viewer_costs_one_graphql_point(fake):
+    r = gh(fake, "POST", "/graphql", body=json.dumps({"query": "query { viewer { login } }"}),
+           headers={"Content-Type": "application/json"})
+    assert r.status == 200
+    assert r.json() == {"data": {"viewer": {"login": "alice-gh"}}}
+    assert r.header("x-ratelimit-resource") == "graphql"
+    assert fake.budget("tok_alice", "graphql")["used"] == 1
+    assert fake.budget("tok_alice", "core")["used"] == 0
+    assert gh(fake, "POST", "/graphql", body="{nope").status == 400
+    assert gh(fake, "POST", "/graphql", token=None,
+              body=json.dumps({"query": "{ viewer { login } }"})).status == 401
+
+
+def test_graphql_is_extensible(fake):
+    fake.graphql_resolvers["repository"] = lambda f, ctx, v: {"name": v.get("name")}
+    try:
+        r = gh(fake, "POST", "/graphql", body=json.dumps({
+            "query": "query($name: String!) { repository(owner: \"o\", name: $name) { name } }",
+            "variables": {"name": "hello"}}))
+        assert r.json() == {"data": {"repository": {"name": "hello"}}}
+    finally:
+        del fake.graphql_resolvers["repository"]
+
+
+def test_writes_are_recorded_and_answered(fake):
+    r = gh(fake, "POST", "/repos/octo-org/hello/issues", body=json.dumps({"title": "New!"}),
+           headers={"Content-Type": "application/json"})
+    assert r.status == 201 and r.json()["number"] == 96 and r.json()["title"] == "New!"
+    n = r.json()["number"]
+    c = gh(fake, "POST", f"/repos/octo-org/hello/issues/{n}/comments",
+           body=json.dumps({"body": "hi"}))
+    assert c.status == 201 and c.json()["body"] == "hi"
+    p = gh(fake, "PATCH", f"/repos/octo-org/hello/issues/{n}", body=json.dumps({"state": "closed"}))
+    assert p.status == 200 and p.json()["state"] == "closed"
+    d = gh(fake, "DELETE", f"/repos/octo-org/hello/issues/comments/{c.json()['id']}")
+    assert d.status == 204 and d.body == b""
+    assert gh(fake, "POST", "/repos/octo-org/hello/issues", body="{}").status == 422
+    assert gh(fake, "POST", "/repos/octo-org/hello/issues", token=None,
+              body=json.dumps({"title": "x"})).status == 401
+    assert [w["method"] for w in fake.writes] == ["POST", "POST", "PATCH", "DELETE", "POST"]
+    rec = fake.requests("/repos/octo-org/hello/issues", method="POST")[0]
+    assert json.loads(rec.body) == {"title": "New!"}
+    assert fake.budget("tok_alice")["used"] == 5
+
+
+# ---------------------------------------------------------------------------
+# request log
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [
+    "/search/issues?q=a%20b&x=1&x=2&empty=&plus=a+b",
+    "/repos/octo-org/hello/issues?b=2&a=1&a=0",
+    "/repos/octo-org/hello/issues?flag&x=%2F%3F%26%3D&u=%E2%9C%93&l=%c3%a9",
+    "/repos/octo-org/hello/contents/docs/a%20b.md",
+    "/repos/octo-org/hello/issues?",
+    "//repos/octo-org/hello",
+])
+def test_log_records_raw_target_byte_for_byte(fake, target):
+    gh(fake, "GET", target)
+    assert fake.requests()[-1].path == target
+
+
+def test_log_record_fields(fake):
+    gh(fake, "GET", "/repos/octo-org/hello", headers={"X-GitHub-Api-Version": "2022-11-28",
+                                                      "Accept": "application/vnd.github+json"})
+    gh(fake, "GET", "/meta", token=None)
+    gh(fake, "GET", "/meta", token="bogus")
+    a, b, c = fake.requests()
+    assert (a.method, a.token, a.login, a.counted, a.bucket, a.status) == \
+        ("GET", "tok_alice", "alice-gh", True, "core", 200)
+    assert a.header("x-github-api-version") == "2022-11-28"
+    assert a.headers["ACCEPT"] == "application/vnd.github+json"
+    assert (b.token, b.login, b.counted, b.status) == (None, None, True, 200)
+    assert (c.token, c.login, c.counted, c.status) == ("bogus", None, False, 401)
+
+
+def test_control_endpoints_over_http_are_not_logged_or_limited(fake):
+    fake.set_budget("tok_alice", "core", remaining=0)
+    base = fake.url
+    r = request(base, "POST", "/_fake/budget",
+                body=json.dumps({"token": "tok_alice", "bucket": "core", "remaining": 7,
+                                 "reset": 2000000000}))
+    assert r.status == 200 and r.json()["remaining"] == 7
+    assert request(base, "GET", "/_fake/budget?token=tok_alice").json()["core"]["reset"] == 2000000000
+    assert gh(fake, "GET", "/meta").header("x-ratelimit-remaining") == "6"
+    r = request(base, "POST", "/_fake/issue",
+                body=json.dumps({"repo": "octo-org/hello", "number": 2, "title": "via http"}))
+    assert r.status == 200
+    assert gh(fake, "GET", "/repositories/1001/issues/2").json()["title"] == "via http"
+    assert request(base, "POST", "/_fake/revoke", body=json.dumps({"token": "tok_bob"})).status == 200
+    assert gh(fake, "GET", "/meta", token="tok_bob").status == 401
+    r = request(base, "POST", "/_fake/faults",
+                body=json.dumps({"kind": "status", "status": 502, "path": "/meta"}))
+    assert r.status == 200 and r.json()["id"]
+    assert gh(fake, "GET", "/meta").status == 502
+    log = request(base, "GET", "/_fake/requests").json()
+    assert [e["path"] for e in log] == ["/meta", "/repositories/1001/issues/2", "/meta", "/meta"]
+    assert log[0]["token"] == "tok_alice" and log[0]["counted"] is True
+    assert log[3]["status"] == 502 and log[3]["fault"] == "status"
+    assert request(base, "POST", "/_fake/reset").status == 200
+    assert request(base, "GET", "/_fake/requests").json() == []
+    assert gh(fake, "GET", "/meta", token="tok_bob").status == 200
+    assert fake.budget("tok_alice")["remaining"] == 5000
+
+
+# ---------------------------------------------------------------------------
+# fault injection
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_secondary_limit_fault_fires_count_times(fake, status):
+    fake.add_fault("secondary", path="/repos/octo-org/hello", count=2, retry_after=3, status=status)
+    rs = [gh(fake, "GET", "/repos/octo-org/hello") for _ in range(3)]
+    assert [r.status for r in rs] == [status, status, 200]
+    body = rs[0].json()
+    assert body["message"].startswith("You have exceeded a secondary rate limit")
+    assert body["documentation_url"].endswith("#about-secondary-rate-limits")
+    assert rs[0].header("Retry-After") == "3"
+    assert rs[0].header("x-ratelimit-remaining") != "0"
+    assert [r.fault for r in fake.requests()] == ["secondary", "secondary", None]
+
+
+def test_secondary_without_retry_after(fake):
+    fake.add_fault("secondary", retry_after=None)
+    r = gh(fake, "GET", "/meta")
+    assert r.status == 403 and r.header("Retry-After") is None
+    assert "secondary rate limit" in r.json()["message"]
+
+
+def test_faults_filter_by_token_and_path(fake):
+    fake.add_fault("status", status=503, token="tok_bob", count=None)
+    fake.add_fault("status", status=500, path="/repos/alice/")
+    assert gh(fake, "GET", "/meta", token="tok_alice").status == 200
+    assert gh(fake, "GET", "/meta", token="tok_bob").status == 503
+    assert gh(fake, "GET", "/meta", token="tok_bob").status == 503
+    assert gh(fake, "GET", "/repos/octo-org/hello").status == 200
+    r = gh(fake, "GET", "/repos/alice/tools")
+    assert r.status == 500 and r.json()["message"] == "Internal Server Error"
+    assert gh(fake, "GET", "/repos/alice/tools").status == 200
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_status_fault_with_custom_body(fake, status):
+    fake.add_fault("status", status=status, body={"message": "boom", "n": status})
+    r = gh(fake, "GET", "/meta")
+    assert r.status == status and r.json() == {"message": "boom", "n": status}
+    assert fake.requests()[-1].counted is False
+
+
+def test_hang_fault_delays_the_answer(fake):
+    fake.add_fault("hang", path="/meta", seconds=0.6)
+    t0 = time.monotonic()
+    r = gh(fake, "GET", "/meta")
+    assert r.status == 200 and time.monotonic() - t0 >= 0.55
+
+
+def test_hang_forever_is_released_by_reset(fake):
+    fake.add_fault("hang", path="/meta", seconds=None)
+    errors = []
+
+    def client():
+        try:
+            gh(fake, "GET", "/meta", timeout=10)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+    t = threading.Thread(target=client)
+    t0 = time.monotonic()
+    t.start()
+    wait_until(lambda: fake.requests("/meta"), 5, message="hung request logged")
+    assert fake.requests("/meta")[0].status is None
+    fake.reset()
+    t.join(5)
+    assert not t.is_alive() and time.monotonic() - t0 < 5
+    assert errors and isinstance(errors[0], (http.client.HTTPException, OSError))
+
+
+def test_reset_fault_closes_the_connection(fake):
+    fake.add_fault("reset", path="/meta")
+    with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
+        gh(fake, "GET", "/meta")
+    rec = fake.requests()[-1]
+    assert rec.fault == "reset" and rec.status is None and rec.done
+    assert gh(fake, "GET", "/meta").status == 200
+
+
+def test_latency_fault_applies_to_every_match(fake):
+    fake.add_fault("latency", path="/meta", ms=250)
+    for _ in range(2):
+        t0 = time.monotonic()
+        assert gh(fake, "GET", "/meta").status == 200
+        assert time.monotonic() - t0 >= 0.24
+    t0 = time.monotonic()
+    gh(fake, "GET", "/user")
+    assert time.monotonic() - t0 < 0.2
+
+
+def test_bad_credentials_fault_temporary_and_permanent(fake):
+    fake.add_fault("bad_credentials", token="tok_bob")
+    assert gh(fake, "GET", "/user", token="tok_bob").status == 401
+    assert gh(fake, "GET", "/user", token="tok_bob").status == 200
+    fake.add_fault("bad_credentials", token="tok_bob", permanent=True)
+    r = gh(fake, "GET", "/user", token="tok_bob")
+    assert r.status == 401 and r.json()["message"] == "Bad credentials"
+    assert gh(fake, "GET", "/user", token="tok_bob").status == 401
+
+
+# ---------------------------------------------------------------------------
+# HTTP behaviour and concurrency
+# ---------------------------------------------------------------------------
+
+def test_keep_alive_serves_many_requests_on_one_connection(fake):
+    conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+    try:
+        for _ in range(5):
+            conn.request("GET", "/repos/octo-org/hello", headers={"Authorization": "token tok_alice"})
+            r = conn.getresponse()
+            assert r.status == 200 and r.version == 11
+            r.read()
+        conn.request("GET", "/repos/octo-org/hello", headers={
+            "Authorization": "token tok_alice", "If-None-Match": r.getheader("ETag")})
+        r = conn.getresponse()
+        assert r.status == 304
+        r.read()
+        conn.request("GET", "/meta")  # still usable after a bodiless 304
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    assert len({r.client for r in fake.requests()}) == 1
+
+
+def test_concurrent_requests_are_accounted_exactly(fake):
+    fake.set_budget("tok_alice", "core", remaining=150)
+    statuses = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(20):
+            s = gh(fake, "GET", "/meta").status
+            with lock:
+                statuses.append(s)
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses.count(200) == 150 and statuses.count(403) == 50
+    b = fake.budget("tok_alice")
+    assert b["remaining"] == 0 and b["used"] == 5000
+    assert len(fake.requests()) == 200
+
+
+def test_stop_closes_idle_keepalive_connections():
+    from fake_github import FakeGitHub
+    f = FakeGitHub({"t": "u"}).start()
+    conn = http.client.HTTPConnection("127.0.0.1", f.port, timeout=5)
+    conn.request("GET", "/meta")
+    conn.getresponse().read()
+    t0 = time.monotonic()
+    f.stop()
+    assert time.monotonic() - t0 < 3
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", f.port), timeout=1).close()
+    conn.close()
+
+
+def test_runs_as_a_module_for_benchmarks():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen([sys.executable, "-m", "fake_github", "--port", str(port)],
+                         cwd=str(TESTS_DIR), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        line = p.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in line, (line, p.stderr.read() if p.poll() else "")
+        r = request(f"http://127.0.0.1:{port}", "GET", "/user",
+                    headers={"Authorization": "token tok_bob"})
+        assert r.json()["login"] == "bob-gh"
+    finally:
+        p.terminate()
+        assert p.wait(10) == 0
