@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <curl/header.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,35 @@ probe_on_body(char *data, size_t size, size_t n, void *arg)
 	b->len += len;
 	b->p[b->len] = '\0';
 	return len;
+}
+
+static bool
+probe_header_i64(CURL *e, const char *name, int64_t max, int64_t *out)
+{
+	struct curl_header *h;
+
+	return curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
+	    util_parse_i64(h->value, strlen(h->value), 0, max, out) == 0;
+}
+
+/* /user costs a point: its x-ratelimit-* headers are the freshest news. */
+static void
+probe_learn_headers(struct pool *pool, int i, CURL *e)
+{
+	struct pool_limits l;
+	struct curl_header *res;
+	const char *bucket = "core";
+
+	if (!probe_header_i64(e, "X-RateLimit-Limit", INT32_MAX, &l.limit) ||
+	    !probe_header_i64(e, "X-RateLimit-Remaining", INT32_MAX, &l.remaining) ||
+	    !probe_header_i64(e, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
+		return;
+	if (!probe_header_i64(e, "X-RateLimit-Used", INT32_MAX, &l.used))
+		l.used = l.limit - l.remaining;
+	if (curl_easy_header(e, "X-RateLimit-Resource", 0, CURLH_HEADER, -1, &res) == CURLHE_OK &&
+	    *res->value != '\0' && strlen(res->value) < 32)
+		bucket = res->value;
+	pool_observe(pool, i, bucket, &l);
 }
 
 /* GETs path with identity i's token. Returns the HTTP status, or -1. */
@@ -75,6 +105,7 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	probe_learn_headers(pool, i, e);
 	if (b.p != NULL)
 		*doc = json_loadb(b.p, b.len, 0, NULL);
 out:

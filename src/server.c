@@ -145,6 +145,8 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 	evhttp_set_max_headers_size(w->http, SERVER_MAX_HEADERS);
 	evhttp_set_max_body_size(w->http, SERVER_MAX_BODY);
 	evhttp_set_timeout(w->http, SERVER_IDLE_TIMEOUT);
+	/* Answers carry GitHub's Content-Type or none, never a made-up one. */
+	evhttp_set_default_content_type(w->http, NULL);
 	evhttp_set_gencb(w->http, server_on_request, w);
 	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL) {
 		snprintf(err, errlen, "worker %d: cannot accept on socket", w->index);

@@ -387,7 +387,11 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, u->opt.connect_timeout_secs);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, u->opt.timeout_secs);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting to learn whether a connection multiplexes pays off only
+	 * where TLS tells us at connect time; over plain HTTP it would queue
+	 * every cold-start request behind the first answer. */
+	if (strncmp(req->url, "https:", 6) == 0)
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, upstream_on_header);

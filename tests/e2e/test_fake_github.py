@@ -637,3 +637,16 @@ def test_runs_as_a_module_for_benchmarks():
     finally:
         p.terminate()
         assert p.wait(10) == 0
+
+
+def test_gzip_when_asked(fake):
+    import gzip
+    plain = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=5")
+    z = gh(fake, "GET", "/repos/octo-org/hello/issues?per_page=5",
+           headers={"Accept-Encoding": "gzip, deflate"})
+    assert plain.header("Content-Encoding") is None
+    assert z.header("Content-Encoding") == "gzip"
+    assert gzip.decompress(z.body) == plain.body
+    assert z.header("ETag") == plain.header("ETag")
+    assert gh(fake, "GET", "/meta", headers={"Accept-Encoding": "gzip;q=0"}).header(
+        "Content-Encoding") is None

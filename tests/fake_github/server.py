@@ -20,6 +20,7 @@ What it models
   headers pointing at ``/repositories/{id}/...``, pulls with diff/patch media
   types, contents with raw media type incl. a binary file, a renamed repository
   answering 301), search, a minimal GraphQL endpoint and simple writes.
+* gzip-compressed bodies when the request's Accept-Encoding allows it.
 * A request log with the raw request target exactly as received.
 * Fault injection: secondary limits (403/429 + Retry-After), arbitrary status,
   hangs, TCP resets, latency, bad credentials / revocation.
@@ -37,6 +38,8 @@ HTTP under ``/_fake/`` (never rate limited, never logged)::
     GET    /_fake/faults              list rules (with "fired" counters)
     DELETE /_fake/faults              remove all rules
     POST   /_fake/budget              {"token"|"login", "bucket", "remaining", "reset", "limit", "used"}
+                                      (real GitHub never moves a window's reset earlier:
+                                      mid-run, keep the reset or move it later)
     GET    /_fake/budget?token=X      all buckets of that token's user
     POST   /_fake/issue               {"repo": "octo-org/hello"|1001, "number": 1, "title": ...}
     POST   /_fake/revoke              {"token": ...}
@@ -48,6 +51,7 @@ from __future__ import annotations
 import base64
 import copy
 import email.utils
+import gzip
 import hashlib
 import http
 import http.server
@@ -553,6 +557,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if abort.rst:
                 self._rst()
             return
+        if _accepts_gzip(headers.get("Accept-Encoding")) and resp.body and \
+                resp.status not in (204, 304):
+            # GitHub compresses when asked (curl asks when told to decode).
+            resp.body = gzip.compress(resp.body, mtime=0)
+            resp.headers.append(("Content-Encoding", "gzip"))
         self._send(resp, rid, head_only)
 
     def _rst(self) -> None:
@@ -890,7 +899,7 @@ class FakeGitHub:
 
     def _finish(self, rec: RequestRecord, resp: Resp, ctx: Ctx, rid: str) -> Resp:
         resp.headers.append(("X-GitHub-Media-Type", media_header(ctx.media)))
-        resp.headers.append(("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP"))
+        resp.headers.append(("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding"))
         with self._lock:
             rec.status = resp.status
             rec.login = ctx.login
@@ -1461,6 +1470,15 @@ def _resp_from_body(status: int, body: Any, content_type: str | None,
         return Resp(status, body.encode(), content_type or "text/plain; charset=utf-8",
                     headers=headers)
     return Resp(status, _json_bytes(body, pretty=False), content_type or JSON_TYPE, headers=headers)
+
+
+def _accepts_gzip(value: str | None) -> bool:
+    for part in (value or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
 
 
 def _token_of(auth: str | None) -> str | None:
