@@ -715,12 +715,16 @@ toml_take_extra_quotes(toml_parser *p, toml_buf *out, char quote)
 	return ok;
 }
 
-/* Parses a basic string (" or """), p at the opening quote. */
+/*
+ * Parses a string, p at the opening quote: basic (" or """, with escapes)
+ * when quote is '"', literal (' or ''', verbatim) when it is '\''.
+ */
 static bool
-toml_parse_basic(toml_parser *p, toml_buf *out, bool multiline)
+toml_parse_quoted(toml_parser *p, toml_buf *out, char quote, bool multiline)
 {
+	const char delim[4] = { quote, quote, quote, '\0' };
+	bool ok = true, done = false, basic = quote == '"';
 	int start = p->line;
-	bool ok = true, done = false;
 
 	p->pos += multiline ? 3 : 1;
 	/* The spec trims a newline right after the opening delimiter. */
@@ -731,47 +735,14 @@ toml_parse_basic(toml_parser *p, toml_buf *out, bool multiline)
 
 		if (c < 0 || (c == '\n' && !multiline)) {
 			ok = toml_fail(p, start, "unterminated string");
-		} else if (c == '"' &&
-		    (!multiline || toml_starts_with(p, "\"\"\""))) {
+		} else if (c == quote && (!multiline || toml_starts_with(p, delim))) {
 			p->pos += multiline ? 3 : 1;
 			done = true;
-		} else if (c == '\\') {
+		} else if (basic && c == '\\') {
 			ok = toml_parse_escape(p, out, multiline);
 		} else if (toml_is_control(c) && c != '\n') {
-			ok = toml_fail(p, p->line,
-			    "control character 0x%02X must be escaped in strings",
-			    (unsigned)c);
-		} else {
-			ok = toml_append(p, out, p->src + p->pos, 1);
-			toml_advance(p);
-		}
-	}
-	if (ok && multiline)
-		ok = toml_take_extra_quotes(p, out, '"');
-	return ok;
-}
-
-/* Parses a literal string (' or '''), p at the opening quote. */
-static bool
-toml_parse_literal(toml_parser *p, toml_buf *out, bool multiline)
-{
-	int start = p->line;
-	bool ok = true, done = false;
-
-	p->pos += multiline ? 3 : 1;
-	if (multiline && toml_peek(p) == '\n')
-		toml_advance(p);
-	while (ok && !done) {
-		int c = toml_peek(p);
-
-		if (c < 0 || (c == '\n' && !multiline)) {
-			ok = toml_fail(p, start, "unterminated string");
-		} else if (c == '\'' &&
-		    (!multiline || toml_starts_with(p, "'''"))) {
-			p->pos += multiline ? 3 : 1;
-			done = true;
-		} else if (toml_is_control(c) && c != '\n') {
-			ok = toml_fail(p, p->line,
+			ok = toml_fail(p, p->line, basic ?
+			    "control character 0x%02X must be escaped in strings" :
 			    "control character 0x%02X is not allowed in literal strings",
 			    (unsigned)c);
 		} else {
@@ -780,7 +751,7 @@ toml_parse_literal(toml_parser *p, toml_buf *out, bool multiline)
 		}
 	}
 	if (ok && multiline)
-		ok = toml_take_extra_quotes(p, out, '\'');
+		ok = toml_take_extra_quotes(p, out, quote);
 	return ok;
 }
 
@@ -794,9 +765,9 @@ toml_parse_string(toml_parser *p)
 	bool ok;
 
 	if (toml_peek(p) == '"')
-		ok = toml_parse_basic(p, &buf, toml_starts_with(p, "\"\"\""));
+		ok = toml_parse_quoted(p, &buf, '"', toml_starts_with(p, "\"\"\""));
 	else
-		ok = toml_parse_literal(p, &buf, toml_starts_with(p, "'''"));
+		ok = toml_parse_quoted(p, &buf, '\'', toml_starts_with(p, "'''"));
 	if (ok)
 		s = toml_take_string(p, &buf);
 	if (s && (v = toml_alloc_value(p, TOML_STRING, line, 0))) {
@@ -828,9 +799,9 @@ toml_parse_key(toml_parser *p, toml_key *key)
 		int c = toml_peek(p);
 
 		if (c == '"') {
-			ok = toml_parse_basic(p, &part, false);
+			ok = toml_parse_quoted(p, &part, '"', false);
 		} else if (c == '\'') {
-			ok = toml_parse_literal(p, &part, false);
+			ok = toml_parse_quoted(p, &part, '\'', false);
 		} else if (toml_is_bare(c)) {
 			size_t start = p->pos;
 
