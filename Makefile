@@ -51,7 +51,7 @@ check-asan: $(ASAN_BUILD)/build.ninja
 check: $(B)/build.ninja
 	ninja -C $(B)
 	meson test -C $(B) --suite unit --print-errorlogs
-	GHPOOL_BUILD=$(abspath $(B)) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/e2e
+	GHPOOL_E2E_REQUIRE_BINARY=1 GHPOOL_BUILD=$(abspath $(B)) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/e2e
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RUN_BUILD)

@@ -181,6 +181,16 @@ config_identity_add(struct config *cfg)
 	return &ids[cfg->n_identities++];
 }
 
+/* A token goes into an HTTP header: no whitespace, no control bytes. */
+static bool
+config_token_clean(const char *t)
+{
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return false;
+	return true;
+}
+
 /*
  * Resolves a token reference. The error never includes the secret, only the
  * identity and the reference's source, which are safe to show.
@@ -199,6 +209,9 @@ config_resolve_token(struct loader *ld, const toml_value *at,
 		if (*val == '\0')
 			return config_fail(ld, at, "identity '%s': environment variable %s is empty",
 			    ident->id, ref + 4);
+		if (!config_token_clean(val))
+			return config_fail(ld, at, "identity '%s': environment variable %s contains whitespace or control characters (a trailing newline?)",
+			    ident->id, ref + 4);
 		ident->token_ref = util_strdup(ref);
 		ident->token = util_strdup(val);
 		return 0;
@@ -207,10 +220,9 @@ config_resolve_token(struct loader *ld, const toml_value *at,
 	    strncmp(ref, "k8s:", 4) == 0)
 		return config_fail(ld, at, "identity '%s': secret source '%.3s:' is not supported by this build",
 		    ident->id, ref);
-	for (const char *p = ref; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return config_fail(ld, at, "identity '%s': token contains whitespace or control characters",
-			    ident->id);
+	if (!config_token_clean(ref))
+		return config_fail(ld, at, "identity '%s': token contains whitespace or control characters",
+		    ident->id);
 	ident->token_ref = util_strdup("(literal)");
 	ident->token = util_strdup(ref);
 	return 0;
@@ -398,6 +410,11 @@ config_env_pats(struct loader *ld)
 		ident->id = id;
 		if (eq[1] == '\0') {
 			snprintf(ld->err, ld->errlen, "environment: %.*s is empty", (int)(eq - *e), *e);
+			return -1;
+		}
+		if (!config_token_clean(eq + 1)) {
+			snprintf(ld->err, ld->errlen, "environment: %.*s contains whitespace or control characters (a trailing newline?)",
+			    (int)(eq - *e), *e);
 			return -1;
 		}
 		for (size_t i = 0; i + 1 < ld->cfg->n_identities; i++)

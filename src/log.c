@@ -46,10 +46,37 @@ LOG_FN(log_info, "INFO")
 LOG_FN(log_warn, "WARN")
 LOG_FN(log_error, "ERROR")
 
+/*
+ * Paths come from clients: escape spaces, quotes, control and non-ASCII
+ * bytes so nobody can forge a log line or a field.
+ */
+static void
+log_escape(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 4 < outlen; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
 void
 log_access(const struct log_access *a)
 {
+	char path[1024];
+
+	log_escape(a->path, path, sizeof(path));
 	log_info("access method=%s path=%s status=%d bytes=%zu duration_ms=%lld identity=%s outcome=%s",
-	    a->method, a->path, a->status, a->bytes, (long long)a->duration_ms,
+	    a->method, path, a->status, a->bytes, (long long)a->duration_ms,
 	    a->identity ? a->identity : "-", a->outcome);
 }

@@ -67,6 +67,7 @@ run(struct config *cfg)
 		log_error("%s", err);
 		goto out;
 	}
+	proxy_set_local_address(px, cfg->listen, server_port(srv));
 	if (server_start(srv) < 0)
 		goto out;
 	log_info("ghpool %s listening on %s:%d with %d workers, upstream %s",

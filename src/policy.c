@@ -10,6 +10,7 @@
 #include "route.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,26 +61,48 @@ policy_owner_allowed(const struct policy *p, const char *owner, size_t len)
 	return false;
 }
 
+/*
+ * The owner goes back to the client in a JSON message: keep login
+ * characters, show anything else as %XX, so the message is always valid
+ * UTF-8 and never a vehicle for someone else's bytes.
+ */
+static void
+policy_quote_owner(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 4 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalnum(c) || c == '-' || c == '_' || c == '.')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "%%%02X", c);
+	}
+	out[o] = '\0';
+}
+
 const char *
 policy_check_read(const struct policy *p, const char *path, size_t len,
     char *buf, size_t buflen)
 {
 	struct route_info ri;
+	char owner[128];
 
 	route_parse(path, len, &ri);
 	switch (ri.family) {
 	case ROUTE_OTHER:
 		return NULL;
-	case ROUTE_REPOSITORIES:
+	case ROUTE_BY_ID:
 		/* Until ids are resolved to owners, only "*" can allow these. */
 		return p->all ? NULL :
-		    "paths by repository id are not allowed: use /repos/{owner}/{repo}";
+		    "paths by numeric id are not allowed: use /repos/{owner}/{repo}, /orgs/{org} or /users/{user}";
 	default:
 		break;
 	}
 	if (policy_owner_allowed(p, ri.owner, ri.owner_len))
 		return NULL;
-	snprintf(buf, buflen, "owner '%.*s' is not in allowed_owners",
-	    (int)(ri.owner_len > 100 ? 100 : ri.owner_len), ri.owner);
+	policy_quote_owner(ri.owner, ri.owner_len, owner, sizeof(owner));
+	snprintf(buf, buflen, "owner '%s' is not in allowed_owners", owner);
 	return buf;
 }

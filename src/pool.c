@@ -34,6 +34,8 @@ struct bucket {
 struct budget {
 	struct bucket *buckets;
 	size_t n_buckets;
+	/* Secondary limits are per GitHub account, so cooldowns live here. */
+	int64_t cool_until;       /* epoch seconds; 0: not cooling */
 };
 
 struct identity {
@@ -41,8 +43,7 @@ struct identity {
 	char *token;
 	char *login;
 	size_t budget;            /* index into pool.budgets */
-	bool disabled;
-	int64_t cool_until;       /* epoch seconds; 0: not cooling */
+	bool disabled;            /* per token: a sibling token may still work */
 	uint64_t requests;
 	uint64_t errors;
 };
@@ -91,13 +92,12 @@ pool_bucket_remaining(const struct bucket *bk, int64_t now)
 }
 
 static enum pool_state
-pool_state_locked(struct identity *id, int64_t now)
+pool_state_locked(const struct pool *p, const struct identity *id, int64_t now)
 {
 	if (id->disabled)
 		return POOL_DISABLED;
-	if (id->cool_until > now)
+	if (p->budgets[id->budget].cool_until > now)
 		return POOL_COOLING;
-	id->cool_until = 0;
 	return POOL_ACTIVE;
 }
 
@@ -166,7 +166,7 @@ pool_state_of(struct pool *p, int i)
 	enum pool_state s;
 
 	pthread_mutex_lock(&p->mu);
-	s = pool_state_locked(&p->ids[i], util_now());
+	s = pool_state_locked(p, &p->ids[i], util_now());
 	pthread_mutex_unlock(&p->mu);
 	return s;
 }
@@ -235,10 +235,12 @@ void
 pool_cooldown(struct pool *p, int i, int64_t secs)
 {
 	int64_t until = util_now() + (secs > 0 ? secs : 1);
+	struct budget *b;
 
 	pthread_mutex_lock(&p->mu);
-	if (until > p->ids[i].cool_until)
-		p->ids[i].cool_until = until;
+	b = &p->budgets[p->ids[i].budget];
+	if (until > b->cool_until)
+		b->cool_until = until;
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -265,11 +267,13 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->n_ids; i++) {
 		struct identity *id = &p->ids[i];
-		enum pool_state st = pool_state_locked(id, now);
+		enum pool_state st = pool_state_locked(p, id, now);
 		struct bucket *bk;
 		int64_t rem, score;
 
-		if (st == POOL_DISABLED || (int)i == exclude)
+		/* A retry must leave the whole GitHub account, not one token. */
+		if (st == POOL_DISABLED ||
+		    (exclude >= 0 && id->budget == p->ids[exclude].budget))
 			continue;
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
 		rem = pool_bucket_remaining(bk, now);
@@ -277,8 +281,9 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 		if (st == POOL_COOLING) {
 			if (score > 0) {
 				any_cooling_with_budget = true;
-				if (earliest_cool == 0 || id->cool_until < earliest_cool)
-					earliest_cool = id->cool_until;
+				int64_t until = p->budgets[id->budget].cool_until;
+				if (earliest_cool == 0 || until < earliest_cool)
+					earliest_cool = until;
 			}
 			continue;
 		}
@@ -336,11 +341,11 @@ pool_release(struct pool *p, int i, const char *bucket)
  * Reporting
  * ---------------------------------------------------------------------- */
 
-void
+bool
 pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 {
 	int64_t now = util_now();
-	bool *seen = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(bool));
+	bool *seen = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(bool)), known = false;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->mu);
@@ -355,7 +360,11 @@ pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
 		if (bk == NULL || !bk->known)
 			continue;
-		rem = pool_bucket_remaining(bk, now) - p->reserve;
+		known = true;
+		/* Usable now: not while cooling, and not what is in flight. */
+		rem = pool_bucket_remaining(bk, now) - p->reserve - bk->in_flight;
+		if (p->budgets[id->budget].cool_until > now)
+			rem = 0;
 		out->limit += bk->l.limit;
 		out->remaining += rem > 0 ? rem : 0;
 		out->used += (bk->l.reset > 0 && now >= bk->l.reset) ? 0 : bk->l.used;
@@ -366,6 +375,7 @@ pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 	free(seen);
 	if (out->reset == 0)
 		out->reset = now + 3600;
+	return known;
 }
 
 size_t
@@ -376,7 +386,7 @@ pool_usable(struct pool *p)
 
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->n_ids; i++)
-		if (pool_state_locked(&p->ids[i], now) == POOL_ACTIVE)
+		if (pool_state_locked(p, &p->ids[i], now) == POOL_ACTIVE)
 			n++;
 	pthread_mutex_unlock(&p->mu);
 	return n;
@@ -393,7 +403,7 @@ pool_stats(struct pool *p)
 	for (size_t i = 0; i < p->n_ids; i++) {
 		struct identity *id = &p->ids[i];
 		struct budget *b = &p->budgets[id->budget];
-		enum pool_state st = pool_state_locked(id, now);
+		enum pool_state st = pool_state_locked(p, id, now);
 		json_t *buckets = json_object(), *o;
 
 		for (size_t k = 0; k < b->n_buckets; k++) {
@@ -412,7 +422,7 @@ pool_stats(struct pool *p)
 		    "requests", (json_int_t)id->requests,
 		    "errors", (json_int_t)id->errors, "buckets", buckets);
 		if (st == POOL_COOLING)
-			json_object_set_new(o, "cooling_until", json_integer(id->cool_until));
+			json_object_set_new(o, "cooling_until", json_integer(b->cool_until));
 		if (id->budget != i)
 			json_object_set_new(o, "shares_budget_with", json_string(p->ids[id->budget].id));
 		json_array_append_new(arr, o);

@@ -53,16 +53,19 @@ void pool_observe(struct pool *p, int i, const char *bucket,
     const struct pool_limits *l);
 
 void pool_disable(struct pool *p, int i);
+/* Cools down identity i's whole budget (every token of its login). */
 void pool_cooldown(struct pool *p, int i, int64_t secs);
 void pool_count_error(struct pool *p, int i);
 
-/* Chooses an identity for a read in bucket, never `exclude` (-1: none). */
+/* Chooses an identity for a read in bucket, never one sharing a budget
+ * with `exclude` (-1: none). */
 enum pool_pick_result pool_acquire(struct pool *p, const char *bucket,
     int exclude, struct pool_pick *out);
 void pool_release(struct pool *p, int i, const char *bucket);
 
-/* The pool's combined budget for a bucket, for the client's headers. */
-void pool_summary(struct pool *p, const char *bucket, struct pool_limits *out);
+/* The pool's combined usable budget for a bucket, for the client's
+ * headers; false while no identity has reported that bucket. */
+bool pool_summary(struct pool *p, const char *bucket, struct pool_limits *out);
 
 /* Number of identities currently active (not disabled, not cooling). */
 size_t pool_usable(struct pool *p);

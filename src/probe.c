@@ -63,7 +63,7 @@ probe_learn_headers(struct pool *pool, int i, CURL *e)
 	    !probe_header_i64(e, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
 		return;
 	if (!probe_header_i64(e, "X-RateLimit-Used", INT32_MAX, &l.used))
-		l.used = l.limit - l.remaining;
+		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
 	if (curl_easy_header(e, "X-RateLimit-Resource", 0, CURLH_HEADER, -1, &res) == CURLHE_OK &&
 	    *res->value != '\0' && strlen(res->value) < 32)
 		bucket = res->value;
@@ -105,7 +105,9 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	probe_learn_headers(pool, i, e);
+	/* Error answers (a 401 above all) carry someone else's budget. */
+	if (status >= 200 && status < 300)
+		probe_learn_headers(pool, i, e);
 	if (b.p != NULL)
 		*doc = json_loadb(b.p, b.len, 0, NULL);
 out:
@@ -113,6 +115,15 @@ out:
 	curl_easy_cleanup(e);
 	free(b.p);
 	return status;
+}
+
+static bool
+probe_int(json_t *v, int64_t max, int64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return false;
+	*out = json_integer_value(v);
+	return true;
 }
 
 static void
@@ -126,12 +137,12 @@ probe_learn_buckets(struct pool *pool, int i, json_t *doc)
 		json_t *lim = json_object_get(v, "limit"), *rem = json_object_get(v, "remaining"),
 		    *used = json_object_get(v, "used"), *reset = json_object_get(v, "reset");
 
-		if (!json_is_integer(lim) || !json_is_integer(rem) || !json_is_integer(reset))
+		/* Same bounds as the headers: arithmetic on them cannot overflow. */
+		if (!probe_int(lim, INT32_MAX, &l.limit) || !probe_int(rem, INT32_MAX, &l.remaining) ||
+		    !probe_int(reset, INT64_C(1) << 40, &l.reset) || strlen(name) >= 32)
 			continue;
-		l.limit = json_integer_value(lim);
-		l.remaining = json_integer_value(rem);
-		l.reset = json_integer_value(reset);
-		l.used = json_is_integer(used) ? json_integer_value(used) : l.limit - l.remaining;
+		if (!probe_int(used, INT32_MAX, &l.used))
+			l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
 		pool_observe(pool, i, name, &l);
 	}
 }

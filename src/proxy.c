@@ -29,6 +29,7 @@
 #define PROXY_MAX_URI 8192
 #define PROXY_MAX_HEADER_BYTES (16 * 1024)
 #define PROXY_DEFAULT_COOLDOWN 60
+#define PROXY_MAX_COOLDOWN 86400
 
 struct proxy {
 	struct pool *pool;
@@ -61,16 +62,25 @@ struct proxy *
 proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy)
 {
 	struct proxy *px = util_calloc(1, sizeof(*px));
-	char buf[300];
 
 	px->pool = pool;
 	px->policy = policy;
 	px->upstream_url = util_strdup(cfg->upstream_url);
 	px->public_url = cfg->public_url ? util_strdup(cfg->public_url) : NULL;
-	snprintf(buf, sizeof(buf), "http://%s:%d",
-	    strcmp(cfg->listen, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->listen, cfg->port);
-	px->fallback_base = util_strdup(buf);
+	proxy_set_local_address(px, cfg->listen, cfg->port);
 	return px;
+}
+
+void
+proxy_set_local_address(struct proxy *px, const char *listen, int port)
+{
+	bool any = strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0;
+
+	free(px->fallback_base);
+	if (strchr(listen, ':') != NULL && !any)
+		px->fallback_base = util_printf("http://[%s]:%d", listen, port);
+	else
+		px->fallback_base = util_printf("http://%s:%d", any ? "127.0.0.1" : listen, port);
 }
 
 void
@@ -102,8 +112,9 @@ proxy_header_bytes(struct evkeyvalq *h)
 {
 	size_t n = 0;
 
+	/* As on the wire: "Name: value\r\n". */
 	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
-		n += strlen(kv->key) + strlen(kv->value) + 4;
+		n += strlen(kv->key) + 2 + strlen(kv->value) + 2;
 	return n;
 }
 
@@ -123,15 +134,13 @@ static char *
 proxy_public_base(struct proxy *px, struct evhttp_request *req)
 {
 	const char *host;
-	char buf[300];
 
 	if (px->public_url)
 		return util_strdup(px->public_url);
 	host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
 	if (!proxy_host_ok(host))
 		return util_strdup(px->fallback_base);
-	snprintf(buf, sizeof(buf), "http://%s", host);
-	return util_strdup(buf);
+	return util_printf("http://%s", host);
 }
 
 /* ------------------------------------------------------------------------
@@ -146,21 +155,27 @@ proxy_header_i64(struct evkeyvalq *h, const char *name, int64_t max, int64_t *ou
 	return v != NULL && util_parse_i64(v, strlen(v), 0, max, out) == 0;
 }
 
-/* Teaches the pool what GitHub said of identity i's bucket. */
+/*
+ * Teaches the pool what GitHub said of the current identity's bucket, and
+ * returns that bucket's name. A 401 is skipped: GitHub answers it with the
+ * unauthenticated per-IP budget, which is nobody's pooled budget.
+ */
 static const char *
-proxy_learn_limits(struct proxy_call *c, struct evkeyvalq *h)
+proxy_learn_limits(struct proxy_call *c, struct upstream_result *res)
 {
+	struct evkeyvalq *h = res->headers;
 	struct pool_limits l = { 0 };
 	const char *resource = evhttp_find_header(h, "X-RateLimit-Resource");
 
-	if (!proxy_header_i64(h, "X-RateLimit-Limit", INT32_MAX, &l.limit) ||
-	    !proxy_header_i64(h, "X-RateLimit-Remaining", INT32_MAX, &l.remaining) ||
-	    !proxy_header_i64(h, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
-		return c->bucket;
-	if (!proxy_header_i64(h, "X-RateLimit-Used", INT32_MAX, &l.used))
-		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
 	if (resource == NULL || *resource == '\0' || strlen(resource) >= 32)
 		resource = c->bucket;
+	if (res->status == 401 ||
+	    !proxy_header_i64(h, "X-RateLimit-Limit", INT32_MAX, &l.limit) ||
+	    !proxy_header_i64(h, "X-RateLimit-Remaining", INT32_MAX, &l.remaining) ||
+	    !proxy_header_i64(h, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
+		return resource;
+	if (!proxy_header_i64(h, "X-RateLimit-Used", INT32_MAX, &l.used))
+		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
 	pool_observe(c->px->pool, c->identity, resource, &l);
 	return resource;
 }
@@ -181,43 +196,61 @@ proxy_body_mentions(struct evbuffer *body, const char *needle)
 
 enum proxy_verdict {
 	VERDICT_DELIVER,
-	VERDICT_RETRY_SECONDARY,
-	VERDICT_RETRY_REVOKED,
-	VERDICT_RETRY_EXHAUSTED,
+	VERDICT_SECONDARY,      /* cool the identity down, retry elsewhere */
+	VERDICT_REVOKED,        /* disable the identity, retry elsewhere */
+	VERDICT_EXHAUSTED,      /* primary limit hit, retry elsewhere */
 };
 
+/* What an answer says about the identity that fetched it. Pure. */
 static enum proxy_verdict
-proxy_judge(struct proxy_call *c, struct upstream_result *res)
+proxy_classify(struct upstream_result *res, int64_t *cooldown)
 {
 	struct evkeyvalq *h = res->headers;
-	int64_t retry_after = PROXY_DEFAULT_COOLDOWN, remaining;
+	int64_t remaining;
 	bool has_retry_after;
 
-	if (res->status == 401) {
-		log_warn("identity %s disabled: GitHub answered 401 (token revoked or expired)",
-		    pool_id(c->px->pool, c->identity));
-		pool_disable(c->px->pool, c->identity);
-		pool_count_error(c->px->pool, c->identity);
-		return VERDICT_RETRY_REVOKED;
-	}
+	*cooldown = PROXY_DEFAULT_COOLDOWN;
+	if (res->status == 401)
+		return VERDICT_REVOKED;
 	if (res->status != 403 && res->status != 429)
 		return VERDICT_DELIVER;
-	has_retry_after = proxy_header_i64(h, "Retry-After", 86400, &retry_after);
+	/* Any well-formed number counts; absurd waits are capped, not ignored. */
+	has_retry_after = proxy_header_i64(h, "Retry-After", INT64_C(1) << 40, cooldown);
+	if (*cooldown > PROXY_MAX_COOLDOWN)
+		*cooldown = PROXY_MAX_COOLDOWN;
+	if (*cooldown < 1)
+		*cooldown = 1;
 	if (proxy_header_i64(h, "X-RateLimit-Remaining", INT32_MAX, &remaining) &&
-	    remaining == 0 && !has_retry_after) {
-		/* Primary limit: the pool already learnt remaining = 0. */
-		pool_count_error(c->px->pool, c->identity);
-		return VERDICT_RETRY_EXHAUSTED;
-	}
+	    remaining == 0 && !has_retry_after)
+		return VERDICT_EXHAUSTED;
 	if (!has_retry_after && !proxy_body_mentions(res->body, "secondary rate limit"))
 		return VERDICT_DELIVER;   /* an ordinary 403: permissions, SSO... */
-	if (retry_after <= 0)
-		retry_after = 1;
-	log_warn("identity %s hit a secondary rate limit: cooling down for %llds",
-	    pool_id(c->px->pool, c->identity), (long long)retry_after);
-	pool_cooldown(c->px->pool, c->identity, retry_after);
-	pool_count_error(c->px->pool, c->identity);
-	return VERDICT_RETRY_SECONDARY;
+	return VERDICT_SECONDARY;
+}
+
+static void
+proxy_apply_verdict(struct proxy_call *c, enum proxy_verdict v, int64_t cooldown)
+{
+	struct pool *pool = c->px->pool;
+
+	switch (v) {
+	case VERDICT_REVOKED:
+		log_warn("identity %s disabled: GitHub answered 401 (token revoked or expired)",
+		    pool_id(pool, c->identity));
+		pool_disable(pool, c->identity);
+		break;
+	case VERDICT_SECONDARY:
+		log_warn("identity %s hit a secondary rate limit: cooling down for %llds",
+		    pool_id(pool, c->identity), (long long)cooldown);
+		pool_cooldown(pool, c->identity, cooldown);
+		break;
+	case VERDICT_EXHAUSTED:
+		/* proxy_learn_limits already recorded remaining = 0. */
+		break;
+	case VERDICT_DELIVER:
+		return;
+	}
+	pool_count_error(pool, c->identity);
 }
 
 /* ------------------------------------------------------------------------
@@ -225,20 +258,26 @@ proxy_judge(struct proxy_call *c, struct upstream_result *res)
  * ---------------------------------------------------------------------- */
 
 static void
+proxy_add_i64(struct evkeyvalq *out, const char *name, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	evhttp_add_header(out, name, buf);
+}
+
+/* The pool's view of the bucket; omitted while no identity knows it. */
+static void
 proxy_set_limit_headers(struct proxy_call *c, struct evkeyvalq *out, const char *bucket)
 {
 	struct pool_limits s;
-	char v[32];
 
-	pool_summary(c->px->pool, bucket, &s);
-	snprintf(v, sizeof(v), "%lld", (long long)s.limit);
-	evhttp_add_header(out, "X-RateLimit-Limit", v);
-	snprintf(v, sizeof(v), "%lld", (long long)s.remaining);
-	evhttp_add_header(out, "X-RateLimit-Remaining", v);
-	snprintf(v, sizeof(v), "%lld", (long long)s.used);
-	evhttp_add_header(out, "X-RateLimit-Used", v);
-	snprintf(v, sizeof(v), "%lld", (long long)s.reset);
-	evhttp_add_header(out, "X-RateLimit-Reset", v);
+	if (!pool_summary(c->px->pool, bucket, &s))
+		return;
+	proxy_add_i64(out, "X-RateLimit-Limit", s.limit);
+	proxy_add_i64(out, "X-RateLimit-Remaining", s.remaining);
+	proxy_add_i64(out, "X-RateLimit-Used", s.used);
+	proxy_add_i64(out, "X-RateLimit-Reset", s.reset);
 	evhttp_add_header(out, "X-RateLimit-Resource", bucket);
 }
 
@@ -254,7 +293,7 @@ proxy_respond(struct proxy_call *c, struct upstream_result *res, const char *buc
 			continue;
 		if (strcasecmp(kv->key, "Link") == 0) {
 			v = rewrite_link(kv->value, c->px->upstream_url, c->public_base,
-			    c->route.prefix_len ? c->path : NULL, c->route.prefix_len);
+			    c->route.id_form, c->path, c->route.prefix_len);
 		} else if (strcasecmp(kv->key, "Location") == 0) {
 			v = rewrite_location(kv->value, c->px->upstream_url, c->public_base);
 		} else {
@@ -290,18 +329,17 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(c->req);
 	int64_t wait = retry_at - util_now();
-	char v[32], msg[256];
+	char msg[256];
 
 	if (wait < 1)
 		wait = 1;
-	snprintf(v, sizeof(v), "%lld", (long long)wait);
 	switch (why) {
 	case POOL_NO_IDENTITY:
 		proxy_fail(c, 503, "no_identity",
 		    "ghpool has no usable identity: every pooled token was rejected by GitHub or none is configured (see /stats)");
 		return;
 	case POOL_ALL_COOLING:
-		evhttp_add_header(out, "Retry-After", v);
+		proxy_add_i64(out, "Retry-After", wait);
 		snprintf(msg, sizeof(msg),
 		    "every pooled identity with budget for '%s' is cooling down after a secondary rate limit; retry in %llds",
 		    c->bucket, (long long)wait);
@@ -310,14 +348,13 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 	default:
 		break;
 	}
-	proxy_set_limit_headers(c, out, c->bucket);
 	/* Clients throttle on these: the pool's own view must say zero. */
+	proxy_set_limit_headers(c, out, c->bucket);
 	evhttp_remove_header(out, "X-RateLimit-Remaining");
-	evhttp_add_header(out, "X-RateLimit-Remaining", "0");
 	evhttp_remove_header(out, "X-RateLimit-Reset");
-	snprintf(msg, sizeof(msg), "%lld", (long long)retry_at);
-	evhttp_add_header(out, "X-RateLimit-Reset", msg);
-	evhttp_add_header(out, "Retry-After", v);
+	proxy_add_i64(out, "X-RateLimit-Remaining", 0);
+	proxy_add_i64(out, "X-RateLimit-Reset", retry_at);
+	proxy_add_i64(out, "Retry-After", wait);
 	snprintf(msg, sizeof(msg),
 	    "API rate limit exceeded for every pooled identity (bucket '%s'); the earliest reset is in %llds",
 	    c->bucket, (long long)wait);
@@ -339,18 +376,19 @@ proxy_upstream_headers(struct proxy_call *c)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
 	struct curl_slist *h = NULL;
-	char line[PROXY_MAX_HEADER_BYTES + 64];
+	char *line;
 
 	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
 		if (!rewrite_forward_request_header(kv->key))
 			continue;
-		snprintf(line, sizeof(line), "%s: %s", kv->key, kv->value);
+		line = util_printf("%s: %s", kv->key, kv->value);
 		h = curl_slist_append(h, line);
+		free(line);
 	}
-	snprintf(line, sizeof(line), "Authorization: Bearer %s",
-	    pool_token(c->px->pool, c->identity));
+	line = util_printf("Authorization: Bearer %s", pool_token(c->px->pool, c->identity));
 	h = curl_slist_append(h, line);
-	explicit_bzero(line, sizeof(line));
+	explicit_bzero(line, strlen(line));
+	free(line);
 	return h;
 }
 
@@ -361,7 +399,7 @@ proxy_attempt(struct proxy_call *c, enum pool_pick_result *why, int64_t *retry_a
 	struct pool_pick pick;
 	struct upstream_request ur;
 	char *url;
-	size_t n;
+	bool started;
 
 	*why = pool_acquire(c->px->pool, c->bucket, c->excluded, &pick);
 	*retry_at = pick.retry_at;
@@ -369,26 +407,21 @@ proxy_attempt(struct proxy_call *c, enum pool_pick_result *why, int64_t *retry_a
 		return false;
 	c->identity = pick.index;
 	c->attempts++;
-	n = strlen(c->px->upstream_url) + strlen(c->uri) + 1;
-	url = malloc(n);
-	if (url == NULL)
-		abort();
-	snprintf(url, n, "%s%s", c->px->upstream_url, c->uri);
+	url = util_printf("%s%s", c->px->upstream_url, c->uri);
 	memset(&ur, 0, sizeof(ur));
 	ur.method = reply_method_name(evhttp_request_get_command(c->req));
 	ur.url = url;
 	ur.headers = proxy_upstream_headers(c);
-	if (upstream_start(c->up, &ur, proxy_on_done, c) == NULL) {
-		/* No callback will come: undo the pick and answer now. */
+	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
+	free(url);
+	if (!started) {
+		/* Only while shutting down. No callback will come: undo. */
 		pool_release(c->px->pool, c->identity, c->bucket);
-		free(url);
+		c->identity = -1;
 		*why = POOL_NO_IDENTITY;
 		*retry_at = 0;
-		c->identity = -1;
-		return false;
 	}
-	free(url);
-	return true;
+	return started;
 }
 
 static void
@@ -396,15 +429,17 @@ proxy_on_done(struct upstream_result *res, void *arg)
 {
 	struct proxy_call *c = arg;
 	enum pool_pick_result why;
-	const char *bucket = c->bucket;
-	int64_t retry_at;
+	enum proxy_verdict verdict;
+	const char *bucket;
+	int64_t retry_at, cooldown;
+	int first = c->identity;
 	char msg[256];
 
 	pool_release(c->px->pool, c->identity, c->bucket);
+	c->lg.identity = pool_id(c->px->pool, c->identity);
 	if (res->error != UPSTREAM_OK) {
 		log_warn("upstream %s %s via %s failed: %s", c->lg.method, c->path,
-		    pool_id(c->px->pool, c->identity), res->error_text);
-		c->lg.identity = pool_id(c->px->pool, c->identity);
+		    c->lg.identity, res->error_text);
 		if (res->error == UPSTREAM_TIMEOUT) {
 			proxy_fail(c, 504, "upstream_timeout", "GitHub did not answer in time");
 		} else {
@@ -413,15 +448,23 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		}
 		return;
 	}
-	bucket = proxy_learn_limits(c, res->headers);
-	if (proxy_judge(c, res) != VERDICT_DELIVER && c->attempts < 2) {
-		int first = c->identity;
-
+	bucket = proxy_learn_limits(c, res);
+	verdict = proxy_classify(res, &cooldown);
+	proxy_apply_verdict(c, verdict, cooldown);
+	if (verdict != VERDICT_DELIVER && c->attempts < 2) {
 		c->excluded = first;
 		if (proxy_attempt(c, &why, &retry_at))
 			return;
-		/* Nobody else can take it: the client gets GitHub's answer. */
 		c->identity = first;
+		/*
+		 * Nobody else can take it. A secondary limit is GitHub's to
+		 * explain; for a revoked token or a spent budget the pool's own
+		 * answer (503, 429, or 403 with Retry-After) is the truthful one.
+		 */
+		if (verdict != VERDICT_SECONDARY) {
+			proxy_no_identity(c, why, retry_at);
+			return;
+		}
 	}
 	c->lg.outcome = c->attempts > 1 ? "retried" : "pooled";
 	proxy_respond(c, res, bucket);
@@ -473,8 +516,9 @@ proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
 		    "ghpool proxies only GET and HEAD here; writes are not supported yet");
 		return;
 	}
-	if (strchr(uri, '#') != NULL) {
-		proxy_fail(c, 400, "bad_request", "request URI must not contain a fragment");
+	if (!route_target_clean(uri, strlen(uri)) || strchr(uri, '#') != NULL) {
+		proxy_fail(c, 400, "bad_request",
+		    "request URI must be printable ASCII without spaces or a fragment");
 		return;
 	}
 	if ((bad = route_path_invalid(c->path, strlen(c->path))) != NULL) {

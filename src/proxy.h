@@ -19,6 +19,10 @@ struct proxy *proxy_new(const struct config *cfg, struct pool *pool,
     struct policy *policy);
 void proxy_free(struct proxy *px);
 
+/* Where ghpool really listens (after binding, port 0 resolved): the base
+ * of rewritten URLs for requests without a usable Host header. */
+void proxy_set_local_address(struct proxy *px, const char *listen, int port);
+
 /* Handles any request that is not a management endpoint. */
 void proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req);
 

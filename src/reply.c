@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,21 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 	};
 
 	log_access(&a);
+	/*
+	 * libevent writes a HEAD answer's body if given one, which corrupts
+	 * the next response on a kept-alive connection: announce the length,
+	 * send none.
+	 */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+		char len[24];
+
+		if (evhttp_find_header(h, "Content-Length") == NULL) {
+			snprintf(len, sizeof(len), "%zu", a.bytes);
+			evhttp_add_header(h, "Content-Length", len);
+		}
+		body = NULL;
+	}
 	evhttp_send_reply(req, status, reply_reason(status), body);
 }
 
@@ -46,10 +62,15 @@ reply_json(struct evhttp_request *req, int status, json_t *doc,
     const struct reply_log *lg)
 {
 	struct evbuffer *out = evbuffer_new();
-	char *text = json_dumps(doc, JSON_COMPACT);
+	/* NULL doc: json_pack refused its input (say, invalid UTF-8). */
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 
-	if (out == NULL || text == NULL)
+	if (out == NULL)
 		abort();
+	if (text == NULL) {
+		status = 500;
+		text = util_strdup("{\"message\":\"ghpool could not encode its answer\"}");
+	}
 	evbuffer_add(out, text, strlen(text));
 	evbuffer_add(out, "\n", 1);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",

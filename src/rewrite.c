@@ -79,14 +79,13 @@ rewrite_under(const char *url, size_t n, const char *upstream)
 	return url + ulen;
 }
 
-/* Length of a leading "/repositories/{digits}" followed by / ? or end. */
+/* Length of a leading id_form + "{digits}" followed by / ? or end. */
 static size_t
-rewrite_repositories_len(const char *s, size_t n)
+rewrite_id_form_len(const char *s, size_t n, const char *id_form)
 {
-	static const char pre[] = "/repositories/";
-	size_t i = sizeof(pre) - 1, digits = 0;
+	size_t i = strlen(id_form), digits = 0;
 
-	if (n < i || memcmp(s, pre, i) != 0)
+	if (n < i || memcmp(s, id_form, i) != 0)
 		return 0;
 	while (i < n && s[i] >= '0' && s[i] <= '9') {
 		i++;
@@ -99,7 +98,8 @@ rewrite_repositories_len(const char *s, size_t n)
 
 static void
 rewrite_url(struct sbuf *out, const char *url, size_t n, const char *upstream,
-    const char *public_base, const char *repos_prefix, size_t prefix_len)
+    const char *public_base, const char *id_form, const char *prefix,
+    size_t prefix_len)
 {
 	const char *rest = rewrite_under(url, n, upstream);
 	size_t rlen, idlen;
@@ -110,8 +110,9 @@ rewrite_url(struct sbuf *out, const char *url, size_t n, const char *upstream,
 	}
 	rlen = n - (size_t)(rest - url);
 	sbuf_add(out, public_base, strlen(public_base));
-	if (repos_prefix != NULL && (idlen = rewrite_repositories_len(rest, rlen)) > 0) {
-		sbuf_add(out, repos_prefix, prefix_len);
+	if (id_form != NULL && prefix != NULL &&
+	    (idlen = rewrite_id_form_len(rest, rlen, id_form)) > 0) {
+		sbuf_add(out, prefix, prefix_len);
 		rest += idlen;
 		rlen -= idlen;
 	}
@@ -120,7 +121,7 @@ rewrite_url(struct sbuf *out, const char *url, size_t n, const char *upstream,
 
 char *
 rewrite_link(const char *value, const char *upstream, const char *public_base,
-    const char *repos_prefix, size_t prefix_len)
+    const char *id_form, const char *prefix, size_t prefix_len)
 {
 	struct sbuf out = { 0 };
 	const char *p = value;
@@ -135,7 +136,7 @@ rewrite_link(const char *value, const char *upstream, const char *public_base,
 		}
 		sbuf_add(&out, p, (size_t)(lt + 1 - p));
 		rewrite_url(&out, lt + 1, (size_t)(gt - lt - 1), upstream,
-		    public_base, repos_prefix, prefix_len);
+		    public_base, id_form, prefix, prefix_len);
 		p = gt;
 	}
 	return out.p;
@@ -147,6 +148,6 @@ rewrite_location(const char *value, const char *upstream, const char *public_bas
 	struct sbuf out = { 0 };
 
 	sbuf_add(&out, "", 0);
-	rewrite_url(&out, value, strlen(value), upstream, public_base, NULL, 0);
+	rewrite_url(&out, value, strlen(value), upstream, public_base, NULL, NULL, 0);
 	return out.p;
 }

@@ -17,12 +17,14 @@ bool rewrite_forward_response_header(const char *name);
 
 /*
  * Rewrites a Link header value: every URL under upstream becomes the same
- * URL under public_base. When repos_prefix ("/repos/{o}/{r}") is given, a
- * following "/repositories/{id}" is replaced by it, so pagination stays on
- * the owner-checked form. Returns a malloc'd string.
+ * URL under public_base. When id_form ("/repositories/") and prefix
+ * ("/repos/{o}/{r}") are given, a following id_form + "{digits}" is
+ * replaced by prefix, so pagination stays on the owner-checked form.
+ * Returns a malloc'd string.
  */
 char *rewrite_link(const char *value, const char *upstream,
-    const char *public_base, const char *repos_prefix, size_t prefix_len);
+    const char *public_base, const char *id_form, const char *prefix,
+    size_t prefix_len);
 
 /* Rewrites a Location URL under upstream to public_base (malloc'd). */
 char *rewrite_location(const char *value, const char *upstream,

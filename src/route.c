@@ -3,12 +3,31 @@
  */
 #include "route.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 /* ------------------------------------------------------------------------
- * Segments
+ * Validation
  * ---------------------------------------------------------------------- */
+
+static int
+route_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* Decodes the %XX at s (3 bytes available), or -1 if malformed. */
+static int
+route_pct(const char *s)
+{
+	int hi = route_hex(s[1]), lo = hi < 0 ? -1 : route_hex(s[2]);
+
+	return lo < 0 ? -1 : hi * 16 + lo;
+}
 
 /* Length of the segment at p (up to '/' or end). */
 static size_t
@@ -21,24 +40,42 @@ route_seg_len(const char *p, const char *end)
 	return (size_t)(s - p);
 }
 
-/* A segment that decodes to "." or "..": "." "%2e" ".%2E" "%2e%2e" ... */
+/*
+ * A segment is split again at encoded slashes ("%2F"), since some upstream
+ * routes decode them; a piece that decodes to "." or ".." is a dot segment.
+ */
 static bool
-route_seg_is_dots(const char *s, size_t len)
+route_seg_has_dots(const char *s, size_t len)
 {
-	size_t dots = 0;
+	size_t dots = 0, other = 0;
 
-	for (size_t i = 0; i < len; ) {
-		if (s[i] == '.') {
-			i++;
-		} else if (i + 2 < len && s[i] == '%' && s[i + 1] == '2' &&
-		    (s[i + 2] == 'e' || s[i + 2] == 'E')) {
-			i += 3;
-		} else {
-			return false;
+	for (size_t i = 0; i <= len; ) {
+		int c = i == len ? '/' : (unsigned char)s[i];
+		size_t step = 1;
+
+		if (c == '%' && i + 2 < len) {
+			c = route_pct(s + i);
+			step = 3;
 		}
-		dots++;
+		if (c == '/') {
+			if (other == 0 && (dots == 1 || dots == 2))
+				return true;
+			dots = other = 0;
+		} else if (c == '.') {
+			dots++;
+		} else {
+			other++;
+		}
+		i += step;
 	}
-	return dots == 1 || dots == 2;
+	return false;
+}
+
+/* Characters RFC 3986 calls unreserved: encoding them only disguises. */
+static bool
+route_unreserved(int c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 const char *
@@ -50,16 +87,21 @@ route_path_invalid(const char *path, size_t len)
 		return "path must start with '/'";
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)path[i];
-		if (c < 0x20 || c == 0x7f)
-			return "control character in path";
+		int d;
+
+		if (c <= 0x20 || c >= 0x7f)
+			return "control character, space or non-ASCII byte in path";
 		if (c == '\\')
 			return "backslash in path";
-		/* Encoded NUL, CR, LF or backslash would decode into the above. */
-		if (c == '%' && i + 2 < len && path[i + 1] == '0')
-			return "encoded control character in path";
-		if (c == '%' && i + 2 < len && path[i + 1] == '5' &&
-		    (path[i + 2] == 'c' || path[i + 2] == 'C'))
-			return "encoded backslash in path";
+		if (c != '%')
+			continue;
+		if (i + 2 >= len || (d = route_pct(path + i)) < 0)
+			return "malformed percent-encoding in path";
+		if (d < 0x20 || d == 0x7f || d == '\\' || d == 0)
+			return "encoded control character or backslash in path";
+		if (route_unreserved(d))
+			return "needlessly percent-encoded character in path";
+		i += 2;
 	}
 	if (len == 1)
 		return NULL;
@@ -67,11 +109,20 @@ route_path_invalid(const char *path, size_t len)
 		size_t n = route_seg_len(p, end);
 		if (n == 0)
 			return "empty path segment";
-		if (route_seg_is_dots(p, n))
+		if (route_seg_has_dots(p, n))
 			return "dot segment in path";
 		p += n + 1;
 	}
 	return NULL;
+}
+
+bool
+route_target_clean(const char *uri, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7f)
+			return false;
+	return true;
 }
 
 /* ------------------------------------------------------------------------
@@ -97,6 +148,17 @@ route_bucket(const char *path, size_t len)
 	return "core";
 }
 
+static bool
+route_all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 void
 route_parse(const char *path, size_t len, struct route_info *info)
 {
@@ -104,32 +166,46 @@ route_parse(const char *path, size_t len, struct route_info *info)
 		const char *prefix;
 		enum route_family family;
 		bool has_repo;
+		const char *id_form;
 	} families[] = {
-		{ "/repos/", ROUTE_REPOS, true },
-		{ "/orgs/", ROUTE_ORGS, false },
-		{ "/users/", ROUTE_USERS, false },
-		{ "/networks/", ROUTE_NETWORKS, true },
-		{ "/repositories/", ROUTE_REPOSITORIES, false },
+		{ "/repos/", ROUTE_REPOS, true, "/repositories/" },
+		{ "/orgs/", ROUTE_ORGS, false, "/organizations/" },
+		{ "/users/", ROUTE_USERS, false, "/user/" },
+		{ "/networks/", ROUTE_NETWORKS, true, NULL },
+		{ "/repositories/", ROUTE_BY_ID, false, NULL },
+		{ "/organizations/", ROUTE_BY_ID, false, NULL },
+		{ "/user/", ROUTE_BY_ID, false, NULL },
 	};
 	const char *end = path + len;
 
 	memset(info, 0, sizeof(*info));
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		size_t plen = strlen(families[i].prefix);
-		const char *p;
+		const char *p = path + plen;
+		size_t seg;
 
-		if (len <= plen || memcmp(path, families[i].prefix, plen) != 0)
+		if (len <= plen || strncasecmp(path, families[i].prefix, plen) != 0)
+			continue;
+		seg = route_seg_len(p, end);
+		/* /user/{id} is by-id; /user/repos etc. are the identity's own. */
+		if (families[i].family == ROUTE_BY_ID && !route_all_digits(p, seg))
 			continue;
 		info->family = families[i].family;
-		p = path + plen;
 		info->owner = p;
-		info->owner_len = route_seg_len(p, end);
-		if (families[i].has_repo && p + info->owner_len < end) {
-			info->repo = p + info->owner_len + 1;
-			info->repo_len = route_seg_len(info->repo, end);
-			if (info->family == ROUTE_REPOS && info->repo_len > 0)
-				info->prefix_len = (size_t)(info->repo + info->repo_len - path);
+		info->owner_len = seg;
+		info->id_form = families[i].id_form;
+		if (!families[i].has_repo) {
+			info->prefix_len = families[i].id_form ? plen + seg : 0;
+			return;
 		}
+		if (p + seg < end) {
+			info->repo = p + seg + 1;
+			info->repo_len = route_seg_len(info->repo, end);
+		}
+		if (info->repo_len > 0 && info->id_form)
+			info->prefix_len = (size_t)(info->repo + info->repo_len - path);
+		else
+			info->id_form = NULL;
 		return;
 	}
 }

@@ -16,7 +16,8 @@ enum route_family {
 	ROUTE_ORGS,           /* /orgs/{org}[/...] */
 	ROUTE_USERS,          /* /users/{user}[/...] */
 	ROUTE_NETWORKS,       /* /networks/{owner}/{repo}[/...] */
-	ROUTE_REPOSITORIES,   /* /repositories/{id}[/...]: owner unknown */
+	ROUTE_BY_ID,          /* /repositories/{id}, /organizations/{id},
+	                         /user/{id}: owner unknown without a lookup */
 };
 
 struct route_info {
@@ -25,21 +26,35 @@ struct route_info {
 	size_t owner_len;
 	const char *repo;     /* /repos and /networks only */
 	size_t repo_len;
-	size_t prefix_len;    /* length of "/repos/{o}/{r}", 0 if not that family */
+	/*
+	 * For Link rewriting: GitHub paginates /repos/{o}/{r}, /orgs/{o} and
+	 * /users/{u} with links in the numeric-id form id_form + "{id}". The
+	 * request's own prefix ("/repos/o/r", ...) is path[0, prefix_len).
+	 */
+	const char *id_form;  /* "/repositories/", ...; NULL if none */
+	size_t prefix_len;
 };
 
 /*
  * Checks a raw request path (no query). Returns NULL if it is acceptable,
- * else a short reason. Rejects dot segments (raw or percent-encoded),
- * empty segments, backslashes and control characters, which could make
- * the path GitHub sees differ from the one we judged.
+ * else a short reason. Anything that could make the path GitHub routes
+ * differ from the one we judged is refused: dot segments (raw, encoded,
+ * or hidden behind an encoded slash), empty segments, backslashes, control
+ * characters, spaces, non-ASCII bytes, and percent-encoded characters that
+ * never need encoding.
  */
 const char *route_path_invalid(const char *path, size_t len);
+
+/* True if the whole request target (path and query) is printable ASCII
+ * without spaces, as RFC 3986 requires; curl refuses anything else. */
+bool route_target_clean(const char *uri, size_t len);
 
 /* The rate-limit bucket GitHub charges a REST read of this path to. */
 const char *route_bucket(const char *path, size_t len);
 
-/* Splits an owner-scoped path; info->family is ROUTE_OTHER otherwise. */
+/* Splits an owner-scoped path; info->family is ROUTE_OTHER otherwise.
+ * Family prefixes match case-insensitively, as the policy must assume
+ * an upstream might route them. */
 void route_parse(const char *path, size_t len, struct route_info *info);
 
 /* True for the paths ghpool answers itself (/healthz, /stats). */

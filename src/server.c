@@ -22,8 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* libevent's own cap; ours (16 KiB, in proxy) answers 431 below it. */
-#define SERVER_MAX_HEADERS (64 * 1024)
+/*
+ * libevent's own cap. Ours (8 KiB URI, 16 KiB headers, in proxy) answer
+ * 414/431 in JSON below it; past it libevent answers 400 itself.
+ */
+#define SERVER_MAX_HEADERS (256 * 1024)
+/* How long a stopping worker keeps flushing answers to pending reads. */
+#define SERVER_DRAIN_MSECS 500
 #define SERVER_MAX_BODY (1024 * 1024)
 #define SERVER_IDLE_TIMEOUT 120
 #define SERVER_MAX_UPSTREAM_BODY ((size_t)64 * 1024 * 1024)
@@ -32,6 +37,7 @@ struct worker {
 	struct server *s;
 	int index;
 	int fd;
+	struct evhttp_bound_socket *listener;
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
@@ -120,10 +126,20 @@ static void *
 server_worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct timeval drain = { 0, SERVER_DRAIN_MSECS * 1000 };
 
 	event_base_dispatch(w->base);
-	/* Pending fetches answer their clients first, then connections go. */
-	upstream_free(w->up);
+	/*
+	 * Stop accepting, then give every pending read its (error) answer and
+	 * run the loop briefly so those answers reach their clients before
+	 * the connections are closed.
+	 */
+	evhttp_del_accept_socket(w->http, w->listener);
+	w->listener = NULL;
+	if (upstream_free(w->up) > 0) {
+		event_base_loopexit(w->base, &drain);
+		event_base_dispatch(w->base);
+	}
 	w->up = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
@@ -139,16 +155,18 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "worker %d: cannot create event loop", w->index);
 		return -1;
 	}
+	/* Every method libevent parses reaches us, so each gets a JSON 405. */
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT);
 	evhttp_set_max_headers_size(w->http, SERVER_MAX_HEADERS);
 	evhttp_set_max_body_size(w->http, SERVER_MAX_BODY);
 	evhttp_set_timeout(w->http, SERVER_IDLE_TIMEOUT);
 	/* Answers carry GitHub's Content-Type or none, never a made-up one. */
 	evhttp_set_default_content_type(w->http, NULL);
 	evhttp_set_gencb(w->http, server_on_request, w);
-	if (evhttp_accept_socket_with_handle(w->http, w->fd) == NULL) {
+	if ((w->listener = evhttp_accept_socket_with_handle(w->http, w->fd)) == NULL) {
 		snprintf(err, errlen, "worker %d: cannot accept on socket", w->index);
 		return -1;
 	}

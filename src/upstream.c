@@ -72,6 +72,15 @@ static void upstream_check_done(struct upstream *u);
  * Fetch lifetime
  * ---------------------------------------------------------------------- */
 
+/* Request headers hold a token: wipe them before the heap reuses them. */
+static void
+upstream_headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(h);
+}
+
 static void
 upstream_fetch_free(struct upstream_fetch *f)
 {
@@ -85,7 +94,7 @@ upstream_fetch_free(struct upstream_fetch *f)
 		f->next->prev = f->prev;
 	curl_multi_remove_handle(u->multi, f->easy);
 	curl_easy_cleanup(f->easy);
-	curl_slist_free_all(f->headers);
+	upstream_headers_free(f->headers);
 	free(f->body);
 	evhttp_clear_headers(&f->resp_headers);
 	evbuffer_free(f->resp_body);
@@ -93,12 +102,6 @@ upstream_fetch_free(struct upstream_fetch *f)
 	free(f);
 }
 
-void
-upstream_cancel(struct upstream_fetch *f)
-{
-	if (f != NULL)
-		upstream_fetch_free(f);
-}
 
 /* ------------------------------------------------------------------------
  * curl callbacks: response data
@@ -203,15 +206,19 @@ upstream_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socke
 	if (us == NULL) {
 		us = util_calloc(1, sizeof(*us));
 		us->u = u;
+		us->ev = event_new(u->base, s, kind, upstream_on_event, u);
+		if (us->ev == NULL)
+			abort();
 		us->next = u->socks;
 		if (u->socks)
 			u->socks->prev = us;
 		u->socks = us;
 		curl_multi_assign(u->multi, s, us);
 	} else {
-		event_free(us->ev);
+		/* Same socket, new interest: re-arm the event in place. */
+		event_del(us->ev);
+		event_assign(us->ev, u->base, s, kind, upstream_on_event, u);
 	}
-	us->ev = event_new(u->base, s, kind, upstream_on_event, u);
 	event_add(us->ev, NULL);
 	return 0;
 }
@@ -247,9 +254,14 @@ upstream_classify(struct upstream_fetch *f, CURLcode rc, struct upstream_result 
 		return;
 	res->error_text = curl_easy_strerror(rc);
 	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		res->error = UPSTREAM_TIMEOUT;
+	case CURLE_OPERATION_TIMEDOUT: {
+		curl_off_t connected = 0;
+
+		/* A connect that timed out is unreachable (502), not slow (504). */
+		curl_easy_getinfo(f->easy, CURLINFO_CONNECT_TIME_T, &connected);
+		res->error = connected > 0 ? UPSTREAM_TIMEOUT : UPSTREAM_CONNECT;
 		break;
+	}
 	case CURLE_WRITE_ERROR:
 		res->error = UPSTREAM_FAILED;
 		if (f->too_large)
@@ -321,11 +333,14 @@ upstream_new(struct event_base *base, const struct upstream_options *opt)
 	return u;
 }
 
-void
+size_t
 upstream_free(struct upstream *u)
 {
+	size_t pending;
+
 	if (u == NULL)
-		return;
+		return 0;
+	pending = u->in_flight;
 	/* Callers free their per-request state in the callback: give every
 	 * pending fetch one, and refuse new fetches while doing so. */
 	u->closing = true;
@@ -345,6 +360,7 @@ upstream_free(struct upstream *u)
 		upstream_sock_free(u, u->socks);
 	event_free(u->timer);
 	free(u);
+	return pending;
 }
 
 struct upstream_fetch *
@@ -355,7 +371,7 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 	CURL *e;
 
 	if (u->closing) {
-		curl_slist_free_all(req->headers);
+		upstream_headers_free(req->headers);
 		return NULL;
 	}
 	f = util_calloc(1, sizeof(*f));
@@ -392,7 +408,10 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 	 * every cold-start request behind the first answer. */
 	if (strncmp(req->url, "https:", 6) == 0)
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	/* Compressed transfer, decoded here; not for HEAD, whose
+	 * Content-Length would then be the compressed size. */
+	if (strcmp(req->method, "HEAD") != 0)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, upstream_on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
@@ -413,10 +432,4 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 		return NULL;
 	}
 	return f;
-}
-
-size_t
-upstream_in_flight(const struct upstream *u)
-{
-	return u->in_flight;
 }

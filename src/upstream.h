@@ -52,18 +52,14 @@ typedef void (*upstream_cb)(struct upstream_result *res, void *arg);
 
 struct upstream *upstream_new(struct event_base *base,
     const struct upstream_options *opt);
-/* Frees the handle; fetches still running get an UPSTREAM_FAILED callback. */
-void upstream_free(struct upstream *u);
+/* Frees the handle; fetches still running get an UPSTREAM_FAILED callback
+ * first. Returns how many there were. */
+size_t upstream_free(struct upstream *u);
 
 /* NULL if the request could not even be set up (no callback then); the
  * headers are freed either way. */
 struct upstream_fetch *upstream_start(struct upstream *u,
     const struct upstream_request *req, upstream_cb cb, void *arg);
 
-/* Abandons a fetch whose callback has not run; it never will. */
-void upstream_cancel(struct upstream_fetch *f);
-
-/* Number of fetches in flight on this worker. */
-size_t upstream_in_flight(const struct upstream *u);
 
 #endif

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <openssl/sha.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,21 @@ util_calloc(size_t n, size_t size)
 	void *p = calloc(n, size);
 
 	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *
+util_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
 		abort();
 	return p;
 }

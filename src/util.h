@@ -27,6 +27,8 @@ bool util_slice_ieq(const char *s, size_t len, const char *cstr);
 char *util_strndup(const char *s, size_t len);
 char *util_strdup(const char *s);
 void *util_calloc(size_t n, size_t size);
+/* sprintf into a fresh string; aborts on OOM. */
+char *util_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Seconds since the epoch, and a monotonic clock in milliseconds. */
 int64_t util_now(void);

@@ -36,6 +36,10 @@ static const struct {
 	{ "/users/mallory", false },
 	{ "/networks/evil-corp/x/events", false },
 	{ "/repositories/1001", false },
+	{ "/organizations/9/repos", false },
+	{ "/user/77", false },
+	{ "/REPOS/evil-corp/secret", false },
+	{ "/Repos/octo-org/hello", true },
 	{ "/rate_limit", true },
 	{ "/meta", true },
 };
@@ -61,6 +65,17 @@ Test(policy, denial_names_owner)
 
 	cr_assert_not_null(why);
 	cr_expect(strstr(why, "evil-corp") != NULL, "%s", why);
+	policy_free(p);
+}
+
+Test(policy, denial_quotes_odd_owner_bytes)
+{
+	struct policy *p = make_policy(false);
+	char buf[200];
+	const char *why = policy_check_read(p, "/repos/\xff\"x/r", 13, buf, sizeof(buf));
+
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "'%FF%22x'") != NULL, "%s", why);
 	policy_free(p);
 }
 

@@ -14,33 +14,44 @@ static const struct {
 	const char *in;
 	const char *prefix;   /* request's /repos/{o}/{r}, or NULL */
 	const char *out;
+	const char *id_form;  /* NULL: "/repositories/" */
 } link_cases[] = {
 	{ "<" UP "/repositories/1001/issues?page=2>; rel=\"next\", <" UP "/repositories/1001/issues?page=4>; rel=\"last\"",
 	  "/repos/octo-org/hello",
-	  "<" PUB "/repos/octo-org/hello/issues?page=2>; rel=\"next\", <" PUB "/repos/octo-org/hello/issues?page=4>; rel=\"last\"" },
+	  "<" PUB "/repos/octo-org/hello/issues?page=2>; rel=\"next\", <" PUB "/repos/octo-org/hello/issues?page=4>; rel=\"last\"", NULL },
 	{ "<" UP "/repositories/1001/issues?page=2>; rel=\"next\"", NULL,
-	  "<" PUB "/repositories/1001/issues?page=2>; rel=\"next\"" },
+	  "<" PUB "/repositories/1001/issues?page=2>; rel=\"next\"", NULL },
 	{ "<" UP "/repos/octo-org/hello/pulls?page=2&per_page=1>; rel=\"next\"", "/repos/octo-org/hello",
-	  "<" PUB "/repos/octo-org/hello/pulls?page=2&per_page=1>; rel=\"next\"" },
+	  "<" PUB "/repos/octo-org/hello/pulls?page=2&per_page=1>; rel=\"next\"", NULL },
 	{ "<" UP "/repositories/1001?page=2>; rel=\"next\"", "/repos/o/r",
-	  "<" PUB "/repos/o/r?page=2>; rel=\"next\"" },
+	  "<" PUB "/repos/o/r?page=2>; rel=\"next\"", NULL },
 	/* not ours: untouched */
 	{ "<https://example.com/x?page=2>; rel=\"next\"", "/repos/o/r",
-	  "<https://example.com/x?page=2>; rel=\"next\"" },
+	  "<https://example.com/x?page=2>; rel=\"next\"", NULL },
 	/* a longer host that merely starts with the upstream's name */
 	{ "<https://api.github.com.evil/x>; rel=\"next\"", NULL,
-	  "<https://api.github.com.evil/x>; rel=\"next\"" },
+	  "<https://api.github.com.evil/x>; rel=\"next\"", NULL },
 	{ "<" UP "/repositories/12ab/x>; rel=\"next\"", "/repos/o/r",
-	  "<" PUB "/repositories/12ab/x>; rel=\"next\"" },
-	{ "garbage without brackets", NULL, "garbage without brackets" },
-	{ "<" UP "/unterminated", NULL, "<" UP "/unterminated" },
+	  "<" PUB "/repositories/12ab/x>; rel=\"next\"", NULL },
+	{ "garbage without brackets", NULL, "garbage without brackets", NULL },
+	{ "<" UP "/unterminated", NULL, "<" UP "/unterminated", NULL },
+	/* /orgs/{o}/repos paginates as /organizations/{id}/repos */
+	{ "<" UP "/organizations/9/repos?page=2>; rel=\"next\"", "/orgs/octo-org",
+	  "<" PUB "/orgs/octo-org/repos?page=2>; rel=\"next\"", "/organizations/" },
+	{ "<" UP "/user/77/repos?page=3>; rel=\"next\"", "/users/alice",
+	  "<" PUB "/users/alice/repos?page=3>; rel=\"next\"", "/user/" },
+	/* /user/repos (no id) is not the id form */
+	{ "<" UP "/user/repos?page=3>; rel=\"next\"", "/users/alice",
+	  "<" PUB "/user/repos?page=3>; rel=\"next\"", "/user/" },
 };
 
 Test(rewrite, link)
 {
 	for (size_t i = 0; i < sizeof(link_cases) / sizeof(link_cases[0]); i++) {
 		const char *pre = link_cases[i].prefix;
-		char *got = rewrite_link(link_cases[i].in, UP, PUB, pre, pre ? strlen(pre) : 0);
+		const char *form = link_cases[i].id_form ? link_cases[i].id_form : "/repositories/";
+		char *got = rewrite_link(link_cases[i].in, UP, PUB, pre ? form : NULL, pre,
+		    pre ? strlen(pre) : 0);
 		cr_expect_str_eq(got, link_cases[i].out, "case %zu", i);
 		free(got);
 	}

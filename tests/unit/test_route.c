@@ -15,6 +15,19 @@ static const struct {
 	{ "/repos/octo-org/hello/contents/dir%2Ffile.txt", true },
 	{ "/repos/octo-org/hello/issues", true },
 	{ "/repos/octo-org/hello/..", false },
+	{ "/repos/octo-org/hello/..%2f..%2fother", false },
+	{ "/repos/octo-org/hello/a%2F..%2Fb", false },
+	{ "/repos/octo-org/hello/contents/a%2F.github%2Fx", true },
+	{ "/%72epos/other/x", false },
+	{ "/repos/%6Fcto-org/x", false },
+	{ "/repos/octo-org/hello/a%20b", true },
+	{ "/repos/octo-org/hello/a%25b", true },
+	{ "/repos/octo-org/hello/a%zzb", false },
+	{ "/repos/octo-org/hello/a%2", false },
+	{ "/repos/octo-org/hello/a%1fb", false },
+	{ "/repos/octo-org/hello/a%7Fb", false },
+	{ "/repos/\xff/x", false },
+	{ "/repos/octo-org/hello x", false },
 	{ "/repos/octo-org/hello/../../evil/x", false },
 	{ "/repos/octo-org/./hello", false },
 	{ "/repos/octo-org/%2e%2e/x", false },
@@ -78,10 +91,15 @@ static const struct {
 	{ "/repos/octo-org/hello/issues", ROUTE_REPOS, "octo-org", "hello", 21 },
 	{ "/repos/octo-org/hello", ROUTE_REPOS, "octo-org", "hello", 21 },
 	{ "/repos/octo-org", ROUTE_REPOS, "octo-org", NULL, 0 },
-	{ "/orgs/octo-org/repos", ROUTE_ORGS, "octo-org", NULL, 0 },
-	{ "/users/alice", ROUTE_USERS, "alice", NULL, 0 },
+	{ "/orgs/octo-org/repos", ROUTE_ORGS, "octo-org", NULL, 14 },
+	{ "/users/alice", ROUTE_USERS, "alice", NULL, 12 },
 	{ "/networks/o/r/events", ROUTE_NETWORKS, "o", "r", 0 },
-	{ "/repositories/1001/issues", ROUTE_REPOSITORIES, "1001", NULL, 0 },
+	{ "/repositories/1001/issues", ROUTE_BY_ID, "1001", NULL, 0 },
+	{ "/organizations/9/repos", ROUTE_BY_ID, "9", NULL, 0 },
+	{ "/user/77", ROUTE_BY_ID, "77", NULL, 0 },
+	{ "/user/repos", ROUTE_OTHER, NULL, NULL, 0 },
+	{ "/REPOS/Evil/x", ROUTE_REPOS, "Evil", "x", 13 },
+	{ "/Orgs/evil", ROUTE_ORGS, "evil", NULL, 10 },
 	{ "/rate_limit", ROUTE_OTHER, NULL, NULL, 0 },
 	{ "/reposx/o/r", ROUTE_OTHER, NULL, NULL, 0 },
 };
@@ -106,6 +124,14 @@ Test(route, families)
 		}
 		cr_expect_eq(ri.prefix_len, family_cases[i].prefix_len, "%s prefix", p);
 	}
+}
+
+Test(route, target_clean)
+{
+	cr_expect(route_target_clean("/a?q=a%20b&x=1", 14));
+	cr_expect_not(route_target_clean("/a?q=a b", 8));
+	cr_expect_not(route_target_clean("/a?q=\x01", 6));
+	cr_expect_not(route_target_clean("/a?q=\xc3\xa9", 7));
 }
 
 Test(route, management)
