@@ -631,6 +631,23 @@ config_print(const struct config *cfg, FILE *out)
 	}
 }
 
+static void
+config_token_wipe(struct config_identity *id)
+{
+	if (id->token == NULL)
+		return;
+	explicit_bzero(id->token, strlen(id->token));
+	free(id->token);
+	id->token = NULL;
+}
+
+void
+config_drop_tokens(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_identities; i++)
+		config_token_wipe(&cfg->identities[i]);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -645,11 +662,7 @@ config_free(struct config *cfg)
 		struct config_identity *id = &cfg->identities[i];
 		free(id->id);
 		free(id->token_ref);
-		if (id->token) {
-			/* Keep secrets out of freed heap pages where we can. */
-			explicit_bzero(id->token, strlen(id->token));
-			free(id->token);
-		}
+		config_token_wipe(id);
 	}
 	free(cfg->identities);
 	memset(cfg, 0, sizeof(*cfg));

@@ -61,6 +61,10 @@ int config_load_text(struct config *cfg, const char *text, size_t len,
 /* Prints the effective config as TOML, every token masked. */
 void config_print(const struct config *cfg, FILE *out);
 
+/* Wipes and frees the resolved tokens once the pool holds its copies, so
+ * one copy of each secret lives in the process, not two. */
+void config_drop_tokens(struct config *cfg);
+
 void config_free(struct config *cfg);
 
 #endif

@@ -53,6 +53,7 @@ run(struct config *cfg)
 	sigset_t sigs;
 	int sig, rc = 1, usable;
 
+	config_drop_tokens(cfg);
 	if (policy_allows_none(policy))
 		log_warn("allowed_owners is empty: every owner-scoped read will be denied (use [\"*\"] to allow all)");
 	if (cfg->n_identities == 0)
