@@ -1,0 +1,89 @@
+/*
+ * cache: the response store shared by every worker. Entries are immutable
+ * and reference-counted, so a hit is handed to the client without copying
+ * (cache_entry_add_body) and outlives its eviction until the last writer
+ * lets go. Bounded by entry count and bytes; eviction is SIEVE, which needs
+ * no lock on a hit beyond the shard's read lock.
+ */
+#ifndef GHPOOL_CACHE_H
+#define GHPOOL_CACHE_H
+
+#include <event2/buffer.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache;
+struct cache_entry;
+
+struct cache_limits {
+	size_t max_entries;
+	size_t max_bytes;         /* key + headers + body + bookkeeping */
+	size_t max_entry_bytes;   /* larger answers are never stored */
+};
+
+struct cache_header {
+	const char *name;
+	const char *value;
+};
+
+struct cache_stats {
+	uint64_t entries, bytes, inserts, evictions, invalidations, too_large;
+};
+
+struct cache *cache_new(const struct cache_limits *lim);
+void cache_free(struct cache *c);
+
+/* ------------------------------------------------------------------------
+ * Entries
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Builds an entry (one reference, the caller's). identity is the pool index
+ * that fetched it (revalidation must use the same one); ttl_ms is how long
+ * it stays fresh from now.
+ */
+struct cache_entry *cache_entry_new(const char *key, size_t key_len, int status,
+    const struct cache_header *headers, size_t n_headers,
+    struct evbuffer *body, int identity, int64_t ttl_ms);
+
+void cache_entry_ref(struct cache_entry *e);
+void cache_entry_release(struct cache_entry *e);
+
+int cache_entry_status(const struct cache_entry *e);
+int cache_entry_identity(const struct cache_entry *e);
+size_t cache_entry_size(const struct cache_entry *e);
+size_t cache_entry_header_count(const struct cache_entry *e);
+struct cache_header cache_entry_header(const struct cache_entry *e, size_t i);
+const char *cache_entry_find_header(const struct cache_entry *e, const char *name);
+size_t cache_entry_body_len(const struct cache_entry *e);
+
+/* Appends the body to out by reference: no copy; the entry stays alive
+ * until libevent has written it. */
+void cache_entry_add_body(struct cache_entry *e, struct evbuffer *out);
+
+/* Milliseconds since the entry was fetched (or last revalidated). */
+int64_t cache_entry_age_ms(const struct cache_entry *e, int64_t now_ms);
+bool cache_entry_fresh(const struct cache_entry *e, int64_t now_ms);
+
+/* A 304 confirmed the entry: fresh again for ttl_ms, age restarts. */
+void cache_entry_renew(struct cache_entry *e, int64_t ttl_ms);
+
+/* ------------------------------------------------------------------------
+ * The store
+ * ---------------------------------------------------------------------- */
+
+/* A referenced entry for key (release it), or NULL. Counts as a use. */
+struct cache_entry *cache_get(struct cache *c, const char *key, size_t key_len);
+
+/* Stores e under its key, replacing any entry there, evicting as needed.
+ * Returns false (and stores nothing) when e alone exceeds the limits. */
+bool cache_put(struct cache *c, struct cache_entry *e);
+
+/* Drops every entry whose key starts with prefix followed by '/', '?',
+ * a newline or nothing (keys begin with the path); returns how many. */
+size_t cache_invalidate_prefix(struct cache *c, const char *prefix);
+
+void cache_stats(struct cache *c, struct cache_stats *out);
+
+#endif
