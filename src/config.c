@@ -289,6 +289,10 @@ struct int_key {
 #define CACHE_KEY(f, lo, hi) { #f, offsetof(struct config_cache, f), lo, hi }
 static const struct int_key cache_keys[] = {
 	CACHE_KEY(max_entries, 0, 100000000),
+	CACHE_KEY(max_bytes, 0, INT64_C(1) << 40),
+	CACHE_KEY(max_entry_bytes, 0, INT64_C(1) << 32),
+	CACHE_KEY(immutable_ttl_secs, 0, 31536000),
+	CACHE_KEY(stale_if_error_secs, 0, 31536000),
 	CACHE_KEY(pr_view_ttl_secs, 0, 31536000),
 	CACHE_KEY(issue_list_ttl_secs, 0, 31536000),
 	CACHE_KEY(run_list_ttl_secs, 0, 31536000),
@@ -296,6 +300,43 @@ static const struct int_key cache_keys[] = {
 	CACHE_KEY(repo_view_ttl_secs, 0, 31536000),
 	CACHE_KEY(default_ttl_secs, 0, 31536000),
 };
+
+static int
+config_cache_rules(struct loader *ld, const toml_value *v)
+{
+	struct config_cache *cc = &ld->cfg->cache;
+
+	if (toml_type_of(v) != TOML_ARRAY)
+		return config_fail(ld, v, "key 'cache.rules' must be an array of tables ([[cache.rules]])");
+	for (size_t i = 0; i < toml_array_size(v); i++) {
+		const toml_value *t = toml_array_at(v, i), *pat, *ttl;
+		struct config_cache_rule *r;
+
+		if (toml_type_of(t) != TOML_TABLE)
+			return config_fail(ld, t, "key 'cache.rules' must be an array of tables ([[cache.rules]])");
+		for (size_t k = 0; k < toml_table_size(t); k++) {
+			const char *key = toml_table_key(t, k);
+			if (strcmp(key, "pattern") != 0 && strcmp(key, "ttl_secs") != 0)
+				return config_fail(ld, toml_table_value(t, k),
+				    "unknown key 'cache.rules.%s'", key);
+		}
+		pat = toml_table_get(t, "pattern");
+		ttl = toml_table_get(t, "ttl_secs");
+		if (pat == NULL || ttl == NULL)
+			return config_fail(ld, t, "[[cache.rules]] entry needs keys 'pattern' and 'ttl_secs'");
+		if (toml_type_of(pat) != TOML_STRING || toml_string(pat)[0] != '/')
+			return config_fail(ld, pat, "key 'cache.rules.pattern' must be a path glob starting with '/'");
+		cc->rules = realloc(cc->rules, (cc->n_rules + 1) * sizeof(*cc->rules));
+		if (cc->rules == NULL)
+			abort();
+		r = &cc->rules[cc->n_rules++];
+		r->pattern = util_strdup(toml_string(pat));
+		r->ttl_secs = 0;
+		if (config_int(ld, ttl, "cache.rules.ttl_secs", 0, 31536000, &r->ttl_secs) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int
 config_cache_table(struct loader *ld, const toml_value *t)
@@ -307,6 +348,12 @@ config_cache_table(struct loader *ld, const toml_value *t)
 		const toml_value *v = toml_table_value(t, i);
 		const struct int_key *k = NULL;
 		char full[96];
+
+		if (strcmp(key, "rules") == 0) {
+			if (config_cache_rules(ld, v) < 0)
+				return -1;
+			continue;
+		}
 
 		for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 			if (strcmp(cache_keys[j].name, key) == 0)
@@ -488,6 +535,10 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->upstream_timeout_secs = 30;
 	cfg->pool_reserve = 50;
 	cfg->cache.max_entries = 10000;
+	cfg->cache.max_bytes = 256 * 1024 * 1024;
+	cfg->cache.max_entry_bytes = 8 * 1024 * 1024;
+	cfg->cache.immutable_ttl_secs = 86400;
+	cfg->cache.stale_if_error_secs = 300;
 	cfg->cache.pr_view_ttl_secs = 60;
 	cfg->cache.issue_list_ttl_secs = 60;
 	cfg->cache.run_list_ttl_secs = 30;
@@ -620,6 +671,11 @@ config_print(const struct config *cfg, FILE *out)
 	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 		fprintf(out, "%s = %lld\n", cache_keys[j].name,
 		    (long long)*(const int64_t *)((const char *)&cfg->cache + cache_keys[j].offset));
+	for (size_t j = 0; j < cfg->cache.n_rules; j++) {
+		fputs("\n[[cache.rules]]\n", out);
+		config_print_str(out, "pattern", cfg->cache.rules[j].pattern);
+		fprintf(out, "ttl_secs = %lld\n", (long long)cfg->cache.rules[j].ttl_secs);
+	}
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		char fp[9];
 
@@ -658,6 +714,9 @@ config_free(struct config *cfg)
 	free(cfg->upstream_url);
 	free(cfg->public_url);
 	config_owners_clear(cfg);
+	for (size_t i = 0; i < cfg->cache.n_rules; i++)
+		free(cfg->cache.rules[i].pattern);
+	free(cfg->cache.rules);
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		struct config_identity *id = &cfg->identities[i];
 		free(id->id);

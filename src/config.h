@@ -18,14 +18,26 @@ struct config_identity {
 	char *token;        /* resolved secret; never printed */
 };
 
+/* A [[cache.rules]] entry: paths matching the glob get this TTL. */
+struct config_cache_rule {
+	char *pattern;
+	int64_t ttl_secs;
+};
+
 struct config_cache {
 	int64_t max_entries;
+	int64_t max_bytes;
+	int64_t max_entry_bytes;
+	int64_t immutable_ttl_secs;
+	int64_t stale_if_error_secs;
 	int64_t pr_view_ttl_secs;
 	int64_t issue_list_ttl_secs;
 	int64_t run_list_ttl_secs;
 	int64_t commit_list_ttl_secs;
 	int64_t repo_view_ttl_secs;
 	int64_t default_ttl_secs;
+	struct config_cache_rule *rules;   /* first match wins */
+	size_t n_rules;
 };
 
 struct config {

@@ -210,6 +210,79 @@ route_parse(const char *path, size_t len, struct route_info *info)
 	}
 }
 
+/* ------------------------------------------------------------------------
+ * Classes
+ * ---------------------------------------------------------------------- */
+
+static bool
+route_is_sha(const char *s, size_t n)
+{
+	if (n != 40)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (route_hex(s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* Does the query carry ref={40-hex sha}? */
+static bool
+route_query_has_sha_ref(const char *q, size_t qlen)
+{
+	const char *end = q + qlen;
+
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		size_t n = amp ? (size_t)(amp - q) : (size_t)(end - q);
+
+		if (n == 44 && memcmp(q, "ref=", 4) == 0 && route_is_sha(q + 4, 40))
+			return true;
+		q += n + 1;
+	}
+	return false;
+}
+
+enum route_class
+route_class(const char *path, size_t len, const char *query, size_t qlen)
+{
+	struct route_info ri;
+	const char *rest, *end = path + len;
+	const char *seg[4];
+	size_t seglen[4], n = 0;
+
+	route_parse(path, len, &ri);
+	if (ri.family != ROUTE_REPOS || ri.repo_len == 0)
+		return ROUTE_CLASS_DEFAULT;
+	if (route_query_has_sha_ref(query, qlen))
+		return ROUTE_CLASS_IMMUTABLE;
+	rest = ri.repo + ri.repo_len;
+	if (rest >= end)
+		return ROUTE_CLASS_REPO_VIEW;
+	/* Up to four segments after /repos/{o}/{r} decide the class. */
+	for (const char *p = rest + 1; p <= end && n < 4; n++) {
+		seg[n] = p;
+		seglen[n] = route_seg_len(p, end);
+		p += seglen[n] + 1;
+	}
+#define SEG(i, lit) (n > (i) && seglen[i] == sizeof(lit) - 1 && memcmp(seg[i], lit, seglen[i]) == 0)
+	/* Only the object itself: /commits/{sha}/status changes over time. */
+	if (n == 2 && SEG(0, "commits") && route_is_sha(seg[1], seglen[1]))
+		return ROUTE_CLASS_IMMUTABLE;
+	if (n == 3 && SEG(0, "git") && (SEG(1, "blobs") || SEG(1, "trees") || SEG(1, "commits")) &&
+	    route_is_sha(seg[2], seglen[2]))
+		return ROUTE_CLASS_IMMUTABLE;
+	if (SEG(0, "pulls"))
+		return ROUTE_CLASS_PR;
+	if (SEG(0, "issues"))
+		return ROUTE_CLASS_ISSUE;
+	if (SEG(0, "actions") && (SEG(1, "runs") || SEG(1, "jobs")))
+		return ROUTE_CLASS_RUN;
+	if (n == 1 && SEG(0, "commits"))
+		return ROUTE_CLASS_COMMIT_LIST;
+#undef SEG
+	return ROUTE_CLASS_DEFAULT;
+}
+
 bool
 route_is_management(const char *path, size_t len)
 {

@@ -57,6 +57,21 @@ const char *route_bucket(const char *path, size_t len);
  * an upstream might route them. */
 void route_parse(const char *path, size_t len, struct route_info *info);
 
+/* How fast the answer at a path changes, for the cache's TTL table. */
+enum route_class {
+	ROUTE_CLASS_DEFAULT,
+	ROUTE_CLASS_REPO_VIEW,      /* /repos/{o}/{r} */
+	ROUTE_CLASS_PR,             /* /repos/{o}/{r}/pulls[/...] */
+	ROUTE_CLASS_ISSUE,          /* /repos/{o}/{r}/issues[/...] */
+	ROUTE_CLASS_RUN,            /* /repos/{o}/{r}/actions/runs|jobs[/...] */
+	ROUTE_CLASS_COMMIT_LIST,    /* /repos/{o}/{r}/commits */
+	ROUTE_CLASS_IMMUTABLE,      /* addressed by a full 40-hex SHA */
+};
+
+/* Classifies a raw path and query (query without '?', may be empty). */
+enum route_class route_class(const char *path, size_t len, const char *query,
+    size_t qlen);
+
 /* True for the paths ghpool answers itself (/healthz, /stats). */
 bool route_is_management(const char *path, size_t len);
 

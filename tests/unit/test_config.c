@@ -192,3 +192,43 @@ Test(config, print_masks_tokens)
 	free(out);
 	config_free(&cfg);
 }
+
+Test(config, cache_keys_and_rules)
+{
+	static const char text[] =
+	    "[cache]\nmax_bytes = 1048576\nmax_entry_bytes = 4096\nimmutable_ttl_secs = 10\n"
+	    "stale_if_error_secs = 20\n"
+	    "[[cache.rules]]\npattern = \"/repos/*/*/pulls\"\nttl_secs = 5\n"
+	    "[[cache.rules]]\npattern = \"/meta\"\nttl_secs = 0\n";
+	struct config cfg;
+	char err[512] = "";
+
+	load_ok(&cfg, text, env_none);
+	cr_expect_eq(cfg.cache.max_bytes, 1048576);
+	cr_expect_eq(cfg.cache.max_entry_bytes, 4096);
+	cr_expect_eq(cfg.cache.immutable_ttl_secs, 10);
+	cr_expect_eq(cfg.cache.stale_if_error_secs, 20);
+	cr_assert_eq(cfg.cache.n_rules, 2);
+	cr_expect_str_eq(cfg.cache.rules[0].pattern, "/repos/*/*/pulls");
+	cr_expect_eq(cfg.cache.rules[1].ttl_secs, 0);
+	config_free(&cfg);
+
+	cr_expect_eq(config_load_text(&cfg, "[[cache.rules]]\npattern = \"x\"\nttl_secs = 1\n", 37,
+	    "cfg.toml", env_none, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "line 2: key 'cache.rules.pattern' must be a path glob") != NULL, "%s", err);
+	cr_expect_eq(config_load_text(&cfg, "[[cache.rules]]\npattern = \"/x\"\nttl = 1\n", 36,
+	    "cfg.toml", env_none, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "line 3: unknown key 'cache.rules.ttl'") != NULL, "%s", err);
+}
+
+Test(config, cache_defaults)
+{
+	struct config cfg;
+
+	load_ok(&cfg, "", env_none);
+	cr_expect_eq(cfg.cache.max_bytes, 256 * 1024 * 1024);
+	cr_expect_eq(cfg.cache.max_entry_bytes, 8 * 1024 * 1024);
+	cr_expect_eq(cfg.cache.immutable_ttl_secs, 86400);
+	cr_expect_eq(cfg.cache.stale_if_error_secs, 300);
+	config_free(&cfg);
+}
