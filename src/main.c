@@ -62,7 +62,7 @@ run(struct config *cfg)
 	log_info("%d of %zu identities usable", usable, cfg->n_identities);
 
 	px = proxy_new(cfg, pool, policy);
-	m = mgmt_new(pool);
+	m = mgmt_new(pool, px);
 	srv = server_new(cfg, px, m, err, sizeof(err));
 	if (srv == NULL) {
 		log_error("%s", err);

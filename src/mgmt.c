@@ -3,6 +3,7 @@
  */
 #include "mgmt.h"
 #include "pool.h"
+#include "proxy.h"
 #include "reply.h"
 #include "util.h"
 
@@ -12,15 +13,17 @@
 
 struct mgmt {
 	struct pool *pool;
+	struct proxy *px;
 	int64_t started;
 };
 
 struct mgmt *
-mgmt_new(struct pool *pool)
+mgmt_new(struct pool *pool, struct proxy *px)
 {
 	struct mgmt *m = util_calloc(1, sizeof(*m));
 
 	m->pool = pool;
+	m->px = px;
 	m->started = util_now();
 	return m;
 }
@@ -60,5 +63,6 @@ mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path)
 	json_object_set_new(doc, "version", json_string(GHPOOL_VERSION));
 	json_object_set_new(doc, "uptime_secs", json_integer(util_now() - m->started));
 	json_object_set_new(doc, "usable_identities", json_integer((json_int_t)pool_usable(m->pool)));
+	json_object_set_new(doc, "cache", proxy_stats(m->px));
 	reply_json(req, 200, doc, &lg);
 }

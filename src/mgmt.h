@@ -1,6 +1,7 @@
 /*
  * mgmt: the endpoints ghpool answers itself (/healthz, /stats). Reads the
- * pool's state for reporting; never changes it and never shows a token.
+ * pool's and the cache's state for reporting; never changes either and
+ * never shows a token.
  */
 #ifndef GHPOOL_MGMT_H
 #define GHPOOL_MGMT_H
@@ -8,9 +9,10 @@
 #include <event2/http.h>
 
 struct pool;
+struct proxy;
 struct mgmt;
 
-struct mgmt *mgmt_new(struct pool *pool);
+struct mgmt *mgmt_new(struct pool *pool, struct proxy *px);
 void mgmt_free(struct mgmt *m);
 
 /* Answers a request whose path route_is_management() accepted. */

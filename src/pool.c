@@ -271,15 +271,17 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 		struct bucket *bk;
 		int64_t rem, score;
 
-		/* A retry must leave the whole GitHub account, not one token. */
-		if (st == POOL_DISABLED ||
-		    (exclude >= 0 && id->budget == p->ids[exclude].budget))
+		/* A retry must leave the whole GitHub account, not one token;
+		 * but that account still counts when saying why nobody can. */
+		bool excluded = exclude >= 0 && id->budget == p->ids[exclude].budget;
+
+		if (st == POOL_DISABLED)
 			continue;
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
 		rem = pool_bucket_remaining(bk, now);
 		score = rem - (bk ? bk->in_flight : 0) - p->reserve;
 		if (st == POOL_COOLING) {
-			if (score > 0) {
+			if (score > 0 && !excluded) {
 				any_cooling_with_budget = true;
 				int64_t until = p->budgets[id->budget].cool_until;
 				if (earliest_cool == 0 || until < earliest_cool)
@@ -288,7 +290,7 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 			continue;
 		}
 		any_active = true;
-		if (score <= 0) {
+		if (score <= 0 || excluded) {
 			if (bk && bk->l.reset > now &&
 			    (earliest_reset == 0 || bk->l.reset < earliest_reset))
 				earliest_reset = bk->l.reset;
@@ -323,6 +325,29 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 	/* In-flight reads alone can exhaust a bucket: retry a second later. */
 	out->retry_at = earliest_reset ? earliest_reset : now + 1;
 	return POOL_ALL_EXHAUSTED;
+}
+
+bool
+pool_acquire_one(struct pool *p, int i, const char *bucket)
+{
+	int64_t now = util_now();
+	struct identity *id;
+	struct bucket *bk;
+	bool ok;
+
+	if (i < 0 || (size_t)i >= p->n_ids)
+		return false;
+	pthread_mutex_lock(&p->mu);
+	id = &p->ids[i];
+	bk = pool_bucket(&p->budgets[id->budget], bucket, true);
+	ok = pool_state_locked(p, id, now) == POOL_ACTIVE &&
+	    pool_bucket_remaining(bk->known ? bk : NULL, now) - bk->in_flight - p->reserve > 0;
+	if (ok) {
+		bk->in_flight++;
+		id->requests++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ok;
 }
 
 void

@@ -63,6 +63,10 @@ enum pool_pick_result pool_acquire(struct pool *p, const char *bucket,
     int exclude, struct pool_pick *out);
 void pool_release(struct pool *p, int i, const char *bucket);
 
+/* Takes identity i itself for a read in bucket, if it is active and has
+ * budget (revalidation must use the identity whose ETag it holds). */
+bool pool_acquire_one(struct pool *p, int i, const char *bucket);
+
 /* The pool's combined usable budget for a bucket, for the client's
  * headers; false while no identity has reported that bucket. */
 bool pool_summary(struct pool *p, const char *bucket, struct pool_limits *out);

@@ -1,15 +1,26 @@
 /*
- * proxy.c - pooled REST reads, from request to response.
+ * proxy.c - pooled REST reads, from request to response, through the cache.
  *
  * Flow of one read (all on the worker thread that accepted it):
- *   proxy_handle  -> validate, policy, bucket
- *   proxy_attempt -> pool_acquire, upstream_start
- *   proxy_on_done -> learn limits, maybe retry once, proxy_respond
- * A call is freed on exactly one path: proxy_call_finish().
+ *   proxy_handle     -> validate, policy, bucket, cache key
+ *   proxy_lookup     -> fresh entry: HIT; else join the key's flight
+ *                       (a follower waits for the leader's answer)
+ *   proxy_fetch      -> revalidate the expired entry with its identity,
+ *                       or pool_acquire + upstream_start
+ *   proxy_on_done    -> learn limits, maybe retry once, store, answer
+ * Every answer leaves through proxy_serve() (an entry) or proxy_fail()
+ * (an error); a leader first ends its flight in proxy_deliver() or
+ * proxy_deliver_error(), so no follower is ever left waiting. A call is
+ * freed on exactly one path: proxy_call_finish().
  */
 #include "proxy.h"
+#include "cache.h"
+#include "cachekey.h"
+#include "coalesce.h"
 #include "config.h"
+#include "freshness.h"
 #include "log.h"
+#include "mailbox.h"
 #include "policy.h"
 #include "pool.h"
 #include "reply.h"
@@ -21,6 +32,7 @@
 #include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +46,22 @@
 struct proxy {
 	struct pool *pool;
 	struct policy *policy;
+	struct cache *cache;
+	struct coalesce *coalesce;
+	struct freshness *freshness;
+	int64_t stale_ms;
+	bool enabled;            /* [cache] max_entries = 0 turns it all off */
 	char *upstream_url;
 	char *public_url;        /* NULL: from the request's Host */
 	char *fallback_base;     /* when Host is missing or unusable */
+	atomic_bool closing;
+	atomic_ulong hits, misses, revalidated, coalesced, stale, not_modified;
 };
 
 struct proxy_call {
 	struct proxy *px;
 	struct upstream *up;
+	struct mailbox *mb;
 	struct evhttp_request *req;
 	char *uri;               /* raw path?query, forwarded byte for byte */
 	char *path;              /* uri without the query */
@@ -51,6 +71,15 @@ struct proxy_call {
 	int identity;            /* current attempt's identity, -1 if none */
 	int excluded;            /* identity the retry must avoid */
 	int attempts;
+	/* Cache state; key is NULL for reads that bypass the cache (HEAD). */
+	char *key;
+	size_t key_len;
+	int64_t ttl_ms;
+	bool no_cache;           /* client: Cache-Control: no-cache */
+	int64_t max_age_ms;      /* client: Cache-Control: max-age, or -1 */
+	struct cache_entry *cached;  /* what the cache had (expired), or NULL */
+	struct flight *flight;   /* set while this call leads a flight */
+	bool revalidating;       /* this attempt carries If-None-Match */
 	struct reply_log lg;
 };
 
@@ -62,9 +91,19 @@ struct proxy *
 proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy)
 {
 	struct proxy *px = util_calloc(1, sizeof(*px));
+	struct cache_limits lim = {
+		.max_entries = (size_t)cfg->cache.max_entries,
+		.max_bytes = (size_t)cfg->cache.max_bytes,
+		.max_entry_bytes = (size_t)cfg->cache.max_entry_bytes,
+	};
 
 	px->pool = pool;
 	px->policy = policy;
+	px->cache = cache_new(&lim);
+	px->coalesce = coalesce_new();
+	px->freshness = freshness_new(cfg);
+	px->stale_ms = cfg->cache.stale_if_error_secs * 1000;
+	px->enabled = cfg->cache.max_entries > 0;
 	px->upstream_url = util_strdup(cfg->upstream_url);
 	px->public_url = cfg->public_url ? util_strdup(cfg->public_url) : NULL;
 	proxy_set_local_address(px, cfg->listen, cfg->port);
@@ -84,19 +123,58 @@ proxy_set_local_address(struct proxy *px, const char *listen, int port)
 }
 
 void
+proxy_set_closing(struct proxy *px)
+{
+	atomic_store(&px->closing, true);
+}
+
+void
 proxy_free(struct proxy *px)
 {
 	if (px == NULL)
 		return;
+	cache_free(px->cache);
+	coalesce_free(px->coalesce);
+	freshness_free(px->freshness);
 	free(px->upstream_url);
 	free(px->public_url);
 	free(px->fallback_base);
 	free(px);
 }
 
+size_t
+proxy_invalidate(struct proxy *px, const char *prefix)
+{
+	return cache_invalidate_prefix(px->cache, prefix);
+}
+
+json_t *
+proxy_stats(struct proxy *px)
+{
+	struct cache_stats st;
+	unsigned long hits = atomic_load(&px->hits), misses = atomic_load(&px->misses),
+	    reval = atomic_load(&px->revalidated), coal = atomic_load(&px->coalesced),
+	    stale = atomic_load(&px->stale), served = hits + misses + reval + coal + stale;
+
+	cache_stats(px->cache, &st);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I}",
+	    "entries", (json_int_t)st.entries, "bytes", (json_int_t)st.bytes,
+	    "hits", (json_int_t)hits, "misses", (json_int_t)misses,
+	    "revalidations", (json_int_t)reval, "coalesced", (json_int_t)coal,
+	    "stale_served", (json_int_t)stale, "evictions", (json_int_t)st.evictions,
+	    "invalidations", (json_int_t)st.invalidations,
+	    "not_modified_local", (json_int_t)atomic_load(&px->not_modified),
+	    "hit_ratio", served ? (double)(hits + coal) / (double)served : 0.0,
+	    /* Requests GitHub never saw; a 304 revalidation was sent but free. */
+	    "upstream_requests_saved", (json_int_t)(hits + coal + stale),
+	    "rate_limit_units_saved", (json_int_t)(hits + coal + stale + reval));
+}
+
 static void
 proxy_call_finish(struct proxy_call *c)
 {
+	cache_entry_release(c->cached);
+	free(c->key);
 	free(c->uri);
 	free(c->path);
 	free(c->public_base);
@@ -141,6 +219,36 @@ proxy_public_base(struct proxy *px, struct evhttp_request *req)
 	if (!proxy_host_ok(host))
 		return util_strdup(px->fallback_base);
 	return util_printf("http://%s", host);
+}
+
+/* Reads the client's Cache-Control: no-cache and max-age=N. */
+static void
+proxy_client_cache_control(struct proxy_call *c)
+{
+	const char *cc = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    "Cache-Control");
+	int64_t secs;
+
+	c->max_age_ms = -1;
+	while (cc != NULL && *cc) {
+		size_t n = strcspn(cc, ",");
+		const char *t = cc;
+
+		while (n > 0 && isspace((unsigned char)*t)) {
+			t++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)t[n - 1]))
+			n--;
+		if (util_slice_ieq(t, n, "no-cache"))
+			c->no_cache = true;
+		else if (n > 8 && strncasecmp(t, "max-age=", 8) == 0 &&
+		    util_parse_i64(t + 8, n - 8, 0, 31536000, &secs) == 0)
+			c->max_age_ms = secs * 1000;
+		cc += strcspn(cc, ",");
+		if (*cc == ',')
+			cc++;
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -281,37 +389,101 @@ proxy_set_limit_headers(struct proxy_call *c, struct evkeyvalq *out, const char 
 	evhttp_add_header(out, "X-RateLimit-Resource", bucket);
 }
 
+/* Does the client's If-None-Match list name etag (weak comparison)? */
+static bool
+proxy_etag_matches(const char *inm, const char *etag)
+{
+	size_t elen;
+
+	if (inm == NULL || etag == NULL)
+		return false;
+	if (strncmp(etag, "W/", 2) == 0)
+		etag += 2;
+	elen = strlen(etag);
+	while (*inm) {
+		size_t n;
+
+		while (*inm == ' ' || *inm == '\t' || *inm == ',')
+			inm++;
+		if (*inm == '*')
+			return true;
+		if (strncmp(inm, "W/", 2) == 0)
+			inm += 2;
+		n = strcspn(inm, ",");
+		while (n > 0 && (inm[n - 1] == ' ' || inm[n - 1] == '\t'))
+			n--;
+		if (n == elen && memcmp(inm, etag, n) == 0)
+			return true;
+		inm += strcspn(inm, ",");
+	}
+	return false;
+}
+
 static void
-proxy_respond(struct proxy_call *c, struct upstream_result *res, const char *bucket)
+proxy_count(struct proxy *px, const char *outcome)
+{
+	if (strcmp(outcome, "HIT") == 0)
+		atomic_fetch_add(&px->hits, 1);
+	else if (strcmp(outcome, "MISS") == 0)
+		atomic_fetch_add(&px->misses, 1);
+	else if (strcmp(outcome, "REVALIDATED") == 0)
+		atomic_fetch_add(&px->revalidated, 1);
+	else if (strcmp(outcome, "COALESCED") == 0)
+		atomic_fetch_add(&px->coalesced, 1);
+	else if (strcmp(outcome, "STALE") == 0)
+		atomic_fetch_add(&px->stale, 1);
+}
+
+/*
+ * Answers from an entry: its headers with URLs rewritten for this client,
+ * the pool's rate-limit view, and the body by reference. A client whose
+ * If-None-Match names the entry's ETag gets a 304 from here.
+ */
+static void
+proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(c->req);
+	struct evbuffer *body = evbuffer_new();
+	const char *inm = c->key ? evhttp_find_header(
+	    evhttp_request_get_input_headers(c->req), "If-None-Match") : NULL;
+	const char *bucket = cache_entry_find_header(e, "X-RateLimit-Resource");
+	int status = cache_entry_status(e), identity = cache_entry_identity(e);
 
-	for (struct evkeyval *kv = res->headers->tqh_first; kv; kv = kv->next.tqe_next) {
+	if (body == NULL)
+		abort();
+	for (size_t i = 0; i < cache_entry_header_count(e); i++) {
+		struct cache_header h = cache_entry_header(e, i);
 		char *v;
 
-		if (!rewrite_forward_response_header(kv->key))
+		if (strcasecmp(h.name, "X-RateLimit-Resource") == 0)
 			continue;
-		if (strcasecmp(kv->key, "Link") == 0) {
-			v = rewrite_link(kv->value, c->px->upstream_url, c->public_base,
+		if (strcasecmp(h.name, "Link") == 0)
+			v = rewrite_link(h.value, c->px->upstream_url, c->public_base,
 			    c->route.id_form, c->path, c->route.prefix_len);
-		} else if (strcasecmp(kv->key, "Location") == 0) {
-			v = rewrite_location(kv->value, c->px->upstream_url, c->public_base);
-		} else {
-			v = util_strdup(kv->value);
-		}
-		evhttp_add_header(out, kv->key, v);
+		else if (strcasecmp(h.name, "Location") == 0)
+			v = rewrite_location(h.value, c->px->upstream_url, c->public_base);
+		else
+			v = util_strdup(h.value);
+		evhttp_add_header(out, h.name, v);
 		free(v);
 	}
-	/* A HEAD answer has no body to measure: keep GitHub's length. */
-	if (evhttp_request_get_command(c->req) == EVHTTP_REQ_HEAD) {
-		const char *cl = evhttp_find_header(res->headers, "Content-Length");
-		if (cl != NULL)
-			evhttp_add_header(out, "Content-Length", cl);
+	proxy_set_limit_headers(c, out, bucket ? bucket : c->bucket);
+	evhttp_add_header(out, "X-Ghpool-Identity", pool_id(c->px->pool, identity));
+	evhttp_add_header(out, "X-Ghpool-Cache", outcome);
+	proxy_add_i64(out, "Age", cache_entry_age_ms(e, util_mono_ms()) / 1000);
+	proxy_count(c->px, outcome);
+	c->lg.identity = pool_id(c->px->pool, identity);
+	c->lg.outcome = outcome;
+	if (status == 200 && proxy_etag_matches(inm, cache_entry_find_header(e, "ETag"))) {
+		/* The client already holds this answer: no body, no cost. */
+		atomic_fetch_add(&c->px->not_modified, 1);
+		evhttp_remove_header(out, "Content-Type");
+		status = 304;
+	} else {
+		cache_entry_add_body(e, body);
 	}
-	proxy_set_limit_headers(c, out, bucket);
-	evhttp_add_header(out, "X-Ghpool-Identity", pool_id(c->px->pool, c->identity));
-	c->lg.identity = pool_id(c->px->pool, c->identity);
-	reply_send(c->req, (int)res->status, res->body, &c->lg);
+	reply_send(c->req, status, body, &c->lg);
+	evbuffer_free(body);
 	proxy_call_finish(c);
 }
 
@@ -323,6 +495,36 @@ proxy_fail(struct proxy_call *c, int status, const char *outcome, const char *me
 	proxy_call_finish(c);
 }
 
+/* A leader's exits: end the flight first, so every follower is answered. */
+static void
+proxy_deliver(struct proxy_call *c, struct cache_entry *e, const char *outcome)
+{
+	if (c->flight != NULL) {
+		coalesce_finish(c->px->coalesce, c->flight, e, 0, NULL, outcome);
+		c->flight = NULL;
+	}
+	proxy_serve(c, e, outcome);
+}
+
+static void
+proxy_deliver_error(struct proxy_call *c, int status, const char *outcome,
+    const char *message)
+{
+	if (c->flight != NULL) {
+		coalesce_finish(c->px->coalesce, c->flight, NULL, status, message, outcome);
+		c->flight = NULL;
+	}
+	proxy_fail(c, status, outcome, message);
+}
+
+/* Is the expired entry still young enough to stand in for an error? */
+static bool
+proxy_stale_usable(struct proxy_call *c)
+{
+	return c->cached != NULL && cache_entry_status(c->cached) == 200 &&
+	    cache_entry_age_ms(c->cached, util_mono_ms()) < c->ttl_ms + c->px->stale_ms;
+}
+
 /* The pool has nobody for this read: say why, in GitHub's own shapes. */
 static void
 proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry_at)
@@ -331,11 +533,16 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 	int64_t wait = retry_at - util_now();
 	char msg[256];
 
+	if (proxy_stale_usable(c)) {
+		log_info("serving %s stale: no identity can fetch it", c->path);
+		proxy_deliver(c, c->cached, "STALE");
+		return;
+	}
 	if (wait < 1)
 		wait = 1;
 	switch (why) {
 	case POOL_NO_IDENTITY:
-		proxy_fail(c, 503, "no_identity",
+		proxy_deliver_error(c, 503, "no_identity",
 		    "ghpool has no usable identity: every pooled token was rejected by GitHub or none is configured (see /stats)");
 		return;
 	case POOL_ALL_COOLING:
@@ -343,7 +550,7 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 		snprintf(msg, sizeof(msg),
 		    "every pooled identity with budget for '%s' is cooling down after a secondary rate limit; retry in %llds",
 		    c->bucket, (long long)wait);
-		proxy_fail(c, 429, "cooling", msg);
+		proxy_deliver_error(c, 429, "cooling", msg);
 		return;
 	default:
 		break;
@@ -358,11 +565,36 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 	snprintf(msg, sizeof(msg),
 	    "API rate limit exceeded for every pooled identity (bucket '%s'); the earliest reset is in %llds",
 	    c->bucket, (long long)wait);
+	if (c->flight != NULL) {
+		coalesce_finish(c->px->coalesce, c->flight, NULL, 403, msg, "exhausted");
+		c->flight = NULL;
+	}
 	c->lg.outcome = "exhausted";
 	reply_json(c->req, 403, json_pack("{s:s,s:s}", "message", msg,
 	    "documentation_url", "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"),
 	    &c->lg);
 	proxy_call_finish(c);
+}
+
+/* An upstream answer as an entry: allow-listed headers, URLs as GitHub
+ * wrote them (rewritten per client when served), the body copied once. */
+static struct cache_entry *
+proxy_entry_from(struct proxy_call *c, struct upstream_result *res, const char *bucket)
+{
+	struct cache_header hs[32];
+	size_t n = 0;
+	const char *cl;
+
+	for (struct evkeyval *kv = res->headers->tqh_first; kv && n < 30; kv = kv->next.tqe_next)
+		if (rewrite_forward_response_header(kv->key))
+			hs[n++] = (struct cache_header){ kv->key, kv->value };
+	/* A HEAD answer has no body to measure: keep GitHub's length. */
+	if (evhttp_request_get_command(c->req) == EVHTTP_REQ_HEAD &&
+	    (cl = evhttp_find_header(res->headers, "Content-Length")) != NULL)
+		hs[n++] = (struct cache_header){ "Content-Length", cl };
+	hs[n++] = (struct cache_header){ "X-RateLimit-Resource", bucket };
+	return cache_entry_new(c->key ? c->key : c->uri, c->key ? c->key_len : strlen(c->uri),
+	    (int)res->status, hs, n, res->body, c->identity, c->ttl_ms);
 }
 
 /* ------------------------------------------------------------------------
@@ -372,7 +604,7 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 static void proxy_on_done(struct upstream_result *res, void *arg);
 
 static struct curl_slist *
-proxy_upstream_headers(struct proxy_call *c)
+proxy_upstream_headers(struct proxy_call *c, const char *etag)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
 	struct curl_slist *h = NULL;
@@ -381,7 +613,17 @@ proxy_upstream_headers(struct proxy_call *c)
 	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
 		if (!rewrite_forward_request_header(kv->key))
 			continue;
+		/* Cached reads answer the client's conditionals locally; the
+		 * upstream must send a full answer the cache can keep. */
+		if (c->key != NULL && (strcasecmp(kv->key, "If-None-Match") == 0 ||
+		    strcasecmp(kv->key, "If-Modified-Since") == 0))
+			continue;
 		line = util_printf("%s: %s", kv->key, kv->value);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
+	if (etag != NULL) {
+		line = util_printf("If-None-Match: %s", etag);
 		h = curl_slist_append(h, line);
 		free(line);
 	}
@@ -392,36 +634,68 @@ proxy_upstream_headers(struct proxy_call *c)
 	return h;
 }
 
+/* Sends the read with c->identity already acquired; false at shutdown. */
+static bool
+proxy_send(struct proxy_call *c, const char *etag)
+{
+	struct upstream_request ur;
+	char *url = util_printf("%s%s", c->px->upstream_url, c->uri);
+	bool started;
+
+	c->attempts++;
+	c->revalidating = etag != NULL;
+	memset(&ur, 0, sizeof(ur));
+	ur.method = reply_method_name(evhttp_request_get_command(c->req));
+	ur.url = url;
+	ur.headers = proxy_upstream_headers(c, etag);
+	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
+	free(url);
+	if (!started) {
+		pool_release(c->px->pool, c->identity, c->bucket);
+		c->identity = -1;
+	}
+	return started;
+}
+
 /* Returns false when no identity could be picked (and nothing was sent). */
 static bool
 proxy_attempt(struct proxy_call *c, enum pool_pick_result *why, int64_t *retry_at)
 {
 	struct pool_pick pick;
-	struct upstream_request ur;
-	char *url;
-	bool started;
 
 	*why = pool_acquire(c->px->pool, c->bucket, c->excluded, &pick);
 	*retry_at = pick.retry_at;
 	if (*why != POOL_PICKED)
 		return false;
 	c->identity = pick.index;
-	c->attempts++;
-	url = util_printf("%s%s", c->px->upstream_url, c->uri);
-	memset(&ur, 0, sizeof(ur));
-	ur.method = reply_method_name(evhttp_request_get_command(c->req));
-	ur.url = url;
-	ur.headers = proxy_upstream_headers(c);
-	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
-	free(url);
-	if (!started) {
-		/* Only while shutting down. No callback will come: undo. */
-		pool_release(c->px->pool, c->identity, c->bucket);
-		c->identity = -1;
-		*why = POOL_NO_IDENTITY;
-		*retry_at = 0;
+	if (proxy_send(c, NULL))
+		return true;
+	*why = POOL_NO_IDENTITY;   /* only while shutting down */
+	*retry_at = 0;
+	return false;
+}
+
+/*
+ * A leader's fetch. An expired entry is revalidated by the identity that
+ * fetched it: GitHub's ETags depend on the token, and only that identity's
+ * 304 is free. If that identity cannot be used, any other fetches in full.
+ */
+static void
+proxy_fetch(struct proxy_call *c)
+{
+	const char *etag = c->cached ? cache_entry_find_header(c->cached, "ETag") : NULL;
+	enum pool_pick_result why;
+	int64_t retry_at;
+
+	if (etag != NULL && pool_acquire_one(c->px->pool, cache_entry_identity(c->cached), c->bucket)) {
+		c->identity = cache_entry_identity(c->cached);
+		if (proxy_send(c, etag))
+			return;
+		proxy_no_identity(c, POOL_NO_IDENTITY, 0);
+		return;
 	}
-	return started;
+	if (!proxy_attempt(c, &why, &retry_at))
+		proxy_no_identity(c, why, retry_at);
 }
 
 static void
@@ -430,6 +704,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	struct proxy_call *c = arg;
 	enum pool_pick_result why;
 	enum proxy_verdict verdict;
+	struct cache_entry *e;
 	const char *bucket;
 	int64_t retry_at, cooldown;
 	int first = c->identity;
@@ -440,15 +715,22 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	if (res->error != UPSTREAM_OK) {
 		log_warn("upstream %s %s via %s failed: %s", c->lg.method, c->path,
 		    c->lg.identity, res->error_text);
-		if (res->error == UPSTREAM_TIMEOUT) {
-			proxy_fail(c, 504, "upstream_timeout", "GitHub did not answer in time");
+		if (proxy_stale_usable(c)) {
+			proxy_deliver(c, c->cached, "STALE");
+		} else if (res->error == UPSTREAM_TIMEOUT) {
+			proxy_deliver_error(c, 504, "upstream_timeout", "GitHub did not answer in time");
 		} else {
 			snprintf(msg, sizeof(msg), "could not reach GitHub: %s", res->error_text);
-			proxy_fail(c, 502, "upstream_error", msg);
+			proxy_deliver_error(c, 502, "upstream_error", msg);
 		}
 		return;
 	}
 	bucket = proxy_learn_limits(c, res);
+	if (c->revalidating && res->status == 304) {
+		cache_entry_renew(c->cached, c->ttl_ms);
+		proxy_deliver(c, c->cached, "REVALIDATED");
+		return;
+	}
 	verdict = proxy_classify(res, &cooldown);
 	proxy_apply_verdict(c, verdict, cooldown);
 	if (verdict != VERDICT_DELIVER && c->attempts < 2) {
@@ -466,8 +748,62 @@ proxy_on_done(struct upstream_result *res, void *arg)
 			return;
 		}
 	}
+	if (res->status >= 500 && proxy_stale_usable(c)) {
+		proxy_deliver(c, c->cached, "STALE");
+		return;
+	}
+	e = proxy_entry_from(c, res, bucket);
+	/* Only full answers to pooled GETs; never errors. */
+	if (c->key != NULL && res->status == 200)
+		cache_put(c->px->cache, e);
 	c->lg.outcome = c->attempts > 1 ? "retried" : "pooled";
-	proxy_respond(c, res, bucket);
+	proxy_deliver(c, e, "MISS");
+	cache_entry_release(e);
+}
+
+/* ------------------------------------------------------------------------
+ * The cache in front
+ * ---------------------------------------------------------------------- */
+
+/* A follower: the leader's answer arrives here, on this call's worker. */
+static void
+proxy_on_coalesced(void *arg, struct coalesce_result *res)
+{
+	struct proxy_call *c = arg;
+
+	if (res->entry != NULL) {
+		proxy_serve(c, res->entry, "COALESCED");
+		cache_entry_release(res->entry);
+		return;
+	}
+	proxy_fail(c, res->error_status, "coalesced_error", res->error_message);
+}
+
+static bool
+proxy_fresh_enough(struct proxy_call *c, struct cache_entry *e)
+{
+	int64_t now = util_mono_ms();
+
+	if (c->no_cache || !cache_entry_fresh(e, now))
+		return false;
+	return c->max_age_ms < 0 || cache_entry_age_ms(e, now) <= c->max_age_ms;
+}
+
+static void
+proxy_lookup(struct proxy_call *c)
+{
+	struct cache_entry *e = cache_get(c->px->cache, c->key, c->key_len);
+
+	if (e != NULL && proxy_fresh_enough(c, e)) {
+		proxy_serve(c, e, "HIT");
+		cache_entry_release(e);
+		return;
+	}
+	c->cached = e;   /* expired or refused: revalidate, or serve stale */
+	if (coalesce_join(c->px->coalesce, c->key, c->key_len, c->mb,
+	    proxy_on_coalesced, c, &c->flight))
+		return;
+	proxy_fetch(c);
 }
 
 /* ------------------------------------------------------------------------
@@ -475,10 +811,12 @@ proxy_on_done(struct upstream_result *res, void *arg)
  * ---------------------------------------------------------------------- */
 
 void
-proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
+proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
+    struct evhttp_request *req)
 {
 	struct proxy_call *c = util_calloc(1, sizeof(*c));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *uri = evhttp_request_get_uri(req), *q, *bad;
 	enum pool_pick_result why;
 	int64_t retry_at;
@@ -486,6 +824,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
 
 	c->px = px;
 	c->up = up;
+	c->mb = mb;
 	c->req = req;
 	c->identity = -1;
 	c->excluded = -1;
@@ -499,6 +838,10 @@ proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
 	c->path = util_strndup(uri, q ? (size_t)(q - uri) : strlen(uri));
 	c->lg.path = c->path;
 
+	if (atomic_load(&px->closing)) {
+		proxy_fail(c, 503, "shutting_down", "ghpool is shutting down");
+		return;
+	}
 	if (strlen(uri) > PROXY_MAX_URI) {
 		free(c->path);
 		c->path = util_strdup("(too long)");
@@ -506,7 +849,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
 		proxy_fail(c, 414, "bad_request", "request URI is longer than 8 KiB");
 		return;
 	}
-	if (proxy_header_bytes(evhttp_request_get_input_headers(req)) > PROXY_MAX_HEADER_BYTES) {
+	if (proxy_header_bytes(in) > PROXY_MAX_HEADER_BYTES) {
 		proxy_fail(c, 431, "bad_request", "request headers are larger than 16 KiB");
 		return;
 	}
@@ -533,6 +876,17 @@ proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req)
 	route_parse(c->path, strlen(c->path), &c->route);
 	c->bucket = route_bucket(c->path, strlen(c->path));
 	c->public_base = proxy_public_base(px, req);
+	q = q ? q + 1 : "";
+	c->ttl_ms = freshness_ttl(px->freshness, c->path, q, strlen(q)) * 1000;
+	/* HEAD answers carry no body to keep: they bypass the cache. */
+	if (cmd == EVHTTP_REQ_GET && px->enabled) {
+		c->key = cachekey_build(c->path, strlen(c->path), q, strlen(q),
+		    evhttp_find_header(in, "Accept"),
+		    evhttp_find_header(in, "X-GitHub-Api-Version"), &c->key_len);
+		proxy_client_cache_control(c);
+		proxy_lookup(c);
+		return;
+	}
 	if (!proxy_attempt(c, &why, &retry_at))
 		proxy_no_identity(c, why, retry_at);
 }

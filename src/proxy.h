@@ -1,15 +1,19 @@
 /*
  * proxy: the pooled-read pipeline. A request comes in, the policy judges
- * it, the pool picks an identity, the worker's upstream fetches it, and
- * the answer goes back with GitHub's headers, ghpool's URLs and the pool's
- * rate-limit view. Owns the retry rules (secondary limits, revoked tokens).
+ * it, the cache answers or coalesces it, the pool picks an identity, the
+ * worker's upstream fetches it, and the answer goes back with GitHub's
+ * headers, ghpool's URLs and the pool's rate-limit view. Owns the retry
+ * rules (secondary limits, revoked tokens) and revalidation.
  */
 #ifndef GHPOOL_PROXY_H
 #define GHPOOL_PROXY_H
 
 #include <event2/http.h>
+#include <jansson.h>
+#include <stddef.h>
 
 struct config;
+struct mailbox;
 struct pool;
 struct policy;
 struct upstream;
@@ -23,7 +27,19 @@ void proxy_free(struct proxy *px);
  * of rewritten URLs for requests without a usable Host header. */
 void proxy_set_local_address(struct proxy *px, const char *listen, int port);
 
-/* Handles any request that is not a management endpoint. */
-void proxy_handle(struct proxy *px, struct upstream *up, struct evhttp_request *req);
+/* From now on every new request is refused with 503 (shutdown). */
+void proxy_set_closing(struct proxy *px);
+
+/* Handles any request that is not a management endpoint, on the worker
+ * owning up and mb (the mailbox where coalesced answers arrive). */
+void proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
+    struct evhttp_request *req);
+
+/* Drops cached entries under a path prefix (after a write); returns how
+ * many. */
+size_t proxy_invalidate(struct proxy *px, const char *prefix);
+
+/* The cache section of /stats. */
+json_t *proxy_stats(struct proxy *px);
 
 #endif

@@ -4,6 +4,7 @@
 #include "server.h"
 #include "config.h"
 #include "log.h"
+#include "mailbox.h"
 #include "mgmt.h"
 #include "proxy.h"
 #include "route.h"
@@ -43,6 +44,7 @@ struct worker {
 	struct event_base *base;
 	struct evhttp *http;
 	struct upstream *up;
+	struct mailbox *mb;
 };
 
 struct server {
@@ -52,6 +54,10 @@ struct server {
 	int port;
 	int n_workers;
 	struct worker *workers;
+	/* Shutdown: every worker ends its own fetches before any stops
+	 * reading its mailbox, so no coalesced answer is posted to a
+	 * worker that is gone. */
+	pthread_barrier_t drained;
 };
 
 /* ------------------------------------------------------------------------
@@ -119,7 +125,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		mgmt_handle(w->s->mgmt, req, path);
 		return;
 	}
-	proxy_handle(w->s->px, w->up, req);
+	proxy_handle(w->s->px, w->up, w->mb, req);
 }
 
 static void *
@@ -127,6 +133,7 @@ server_worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct timeval drain = { 0, SERVER_DRAIN_MSECS * 1000 };
+	size_t pending;
 
 	event_base_dispatch(w->base);
 	/*
@@ -136,11 +143,16 @@ server_worker_main(void *arg)
 	 */
 	evhttp_del_accept_socket(w->http, w->listener);
 	w->listener = NULL;
-	if (upstream_free(w->up) > 0) {
+	pending = upstream_free(w->up);
+	w->up = NULL;
+	pthread_barrier_wait(&w->s->drained);
+	pending += mailbox_drain(w->mb);
+	if (pending > 0) {
 		event_base_loopexit(w->base, &drain);
 		event_base_dispatch(w->base);
 	}
-	w->up = NULL;
+	mailbox_free(w->mb);
+	w->mb = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
 	return NULL;
@@ -172,6 +184,7 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 	}
 	w->fd = -1;   /* the listener owns and closes it now */
 	w->up = upstream_new(w->base, &s->up_opt);
+	w->mb = mailbox_new(w->base);
 	return 0;
 }
 
@@ -193,6 +206,7 @@ server_new(const struct config *cfg, struct proxy *px, struct mgmt *m,
 	s->n_workers = cfg->workers;
 	s->workers = util_calloc((size_t)s->n_workers, sizeof(*s->workers));
 	s->port = cfg->port;
+	pthread_barrier_init(&s->drained, NULL, (unsigned)s->n_workers);
 	for (int i = 0; i < s->n_workers; i++)
 		s->workers[i].fd = -1;
 	for (int i = 0; i < s->n_workers; i++) {
@@ -227,9 +241,11 @@ server_start(struct server *s)
 	for (int i = 0; i < s->n_workers; i++) {
 		struct worker *w = &s->workers[i];
 
+		/* The shutdown barrier counts every worker: running without one
+		 * is not an option, so neither is carrying on. */
 		if (pthread_create(&w->thread, NULL, server_worker_main, w) != 0) {
-			log_error("cannot start worker %d", i);
-			return -1;
+			log_error("cannot start worker %d: %s", i, strerror(errno));
+			_exit(1);
 		}
 		w->started = true;
 	}
@@ -239,6 +255,7 @@ server_start(struct server *s)
 void
 server_stop(struct server *s)
 {
+	proxy_set_closing(s->px);
 	for (int i = 0; i < s->n_workers; i++)
 		if (s->workers[i].started)
 			event_base_loopexit(s->workers[i].base, NULL);
@@ -259,6 +276,7 @@ server_free(struct server *s)
 		struct worker *w = &s->workers[i];
 
 		upstream_free(w->up);
+		mailbox_free(w->mb);
 		if (w->http)
 			evhttp_free(w->http);
 		if (w->base)
@@ -266,6 +284,7 @@ server_free(struct server *s)
 		if (w->fd >= 0)
 			close(w->fd);
 	}
+	pthread_barrier_destroy(&s->drained);
 	free(s->workers);
 	free(s);
 }

@@ -309,6 +309,9 @@ def default_config(fake):
             "upstream_timeout_secs": 2,
             "allowed_owners": ["octo-org", "alice"],
             "pool": {"reserve": 0},
+            # The pass-through tests watch every read reach the fake: the
+            # cache (and coalescing) is off unless a test turns it on.
+            "cache": {"max_entries": 0},
             "identities": ["alice", "bob"],
         }
     return make

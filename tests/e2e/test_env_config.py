@@ -39,7 +39,8 @@ def test_env_only_mode_with_several_pats(ghpool, fake, tmp_path):
     g = ghpool(_no_config=True, _cwd=empty, _port=port,
                _env=env_only(fake, port, GHPOOL_PAT_BOB="tok_bob"))
     assert sorted(i["id"] for i in g.stats()["identities"]) == ["alice", "bob"]
-    served = {g.get("/repos/octo-org/hello").header("X-Ghpool-Identity") for _ in range(6)}
+    # distinct queries: env-only mode runs with the cache on
+    served = {g.get(f"/repos/octo-org/hello?n={i}").header("X-Ghpool-Identity") for i in range(6)}
     assert served == {"alice", "bob"}
 
 
