@@ -370,9 +370,12 @@ bool
 pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 {
 	int64_t now = util_now();
-	bool *seen = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(bool)), known = false;
+	/* Every cache hit asks: keep the common case off the heap. */
+	bool stack_seen[64], *seen = p->n_ids <= 64 ? stack_seen :
+	    util_calloc(p->n_ids, sizeof(bool)), known = false;
 
 	memset(out, 0, sizeof(*out));
+	memset(seen, 0, p->n_ids * sizeof(bool));
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->n_ids; i++) {
 		struct identity *id = &p->ids[i];
@@ -397,7 +400,8 @@ pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 			out->reset = bk->l.reset;
 	}
 	pthread_mutex_unlock(&p->mu);
-	free(seen);
+	if (seen != stack_seen)
+		free(seen);
 	if (out->reset == 0)
 		out->reset = now + 3600;
 	return known;
