@@ -65,19 +65,6 @@ struct cache {
  * Entries
  * ---------------------------------------------------------------------- */
 
-/* FNV-1a: keys are short and trusted to be ours; no need for SipHash. */
-static uint64_t
-cache_hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 struct cache_entry *
 cache_entry_new(const char *key, size_t key_len, int status,
     const struct cache_header *headers, size_t n_headers,
@@ -126,7 +113,7 @@ cache_entry_new(const char *key, size_t key_len, int status,
 	e->body_len = body_len;
 	if (body_len > 0)
 		evbuffer_copyout(body, p, body_len);
-	e->hash = cache_hash(key, key_len);
+	e->hash = util_hash(key, key_len);
 	return e;
 }
 
@@ -353,7 +340,7 @@ cache_free(struct cache *c)
 struct cache_entry *
 cache_get(struct cache *c, const char *key, size_t key_len)
 {
-	uint64_t h = cache_hash(key, key_len);
+	uint64_t h = util_hash(key, key_len);
 	struct shard *s = cache_shard(c, h);
 	struct cache_entry *e;
 

@@ -46,13 +46,7 @@ struct delivery {
 static size_t
 coalesce_bucket(const char *key, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 1099511628211ULL;
-	}
-	return (size_t)(h % COALESCE_BUCKETS);
+	return (size_t)(util_hash(key, len) % COALESCE_BUCKETS);
 }
 
 struct coalesce *

@@ -130,6 +130,7 @@ main(int argc, char **argv)
 	}
 
 	/* Before any thread exists, so every thread inherits the mask. */
+	util_hash_seed();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

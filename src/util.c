@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <openssl/sha.h>
+#include <sys/random.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,29 @@ util_token_fingerprint(const char *token, char out[9])
 
 	SHA256((const unsigned char *)token, strlen(token), md);
 	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+}
+
+static uint64_t util_seed = 1469598103934665603ULL;
+
+void
+util_hash_seed(void)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+		util_seed ^= r;
+}
+
+uint64_t
+util_hash(const char *s, size_t n)
+{
+	uint64_t h = util_seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
 }
 
 bool

@@ -20,6 +20,14 @@ int util_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t 
 /* First 8 hex digits of SHA-256(token): safe to log, stable across runs. */
 void util_token_fingerprint(const char *token, char out[9]);
 
+/*
+ * FNV-1a over n bytes, started from a per-process random seed so clients
+ * cannot aim many paths at one hash chain from outside. util_hash_seed()
+ * runs once in main() before any thread.
+ */
+void util_hash_seed(void);
+uint64_t util_hash(const char *s, size_t n);
+
 /* Case-insensitive equality of a (ptr,len) slice and a C string. */
 bool util_slice_ieq(const char *s, size_t len, const char *cstr);
 
