@@ -114,7 +114,8 @@ coalesce_deliver(void *arg)
 
 void
 coalesce_finish(struct coalesce *co, struct flight *f, struct cache_entry *entry,
-    int error_status, const char *error_message, const char *outcome)
+    int error_status, const char *error_message, const char *outcome,
+    int64_t retry_at)
 {
 	size_t b = coalesce_bucket(f->key, f->len);
 	struct flight **pp;
@@ -139,6 +140,7 @@ coalesce_finish(struct coalesce *co, struct flight *f, struct cache_entry *entry
 		d->message = error_message ? util_strdup(error_message) : NULL;
 		d->res.error_message = d->message;
 		d->res.outcome = outcome;
+		d->res.retry_at = retry_at;
 		mailbox_post(w->mb, coalesce_deliver, d);
 		free(w);
 	}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cache_entry;
 struct coalesce;
@@ -22,7 +23,8 @@ struct coalesce_result {
 	struct cache_entry *entry;
 	int error_status;
 	const char *error_message;
-	const char *outcome;     /* the leader's X-Ghpool-Cache value */
+	const char *outcome;     /* the leader's outcome (static string) */
+	int64_t retry_at;        /* for pool refusals: when to come back */
 };
 
 typedef void (*coalesce_cb)(void *arg, struct coalesce_result *res);
@@ -42,7 +44,7 @@ bool coalesce_join(struct coalesce *co, const char *key, size_t len,
  * NULL with an error status instead). The leader keeps its reference. */
 void coalesce_finish(struct coalesce *co, struct flight *f,
     struct cache_entry *entry, int error_status, const char *error_message,
-    const char *outcome);
+    const char *outcome, int64_t retry_at);
 
 /* Waiters coalesced so far (for /stats). */
 unsigned long coalesce_followers(struct coalesce *co);

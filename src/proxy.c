@@ -500,20 +500,28 @@ static void
 proxy_deliver(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 {
 	if (c->flight != NULL) {
-		coalesce_finish(c->px->coalesce, c->flight, e, 0, NULL, outcome);
+		coalesce_finish(c->px->coalesce, c->flight, e, 0, NULL, outcome, 0);
 		c->flight = NULL;
 	}
 	proxy_serve(c, e, outcome);
 }
 
 static void
+proxy_end_flight_error(struct proxy_call *c, int status, const char *outcome,
+    const char *message, int64_t retry_at)
+{
+	if (c->flight != NULL) {
+		coalesce_finish(c->px->coalesce, c->flight, NULL, status, message,
+		    outcome, retry_at);
+		c->flight = NULL;
+	}
+}
+
+static void
 proxy_deliver_error(struct proxy_call *c, int status, const char *outcome,
     const char *message)
 {
-	if (c->flight != NULL) {
-		coalesce_finish(c->px->coalesce, c->flight, NULL, status, message, outcome);
-		c->flight = NULL;
-	}
+	proxy_end_flight_error(c, status, outcome, message, 0);
 	proxy_fail(c, status, outcome, message);
 }
 
@@ -540,17 +548,20 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 	}
 	if (wait < 1)
 		wait = 1;
+	/* Followers rebuild this same answer from the outcome and retry_at. */
 	switch (why) {
 	case POOL_NO_IDENTITY:
-		proxy_deliver_error(c, 503, "no_identity",
-		    "ghpool has no usable identity: every pooled token was rejected by GitHub or none is configured (see /stats)");
+		snprintf(msg, sizeof(msg), "ghpool has no usable identity: every pooled token was rejected by GitHub or none is configured (see /stats)");
+		proxy_end_flight_error(c, 503, "no_identity", msg, retry_at);
+		proxy_fail(c, 503, "no_identity", msg);
 		return;
 	case POOL_ALL_COOLING:
 		proxy_add_i64(out, "Retry-After", wait);
 		snprintf(msg, sizeof(msg),
 		    "every pooled identity with budget for '%s' is cooling down after a secondary rate limit; retry in %llds",
 		    c->bucket, (long long)wait);
-		proxy_deliver_error(c, 429, "cooling", msg);
+		proxy_end_flight_error(c, 429, "cooling", msg, retry_at);
+		proxy_fail(c, 429, "cooling", msg);
 		return;
 	default:
 		break;
@@ -565,10 +576,7 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 	snprintf(msg, sizeof(msg),
 	    "API rate limit exceeded for every pooled identity (bucket '%s'); the earliest reset is in %llds",
 	    c->bucket, (long long)wait);
-	if (c->flight != NULL) {
-		coalesce_finish(c->px->coalesce, c->flight, NULL, 403, msg, "exhausted");
-		c->flight = NULL;
-	}
+	proxy_end_flight_error(c, 403, "exhausted", msg, retry_at);
 	c->lg.outcome = "exhausted";
 	reply_json(c->req, 403, json_pack("{s:s,s:s}", "message", msg,
 	    "documentation_url", "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"),
@@ -748,7 +756,8 @@ proxy_on_done(struct upstream_result *res, void *arg)
 			return;
 		}
 	}
-	if (res->status >= 500 && proxy_stale_usable(c)) {
+	/* Upstream failure, or rate limits with nobody left: stale beats both. */
+	if ((res->status >= 500 || verdict != VERDICT_DELIVER) && proxy_stale_usable(c)) {
 		proxy_deliver(c, c->cached, "STALE");
 		return;
 	}
@@ -770,12 +779,28 @@ static void
 proxy_on_coalesced(void *arg, struct coalesce_result *res)
 {
 	struct proxy_call *c = arg;
+	static const struct {
+		const char *outcome;
+		enum pool_pick_result why;
+	} refusals[] = {
+		{ "exhausted", POOL_ALL_EXHAUSTED },
+		{ "cooling", POOL_ALL_COOLING },
+		{ "no_identity", POOL_NO_IDENTITY },
+	};
 
 	if (res->entry != NULL) {
-		proxy_serve(c, res->entry, "COALESCED");
+		/* Stale data is the fact a client most needs to hear. */
+		proxy_serve(c, res->entry,
+		    strcmp(res->outcome, "STALE") == 0 ? "STALE" : "COALESCED");
 		cache_entry_release(res->entry);
 		return;
 	}
+	/* A pool refusal carries headers clients throttle on: rebuild it. */
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(res->outcome, refusals[i].outcome) == 0) {
+			proxy_no_identity(c, refusals[i].why, res->retry_at);
+			return;
+		}
 	proxy_fail(c, res->error_status, "coalesced_error", res->error_message);
 }
 

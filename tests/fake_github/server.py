@@ -19,7 +19,8 @@ What it models
 * A small data set (4 repositories, issues paginated with absolute ``Link``
   headers pointing at ``/repositories/{id}/...``, pulls with diff/patch media
   types, contents with raw media type incl. a binary file, a renamed repository
-  answering 301), search, a minimal GraphQL endpoint and simple writes.
+  answering 301), commits (``/commits``, ``/commits/{sha|prefix|main}``), an empty
+  ``/actions/runs``, search, a minimal GraphQL endpoint and simple writes.
 * gzip-compressed bodies when the request's Accept-Encoding allows it.
 * A request log with the raw request target exactly as received.
 * Fault injection: secondary limits (403/429 + Retry-After), arbitrary status,
@@ -28,8 +29,8 @@ What it models
 Control
 -------
 Python methods (``reset``, ``requests``, ``add_fault``, ``set_budget``,
-``budget``, ``set_issue_title``, ``revoke``, ``add_token`` ...) and the same over
-HTTP under ``/_fake/`` (never rate limited, never logged)::
+``budget``, ``set_issue_title``, ``commit_shas``, ``revoke``, ``add_token`` ...)
+and the same over HTTP under ``/_fake/`` (never rate limited, never logged)::
 
     GET    /_fake/requests            the request log (JSON list)
     DELETE /_fake/requests            clear the log
@@ -806,6 +807,11 @@ class FakeGitHub:
             issue["updated"] = self.data.touch(rid)
             return self._issue_json(rid, issue)
 
+    def commit_shas(self, repo: str | int) -> list[str]:
+        """The repository's (fixed) commit SHAs, oldest first; the last one is "main"."""
+        with self._lock:
+            return _commit_shas(self._repo_id(repo))
+
     # --- internals: identities and budgets --------------------------------------
 
     def _user_id(self, login: str) -> int:
@@ -1157,6 +1163,23 @@ class FakeGitHub:
                 return Resp(200, patch.encode(), "application/vnd.github.patch; charset=utf-8",
                             cacheable=True, last_modified=lm)
             return Resp.json(200, self._pull_json(rid, pr), cacheable=True, last_modified=lm)
+        if rest == ["commits"]:
+            commits = [self._commit_json(rid, sha, n) for n, sha in enumerate(_commit_shas(rid))]
+            commits.reverse()  # newest first
+            return self._paginate(ctx, commits, f"/repositories/{rid}/commits", lm)
+        if len(rest) == 2 and rest[0] == "commits":
+            shas = _commit_shas(rid)
+            ref = rest[1].lower()
+            if ref == "main":
+                ref = shas[-1]
+            hit = [n for n, sha in enumerate(shas) if len(ref) >= 7 and sha.startswith(ref)]
+            if len(hit) != 1:
+                return not_found()
+            return Resp.json(200, self._commit_json(rid, shas[hit[0]], hit[0]), cacheable=True,
+                             last_modified=BASE_EPOCH + hit[0])
+        if rest == ["actions", "runs"]:
+            return Resp.json(200, {"total_count": 0, "workflow_runs": []}, cacheable=True,
+                             last_modified=lm)
         if rest and rest[0] == "contents":
             return self._contents(ctx, rid, "/".join(rest[1:]), lm)
         return not_found()
@@ -1410,6 +1433,12 @@ class FakeGitHub:
                 "issue_url": f"{self.url}/repos/{full}/issues/{c['issue']}",
                 "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"])}
 
+    def _commit_json(self, rid: int, sha: str, n: int) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"sha": sha, "url": f"{self.url}/repos/{full}/commits/{sha}",
+                "commit": {"message": f"Commit {n} of {full}",
+                           "author": {"name": "alice", "date": _iso(BASE_EPOCH + n)}}}
+
     def _pull_json(self, rid: int, p: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
         return {"id": p["id"], "number": p["number"], "title": p["title"], "state": p["state"],
@@ -1460,6 +1489,11 @@ class FakeGitHub:
         except (KeyError, TypeError, ValueError) as e:
             return Resp.json(400, {"message": f"bad control request: {e!r}"})
         return Resp.json(404, {"message": "unknown control endpoint"})
+
+
+def _commit_shas(rid: int) -> list[str]:
+    """Three fixed commits per repository (40-hex SHAs), oldest first."""
+    return [hashlib.sha1(f"{rid}:{n}".encode()).hexdigest() for n in range(3)]
 
 
 def _resp_from_body(status: int, body: Any, content_type: str | None,
