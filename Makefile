@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -q
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:exitcode=23
 
-.PHONY: all deps run test check check-asan build build-asan unit e2e clean
+.PHONY: all deps run test check check-asan build build-asan unit e2e clean bench
 
 all: build
 
@@ -52,6 +52,11 @@ check: $(B)/build.ninja
 	ninja -C $(B)
 	meson test -C $(B) --suite unit --print-errorlogs
 	GHPOOL_E2E_REQUIRE_BINARY=1 GHPOOL_BUILD=$(abspath $(B)) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/e2e
+
+# On-demand benchmarks, never part of `make test` (see bench/README.md).
+# BENCH_NAME: empty (everything), hit or budget.
+bench:
+	bash bench/run.sh $(BENCH_NAME)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RUN_BUILD)

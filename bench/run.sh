@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# On-demand benchmarks for ghpool (never part of `make test`).
+#
+#   bash bench/run.sh [all|hit|budget]      (default: all)
+#
+# hit     cache-hit throughput and p99 with wrk: ghpool vs nginx proxy_cache,
+#         2 KiB and 100 KiB bodies, 64 and 256 connections, interleaved runs
+# budget  rate-limit units per 1,000 client requests for a replayed agent
+#         workload, revalidation on (TTL 1 s) vs cache off (max_entries = 0)
+#
+# Knobs (environment): BENCH_DURATION (5) BENCH_WARMUP (2) BENCH_REPS (3)
+# BENCH_SIZES (2048,102400) BENCH_CONNS (64,256) BENCH_AGENTS (8)
+# BENCH_ROUNDS (40) BENCH_CHANGES (12) BENCH_BUILD (build-release)
+# BENCH_KEEP=1 keeps the run directory (configs, logs, JSON results);
+# BENCH_OUT=DIR copies the JSON results and summary there.
+# Everything listens on and talks to 127.0.0.1 only.
+set -euo pipefail
+
+NAME=${1:-all}
+case "$NAME" in
+all | hit | budget) ;;
+-h | --help)
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	echo "usage: bash bench/run.sh [all|hit|budget]" >&2
+	exit 2
+	;;
+esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+PY=${PYTHON:-python3}
+export PYTHONDONTWRITEBYTECODE=1   # nothing written under tests/
+BUILD=${BENCH_BUILD:-build-release}
+DURATION=${BENCH_DURATION:-5}
+WARMUP=${BENCH_WARMUP:-2}
+REPS=${BENCH_REPS:-3}
+SIZES=${BENCH_SIZES:-2048,102400}
+CONNS=${BENCH_CONNS:-64,256}
+AGENTS=${BENCH_AGENTS:-8}
+ROUNDS=${BENCH_ROUNDS:-40}
+CHANGES=${BENCH_CHANGES:-12}
+
+say() { printf '== %s\n' "$*"; }
+
+# ---------------------------------------------------------------- tools
+install_missing() {
+	local missing=() nginx_pkg=""
+	command -v python3 >/dev/null 2>&1 || missing+=(python3)
+	if [ "$NAME" != budget ]; then
+		command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+		command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || nginx_pkg=nginx-light
+	fi
+	[ -n "$nginx_pkg" ] && missing+=("$nginx_pkg")
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bench needs: ${missing[*]} (run as root, or: apt-get install -y ${missing[*]})" >&2
+		exit 1
+	fi
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+		apt-get update -qq
+		if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+			# nginx-light is gone from newer releases: plain nginx has proxy_cache too.
+			local alt=("${missing[@]/nginx-light/nginx}")
+			apt-get install -y -qq --no-install-recommends "${alt[@]}" >/dev/null
+		fi
+	fi
+}
+install_missing
+PATH=$PATH:/usr/sbin
+./scripts/install-deps.sh
+
+# ---------------------------------------------------------------- build
+if [ ! -f "$BUILD/build.ninja" ]; then
+	say "meson setup $BUILD --buildtype=release"
+	meson setup "$BUILD" --buildtype=release >/dev/null
+fi
+ninja -C "$BUILD" >/dev/null
+GHPOOL_BIN=$ROOT/$BUILD/ghpool
+say "ghpool: $("$GHPOOL_BIN" --version 2>&1 | head -1) ($BUILD)"
+
+# ---------------------------------------------------------------- processes
+RUN=$(mktemp -d /tmp/ghpool-bench.XXXXXX)
+chmod 755 "$RUN"
+declare -A PID_OF=()
+STATUS_NOTES=()
+
+stop_proc() { # name: TERM, wait up to 10 s, then KILL; records the exit status
+	local name=$1 pid=${PID_OF[$1]:-} rc=0 i
+	[ -n "$pid" ] || return 0
+	unset "PID_OF[$name]"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			STATUS_NOTES+=("$name (pid $pid) ignored SIGTERM for 10 s: killed")
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		STATUS_NOTES+=("$name (pid $pid) exited with status $rc")
+	fi
+}
+
+cleanup() {
+	local name
+	trap - EXIT INT TERM
+	for name in "${!PID_OF[@]}"; do
+		stop_proc "$name"
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "run directory kept: $RUN"
+	else
+		rm -rf "$RUN"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # url pid-name: up to 15 s for a 200
+	"$PY" - "$1" "${PID_OF[$2]}" <<'EOF'
+import os, sys, time, urllib.request
+url, pid = sys.argv[1], int(sys.argv[2])
+end = time.monotonic() + 15
+while time.monotonic() < end:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit(f"process {pid} exited before {url} answered")
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.1)
+sys.exit(f"{url} did not answer within 15 s")
+EOF
+}
+
+FAKE_PORT=$(free_port)
+FAKE=http://127.0.0.1:$FAKE_PORT
+"$PY" bench/fake_bench.py --port "$FAKE_PORT" \
+	--token tok_alice=alice-gh --token tok_bob=bob-gh --token tok_carol=carol-gh \
+	--token tok_nginx=nginx-gh >"$RUN/fake.log" 2>&1 &
+PID_OF[fake]=$!
+wait_http "$FAKE/_fake/faults" fake
+say "fake GitHub (bench extension) on $FAKE"
+
+ghpool_config() { # file port cache-section
+	cat >"$1" <<EOF
+port = $2
+listen = "127.0.0.1"
+upstream_url = "$FAKE"
+workers = 2
+upstream_timeout_secs = 10
+allowed_owners = ["*"]
+
+[pool]
+reserve = 50
+
+[cache]
+$3
+
+[[identities]]
+id = "alice"
+token = "tok_alice"
+
+[[identities]]
+id = "bob"
+token = "tok_bob"
+
+[[identities]]
+id = "carol"
+token = "tok_carol"
+EOF
+}
+
+start_ghpool() { # name cache-section -> sets GHPOOL_URL
+	local name=$1 port
+	port=$(free_port)
+	ghpool_config "$RUN/$name.toml" "$port" "$2"
+	"$GHPOOL_BIN" --config "$RUN/$name.toml" 2>"$RUN/$name.log" &
+	PID_OF[$name]=$!
+	GHPOOL_URL=http://127.0.0.1:$port
+	wait_http "$GHPOOL_URL/healthz" "$name"
+	say "$name on $GHPOOL_URL (pid ${PID_OF[$name]})"
+}
+
+log_summary() { # name: access-log outcomes and status codes, warnings and errors
+	local f=$RUN/$1.log
+	[ -f "$f" ] || return 0
+	echo "   $1 log: $(wc -l <"$f") lines; outcome/status counts: $(awk '
+		$3 == "access" {
+			o = "?"; s = "?"
+			for (i = 4; i <= NF; i++) {
+				if ($i ~ /^status=/) s = substr($i, 8)
+				else if ($i ~ /^outcome=/) o = substr($i, 9)
+			}
+			n[o "/" s]++
+		}
+		END { for (k in n) printf "%s=%d ", k, n[k] }' "$f")"
+	grep -E '^[^ ]+ (WARN|ERROR|FATAL)' "$f" | cut -d' ' -f2- | sed 's/[0-9]\{1,\}/N/g' |
+		sort | uniq -c | sort -rn | head -5 | sed 's/^/   /' || true
+}
+
+# ---------------------------------------------------------------- hit
+run_hit() {
+	local nginx_port nginx_dir
+	start_ghpool ghpool-hit "max_entries = 10000"
+	local gh_url=$GHPOOL_URL
+
+	nginx_port=$(free_port)
+	nginx_dir=$RUN/nginx
+	mkdir -p "$nginx_dir/cache" "$nginx_dir/tmp" "$nginx_dir/logs"
+	chmod 777 "$nginx_dir/cache" "$nginx_dir/tmp" "$nginx_dir/logs"
+	cat >"$nginx_dir/nginx.conf" <<EOF
+# nginx as a caching proxy in front of the same upstream as ghpool.
+worker_processes 2;
+daemon off;
+pid $nginx_dir/nginx.pid;
+error_log $nginx_dir/logs/error.log warn;
+worker_rlimit_nofile 8192;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    # nginx at its best here: with tcp_nopush on, 100 KiB answers stall
+    # ~40 ms on loopback (TCP_CORK + delayed ACK); tcp_nodelay is on.
+    sendfile on;
+    tcp_nopush off;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    keepalive_timeout 65s;
+    client_body_temp_path $nginx_dir/tmp/body;
+    proxy_temp_path $nginx_dir/tmp/proxy;
+    fastcgi_temp_path $nginx_dir/tmp/fastcgi;
+    uwsgi_temp_path $nginx_dir/tmp/uwsgi;
+    scgi_temp_path $nginx_dir/tmp/scgi;
+    proxy_cache_path $nginx_dir/cache levels=1:2 keys_zone=gh:16m max_size=1g inactive=10m use_temp_path=off;
+    upstream fake {
+        server 127.0.0.1:$FAKE_PORT;
+        keepalive 16;
+    }
+    server {
+        listen 127.0.0.1:$nginx_port reuseport backlog=4096;
+        location / {
+            proxy_pass http://fake;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Authorization "token tok_nginx";
+            proxy_cache gh;
+            proxy_cache_key \$request_uri;
+            proxy_cache_valid 200 60s;
+            proxy_cache_lock on;
+            # The fake (like GitHub) marks authenticated answers private.
+            proxy_ignore_headers Cache-Control Expires Set-Cookie;
+            add_header X-Cache-Status \$upstream_cache_status;
+        }
+    }
+}
+EOF
+	nginx -t -q -p "$nginx_dir" -e "$nginx_dir/logs/error.log" -c "$nginx_dir/nginx.conf"
+	nginx -p "$nginx_dir" -e "$nginx_dir/logs/error.log" -c "$nginx_dir/nginx.conf" &
+	PID_OF[nginx]=$!
+	wait_http "http://127.0.0.1:$nginx_port/repos/bench/r/contents/x?size=16" nginx
+	say "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') proxy_cache on http://127.0.0.1:$nginx_port (pid ${PID_OF[nginx]})"
+
+	say "hit: sizes $SIZES, connections $CONNS, ${DURATION}s x $REPS reps, warm-up ${WARMUP}s"
+	local rc=0
+	"$PY" bench/hit.py --target "ghpool=$gh_url" --target "nginx=http://127.0.0.1:$nginx_port" \
+		--sizes "$SIZES" --conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP" \
+		--reps "$REPS" --pid "ghpool=${PID_OF[ghpool-hit]}" --pid "nginx=${PID_OF[nginx]}" \
+		--ghpool-stats "$gh_url" --out "$RUN/hit.json" || rc=$?
+	stop_proc nginx
+	stop_proc ghpool-hit
+	log_summary ghpool-hit
+	if [ -s "$nginx_dir/logs/error.log" ]; then
+		echo "   nginx error log: $(wc -l <"$nginx_dir/logs/error.log") lines; first:"
+		head -3 "$nginx_dir/logs/error.log" | sed 's/^/   /'
+	fi
+	return $rc
+}
+
+# ---------------------------------------------------------------- budget
+run_budget() {
+	local common=(--fake "$FAKE" --agents "$AGENTS" --rounds "$ROUNDS" --interval 0.25
+		--changes "$CHANGES" --change-interval 0.5 --quiet 2 --settle 2.5 --max-seconds 120)
+	say "budget: $AGENTS agents x $ROUNDS rounds, $CHANGES changes every 0.5 s"
+	start_ghpool ghpool-on "max_entries = 10000
+pr_view_ttl_secs = 1
+issue_list_ttl_secs = 1
+run_list_ttl_secs = 1
+repo_view_ttl_secs = 1
+commit_list_ttl_secs = 1
+default_ttl_secs = 1"
+	"$PY" bench/agents.py --ghpool "$GHPOOL_URL" --label on --out "$RUN/budget-on.json" "${common[@]}"
+	stop_proc ghpool-on
+	log_summary ghpool-on
+
+	start_ghpool ghpool-off "max_entries = 0"
+	"$PY" bench/agents.py --ghpool "$GHPOOL_URL" --label off --out "$RUN/budget-off.json" "${common[@]}"
+	stop_proc ghpool-off
+	log_summary ghpool-off
+}
+
+START=$SECONDS
+RC=0
+case "$NAME" in
+all) run_hit || RC=$?; run_budget || RC=$? ;;
+hit) run_hit || RC=$? ;;
+budget) run_budget || RC=$? ;;
+esac
+
+"$PY" bench/report.py "$RUN/hit.json" "$RUN/budget-on.json" "$RUN/budget-off.json" | tee "$RUN/summary.txt"
+for note in "${STATUS_NOTES[@]}"; do
+	echo "PROBLEM: $note"
+	RC=1
+done
+echo "total bench time: $((SECONDS - START)) s"
+if [ -n "${BENCH_OUT:-}" ]; then
+	mkdir -p "$BENCH_OUT"
+	cp "$RUN"/*.json "$RUN/summary.txt" "$BENCH_OUT"/ 2>/dev/null || true
+	echo "results copied to $BENCH_OUT"
+fi
+exit $RC
