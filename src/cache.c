@@ -398,6 +398,25 @@ cache_put(struct cache *c, struct cache_entry *e)
 	return true;
 }
 
+void
+cache_remove_key(struct cache *c, const char *key, size_t key_len)
+{
+	uint64_t h = util_hash(key, key_len);
+	struct shard *s = cache_shard(c, h);
+	struct cache_entry *e;
+
+	pthread_mutex_lock(&c->write);
+	pthread_rwlock_rdlock(&s->lock);
+	e = *cache_slot(s, key, key_len, h);
+	pthread_rwlock_unlock(&s->lock);
+	/* Changes hold c->write, so e cannot go away between the two locks. */
+	if (e != NULL) {
+		cache_remove(c, e);
+		c->invalidations++;
+	}
+	pthread_mutex_unlock(&c->write);
+}
+
 size_t
 cache_invalidate_prefix(struct cache *c, const char *prefix)
 {

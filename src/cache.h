@@ -80,6 +80,9 @@ struct cache_entry *cache_get(struct cache *c, const char *key, size_t key_len);
  * Returns false (and stores nothing) when e alone exceeds the limits. */
 bool cache_put(struct cache *c, struct cache_entry *e);
 
+/* Drops the entry stored under key, if any (GitHub said it is gone). */
+void cache_remove_key(struct cache *c, const char *key, size_t key_len);
+
 /* Drops every entry whose key starts with prefix followed by '/', '?',
  * a newline or nothing (keys begin with the path); returns how many. */
 size_t cache_invalidate_prefix(struct cache *c, const char *prefix);

@@ -9,7 +9,6 @@
 #include "cachekey.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,27 +45,32 @@ cachekey_sort(struct param *p, size_t n)
 }
 
 /*
- * Accept, lower-cased and without spaces. The spellings of GitHub's default
- * JSON media type (and none at all) share one key: they get one answer.
+ * The key holds Accept as it goes upstream, only trimmed: normalising more
+ * (case, inner spaces) would let an answer to one spelling be served for
+ * another that GitHub may read differently. The spellings of GitHub's
+ * default JSON type (and none at all) do share one key: they get one
+ * answer. Returns a malloc'd string.
  */
-static void
-cachekey_accept(const char *in, char *out, size_t outlen)
+static char *
+cachekey_accept(const char *in)
 {
 	static const char *const defaults[] = {
-		"", "*/*", "application/json", "application/vnd.github+json",
+		"*/*", "application/json", "application/vnd.github+json",
 		"application/vnd.github.v3+json", NULL,
 	};
-	size_t o = 0;
+	size_t n;
 
-	for (; in != NULL && *in && o + 1 < outlen; in++)
-		if (!isspace((unsigned char)*in))
-			out[o++] = (char)tolower((unsigned char)*in);
-	out[o] = '\0';
+	if (in == NULL)
+		return util_strdup("");
+	while (*in == ' ' || *in == '\t')
+		in++;
+	n = strlen(in);
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
 	for (size_t i = 0; defaults[i] != NULL; i++)
-		if (strcmp(out, defaults[i]) == 0) {
-			out[0] = '\0';
-			return;
-		}
+		if (util_slice_ieq(in, n, defaults[i]))
+			return util_strdup("");
+	return util_strndup(in, n);
 }
 
 char *
@@ -75,7 +79,7 @@ cachekey_build(const char *path, size_t plen, const char *query, size_t qlen,
 {
 	struct param *params = util_calloc(qlen / 2 + 2, sizeof(*params));
 	const char *q = query, *end = query + qlen;
-	char acc[256], *key, *k;
+	char *acc, *key, *k;
 	size_t n = 0, ver_len = api_version ? strlen(api_version) : 0;
 
 	while (q < end) {
@@ -93,7 +97,7 @@ cachekey_build(const char *path, size_t plen, const char *query, size_t qlen,
 		q += l + 1;
 	}
 	cachekey_sort(params, n);
-	cachekey_accept(accept, acc, sizeof(acc));
+	acc = cachekey_accept(accept);
 
 	key = k = malloc(plen + qlen + 2 + strlen(acc) + ver_len + 3);
 	if (key == NULL)
@@ -114,5 +118,6 @@ cachekey_build(const char *path, size_t plen, const char *query, size_t qlen,
 	*k = '\0';
 	*len = (size_t)(k - key);
 	free(params);
+	free(acc);
 	return key;
 }

@@ -1,7 +1,7 @@
 /*
  * cachekey: what makes two reads the same read. A key is the raw path,
- * the query with its parameters in a canonical order, the normalised
- * Accept and X-GitHub-Api-Version. The path comes first, so invalidating
+ * the query with its parameters in a canonical order, Accept (trimmed;
+ * the default JSON spellings are one) and X-GitHub-Api-Version. The path comes first, so invalidating
  * a resource is a prefix match.
  */
 #ifndef GHPOOL_CACHEKEY_H

@@ -341,7 +341,7 @@ pool_acquire_one(struct pool *p, int i, const char *bucket)
 	id = &p->ids[i];
 	bk = pool_bucket(&p->budgets[id->budget], bucket, true);
 	ok = pool_state_locked(p, id, now) == POOL_ACTIVE &&
-	    pool_bucket_remaining(bk->known ? bk : NULL, now) - bk->in_flight - p->reserve > 0;
+	    pool_bucket_remaining(bk, now) - bk->in_flight > 0;
 	if (ok) {
 		bk->in_flight++;
 		id->requests++;

@@ -63,8 +63,9 @@ enum pool_pick_result pool_acquire(struct pool *p, const char *bucket,
     int exclude, struct pool_pick *out);
 void pool_release(struct pool *p, int i, const char *bucket);
 
-/* Takes identity i itself for a read in bucket, if it is active and has
- * budget (revalidation must use the identity whose ETag it holds). */
+/* Takes identity i itself for a revalidation in bucket, if it is active
+ * and has any budget left: the identity holding the ETag is the only one
+ * whose 304 is free, so its reserve is not held back from it. */
 bool pool_acquire_one(struct pool *p, int i, const char *bucket);
 
 /* The pool's combined usable budget for a bucket, for the client's

@@ -208,17 +208,44 @@ proxy_host_ok(const char *h)
 	return true;
 }
 
-static char *
-proxy_public_base(struct proxy *px, struct evhttp_request *req)
+/* Built on first use: most answers carry neither Link nor Location. */
+static const char *
+proxy_public_base(struct proxy_call *c)
 {
 	const char *host;
 
-	if (px->public_url)
-		return util_strdup(px->public_url);
-	host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-	if (!proxy_host_ok(host))
-		return util_strdup(px->fallback_base);
-	return util_printf("http://%s", host);
+	if (c->public_base != NULL)
+		return c->public_base;
+	host = evhttp_find_header(evhttp_request_get_input_headers(c->req), "Host");
+	if (c->px->public_url)
+		c->public_base = util_strdup(c->px->public_url);
+	else if (!proxy_host_ok(host))
+		c->public_base = util_strdup(c->px->fallback_base);
+	else
+		c->public_base = util_printf("http://%s", host);
+	return c->public_base;
+}
+
+/*
+ * Headers that shape the answer must all be in the key, once each. A
+ * request repeating Accept or the API version, or naming a time zone or
+ * language, is passed through uncached rather than keyed ambiguously.
+ */
+static bool
+proxy_cacheable_request(struct evkeyvalq *in)
+{
+	int accept = 0, version = 0;
+
+	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, "Accept") == 0)
+			accept++;
+		else if (strcasecmp(kv->key, "X-GitHub-Api-Version") == 0)
+			version++;
+		else if (strcasecmp(kv->key, "Time-Zone") == 0 ||
+		    strcasecmp(kv->key, "Accept-Language") == 0)
+			return false;
+	}
+	return accept <= 1 && version <= 1;
 }
 
 /* Reads the client's Cache-Control: no-cache and max-age=N. */
@@ -243,7 +270,7 @@ proxy_client_cache_control(struct proxy_call *c)
 		if (util_slice_ieq(t, n, "no-cache"))
 			c->no_cache = true;
 		else if (n > 8 && strncasecmp(t, "max-age=", 8) == 0 &&
-		    util_parse_i64(t + 8, n - 8, 0, 31536000, &secs) == 0)
+		    util_parse_i64(t + 8, n - 8, 0, INT64_MAX / 1000, &secs) == 0)
 			c->max_age_ms = secs * 1000;
 		cc += strcspn(cc, ",");
 		if (*cc == ',')
@@ -453,18 +480,16 @@ proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 		abort();
 	for (size_t i = 0; i < cache_entry_header_count(e); i++) {
 		struct cache_header h = cache_entry_header(e, i);
-		char *v;
+		char *v = NULL;
 
 		if (strcasecmp(h.name, "X-RateLimit-Resource") == 0)
 			continue;
 		if (strcasecmp(h.name, "Link") == 0)
-			v = rewrite_link(h.value, c->px->upstream_url, c->public_base,
+			v = rewrite_link(h.value, c->px->upstream_url, proxy_public_base(c),
 			    c->route.id_form, c->path, c->route.prefix_len);
 		else if (strcasecmp(h.name, "Location") == 0)
-			v = rewrite_location(h.value, c->px->upstream_url, c->public_base);
-		else
-			v = util_strdup(h.value);
-		evhttp_add_header(out, h.name, v);
+			v = rewrite_location(h.value, c->px->upstream_url, proxy_public_base(c));
+		evhttp_add_header(out, h.name, v ? v : h.value);
 		free(v);
 	}
 	proxy_set_limit_headers(c, out, bucket ? bucket : c->bucket);
@@ -736,6 +761,8 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	bucket = proxy_learn_limits(c, res);
 	if (c->revalidating && res->status == 304) {
 		cache_entry_renew(c->cached, c->ttl_ms);
+		/* Evicted while we asked? The answer is confirmed: keep it. */
+		cache_put(c->px->cache, c->cached);
 		proxy_deliver(c, c->cached, "REVALIDATED");
 		return;
 	}
@@ -762,9 +789,12 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		return;
 	}
 	e = proxy_entry_from(c, res, bucket);
-	/* Only full answers to pooled GETs; never errors. */
+	/* Only full answers to pooled GETs; never errors. A resource GitHub
+	 * now says is gone must not be served stale later. */
 	if (c->key != NULL && res->status == 200)
 		cache_put(c->px->cache, e);
+	else if (c->key != NULL && (res->status == 404 || res->status == 410))
+		cache_remove_key(c->px->cache, c->key, c->key_len);
 	c->lg.outcome = c->attempts > 1 ? "retried" : "pooled";
 	proxy_deliver(c, e, "MISS");
 	cache_entry_release(e);
@@ -815,7 +845,7 @@ proxy_fresh_enough(struct proxy_call *c, struct cache_entry *e)
 }
 
 static void
-proxy_lookup(struct proxy_call *c)
+proxy_lookup(struct proxy_call *c, const char *query)
 {
 	struct cache_entry *e = cache_get(c->px->cache, c->key, c->key_len);
 
@@ -825,9 +855,21 @@ proxy_lookup(struct proxy_call *c)
 		return;
 	}
 	c->cached = e;   /* expired or refused: revalidate, or serve stale */
+	c->ttl_ms = freshness_ttl(c->px->freshness, c->path, query, strlen(query)) * 1000;
 	if (coalesce_join(c->px->coalesce, c->key, c->key_len, c->mb,
 	    proxy_on_coalesced, c, &c->flight))
 		return;
+	/*
+	 * A flight may have ended between our lookup and our join, leaving a
+	 * fresh answer behind: serve it rather than ask GitHub again.
+	 */
+	e = cache_get(c->px->cache, c->key, c->key_len);
+	if (e != NULL && proxy_fresh_enough(c, e)) {
+		proxy_deliver(c, e, "HIT");
+		cache_entry_release(e);
+		return;
+	}
+	cache_entry_release(e);
 	proxy_fetch(c);
 }
 
@@ -900,16 +942,14 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	}
 	route_parse(c->path, strlen(c->path), &c->route);
 	c->bucket = route_bucket(c->path, strlen(c->path));
-	c->public_base = proxy_public_base(px, req);
 	q = q ? q + 1 : "";
-	c->ttl_ms = freshness_ttl(px->freshness, c->path, q, strlen(q)) * 1000;
 	/* HEAD answers carry no body to keep: they bypass the cache. */
-	if (cmd == EVHTTP_REQ_GET && px->enabled) {
+	if (cmd == EVHTTP_REQ_GET && px->enabled && proxy_cacheable_request(in)) {
 		c->key = cachekey_build(c->path, strlen(c->path), q, strlen(q),
 		    evhttp_find_header(in, "Accept"),
 		    evhttp_find_header(in, "X-GitHub-Api-Version"), &c->key_len);
 		proxy_client_cache_control(c);
-		proxy_lookup(c);
+		proxy_lookup(c, q);
 		return;
 	}
 	if (!proxy_attempt(c, &why, &retry_at))

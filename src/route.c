@@ -253,8 +253,6 @@ route_class(const char *path, size_t len, const char *query, size_t qlen)
 	route_parse(path, len, &ri);
 	if (ri.family != ROUTE_REPOS || ri.repo_len == 0)
 		return ROUTE_CLASS_DEFAULT;
-	if (route_query_has_sha_ref(query, qlen))
-		return ROUTE_CLASS_IMMUTABLE;
 	rest = ri.repo + ri.repo_len;
 	if (rest >= end)
 		return ROUTE_CLASS_REPO_VIEW;
@@ -265,6 +263,10 @@ route_class(const char *path, size_t len, const char *query, size_t qlen)
 		p += seglen[n] + 1;
 	}
 #define SEG(i, lit) (n > (i) && seglen[i] == sizeof(lit) - 1 && memcmp(seg[i], lit, seglen[i]) == 0)
+	/* File contents at a commit never change; a list filtered by ref
+	 * (deployments, check runs) still grows. */
+	if ((SEG(0, "contents") || SEG(0, "readme")) && route_query_has_sha_ref(query, qlen))
+		return ROUTE_CLASS_IMMUTABLE;
 	/* Only the object itself: /commits/{sha}/status changes over time. */
 	if (n == 2 && SEG(0, "commits") && route_is_sha(seg[1], seglen[1]))
 		return ROUTE_CLASS_IMMUTABLE;

@@ -48,6 +48,8 @@ struct worker {
 	struct evhttp *http;
 	struct upstream *up;
 	struct mailbox *mb;
+	int open;                  /* requests not yet fully answered */
+	bool draining;
 };
 
 struct server {
@@ -118,10 +120,25 @@ server_local_port(int fd)
  * Workers
  * ---------------------------------------------------------------------- */
 
+/* libevent calls this once an answer is written out. */
+static void
+server_on_complete(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)req;
+	w->open--;
+	if (w->draining && w->open == 0)
+		event_base_loopbreak(w->base);
+}
+
 static void
 server_on_request(struct evhttp_request *req, void *arg)
 {
 	struct worker *w = arg;
+
+	w->open++;
+	evhttp_request_set_on_complete_cb(req, server_on_complete, w);
 	const char *uri = evhttp_request_get_uri(req);
 	size_t plen = uri ? strcspn(uri, "?") : 0;
 
@@ -155,7 +172,6 @@ server_worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct timeval drain = { 0, SERVER_DRAIN_MSECS * 1000 };
-	size_t pending;
 
 	event_base_dispatch(w->base);
 	/*
@@ -165,11 +181,14 @@ server_worker_main(void *arg)
 	 */
 	evhttp_del_accept_socket(w->http, w->listener);
 	w->listener = NULL;
-	pending = upstream_free(w->up);
+	upstream_free(w->up);
 	w->up = NULL;
 	pthread_barrier_wait(&w->s->drained);
-	pending += mailbox_drain(w->mb);
-	if (pending > 0) {
+	mailbox_drain(w->mb);
+	/* Answers queued but not yet written (ours, or followers' delivered
+	 * just before the loop stopped) get up to SERVER_DRAIN_MSECS. */
+	if (w->open > 0) {
+		w->draining = true;
 		event_base_loopexit(w->base, &drain);
 		event_base_dispatch(w->base);
 	}

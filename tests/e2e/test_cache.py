@@ -198,7 +198,7 @@ def test_head_bypasses_the_cache(ghpool, fake):
 
 ACCEPT_DEFAULTS = ["*/*", "application/json", "application/vnd.github+json",
                    "application/vnd.github.v3+json", "Application/Vnd.GitHub+JSON",
-                   "application/vnd.github + json"]
+                   " application/vnd.github+json "]   # trimmed only: inner spaces are kept
 
 KEY_CASES = [
     pytest.param((ISSUES + "?state=open&per_page=5", {}), (ISSUES + "?per_page=5&state=open", {}),
@@ -217,8 +217,11 @@ KEY_CASES = [
     *[pytest.param((REPO, {}), (REPO, {"Accept": a}), True, id=f"accept-default-{i}")
       for i, a in enumerate(ACCEPT_DEFAULTS)],
     pytest.param((PULL, {}), (PULL, {"Accept": DIFF}), False, id="accept-diff-vs-json"),
+    # Only trimmed: a spelling GitHub might read differently never shares an answer.
     pytest.param((PULL, {"Accept": DIFF}), (PULL, {"Accept": "Application/Vnd.GitHub.Diff"}),
-                 True, id="accept-normalised-case"),
+                 False, id="accept-case-is-kept"),
+    pytest.param((PULL, {"Accept": DIFF}), (PULL, {"Accept": "application/vnd.github .diff"}),
+                 False, id="accept-inner-space-is-kept"),
     pytest.param((REPO, {}), (REPO, {"X-GitHub-Api-Version": "2022-11-28"}), False,
                  id="api-version-vs-none"),
     pytest.param((REPO, {"X-GitHub-Api-Version": "2022-11-28"}),
@@ -818,3 +821,91 @@ def test_client_authorization_is_never_used_and_reads_share_the_pool_cache(ghpoo
         assert rec.token in TOKENS.values(), rec
         blob = " ".join(f"{k}: {v}" for k, v in rec.headers)
         assert "tok_client" not in blob, rec.headers
+
+
+# ---------------------------------------------------------------------------
+# review regressions: what must not share a key, gone resources, shutdown
+# ---------------------------------------------------------------------------
+
+def raw_get(g, target: str, header_lines: list[str]) -> tuple[str, bytes]:
+    """One request with exactly these header lines (http.client would merge)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+    req = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+           + "".join(line + "\r\n" for line in header_lines) + "\r\n")
+    s.sendall(req.encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_odd_accept_spelling_cannot_poison_the_diff_entry(ghpool, fake):
+    g = ghpool(cache=cache())
+    raw_get(g, PULL, ["Accept: application/vnd.github .diff"])
+    r = get(g, PULL, {"Accept": DIFF})
+    assert outcome(r) == "MISS", "an answer to another spelling was served as the diff"
+    assert r.body.startswith(b"diff --git"), r.body[:60]
+
+
+@pytest.mark.parametrize("lines", [
+    ["Accept: application/json", "Accept: application/vnd.github.diff"],
+    ["X-GitHub-Api-Version: 2022-11-28", "X-GitHub-Api-Version: 2099-01-01"],
+    ["Time-Zone: Europe/Amsterdam"],
+    ["Accept-Language: fr"],
+], ids=["duplicate-accept", "duplicate-api-version", "time-zone", "accept-language"])
+def test_requests_keyed_ambiguously_pass_through_uncached(ghpool, fake, lines):
+    g = ghpool(cache=cache())
+    target = PULL if "Accept:" in lines[0] else REPO
+    head, _ = raw_get(g, target, lines)
+    assert "X-Ghpool-Cache: MISS" in head, head
+    head, _ = raw_get(g, target, lines)
+    assert "X-Ghpool-Cache: MISS" in head, "an ambiguous request was answered from the cache"
+    r = get(g, target)
+    assert outcome(r) == "MISS", "a plain request got what the ambiguous one fetched"
+    assert len(upstream(fake, target)) == 3
+
+
+def test_gone_resource_is_dropped_not_served_stale(ghpool, fake):
+    g = ghpool(cache=cache(repo_view_ttl_secs=1, stale_if_error_secs=60))
+    _, t = fetch(g, REPO)
+    expire(t, 1.1)
+    fake.add_fault("status", path=REPO, status=404)
+    assert g.get(REPO).status == 404
+    fake.add_fault("status", path=REPO, status=502)
+    r = g.get(REPO)
+    assert r.status == 502 and outcome(r) != "STALE", (r.status, outcome(r))
+
+
+def test_sigterm_answers_every_follower_of_a_hung_flight(ghpool, fake):
+    import signal
+    g = ghpool(cache=cache(), workers=4, upstream_timeout_secs=30)
+    fake.add_fault("hang", path=ISSUES, seconds=20)
+    statuses: list = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        try:
+            st = g.get(ISSUES, timeout=20).status
+        except Exception as e:  # noqa: BLE001 - any failure is the finding
+            st = type(e).__name__
+        with lock:
+            statuses.append(st)
+
+    threads = [threading.Thread(target=one) for _ in range(60)]
+    for th in threads:
+        th.start()
+    deadline = time.monotonic() + 10
+    while not upstream(fake, ISSUES) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    g.proc.send_signal(signal.SIGTERM)
+    for th in threads:
+        th.join(25)
+    assert Counter(statuses) == Counter({502: 60}), Counter(statuses)
+    assert g.proc.wait(10) == 0

@@ -30,9 +30,12 @@ static const struct {
 	{ "a=b%20c", NULL, "a=b+c", NULL, false },            /* raw bytes, no decoding */
 	{ "ab=1&a=2", NULL, "a=2&ab=1", NULL, true },
 	{ "", NULL, "", "application/vnd.github+json", true },
-	{ "", "*/*", "", "Application/JSON", true },
+	{ "", "*/*", "", " Application/JSON", true },
 	{ "", "application/vnd.github.diff", "", "application/vnd.github+json", false },
-	{ "", "application/vnd.github.diff", "", "application/vnd.github.DIFF ", true },
+	{ "", "application/vnd.github.diff", "", "application/vnd.github.diff ", true },
+	/* what GitHub might read differently must not share an answer */
+	{ "", "application/vnd.github.diff", "", "application/vnd.github.DIFF", false },
+	{ "", "application/vnd.github.diff", "", "application/vnd.github .diff", false },
 	{ "", "application/vnd.github.raw", "", "application/vnd.github.diff", false },
 };
 
@@ -106,6 +109,8 @@ static const struct {
 	{ "/repos/o/r/git/blobs/" SHA, "", 86400 },
 	{ "/repos/o/r/contents/README.md", "ref=" SHA, 86400 },
 	{ "/repos/o/r/contents/README.md", "ref=main", 1 },
+	{ "/repos/o/r/readme", "ref=" SHA, 86400 },
+	{ "/repos/o/r/deployments", "ref=" SHA, 1 },          /* a growing list */
 	{ "/meta", "", 3600 },
 	{ "/users/alice", "", 1 },
 };
