@@ -17,12 +17,19 @@
 #include "util.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define CACHE_SHARDS 64
+/*
+ * Bodies this large live in a memfd and go out with sendfile(2): the
+ * kernel copies page cache to socket, where writev would copy the heap.
+ */
+#define CACHE_FILE_BODY (32 * 1024)
 
 struct cache_entry {
 	atomic_int refs;
@@ -37,8 +44,9 @@ struct cache_entry {
 	size_t key_len;
 	struct cache_header *headers;
 	size_t n_headers;
-	char *body;
+	char *body;                         /* in this allocation, or NULL */
 	size_t body_len;
+	struct evbuffer_file_segment *seg;  /* large bodies: a memfd */
 	/* Owned by the store, under its write mutex. */
 	bool stored;
 	struct cache_entry *chain;          /* next in the shard bucket */
@@ -65,21 +73,64 @@ struct cache {
  * Entries
  * ---------------------------------------------------------------------- */
 
+/*
+ * Writes a large body into a memfd segment (NULL on any failure: the body
+ * then stays in memory, as this is an optimisation, never a reason to fail).
+ */
+static struct evbuffer_file_segment *
+cache_body_to_file(struct evbuffer *body, size_t len)
+{
+	struct evbuffer_file_segment *seg = NULL;
+	struct evbuffer_iovec *v = NULL;
+	int n, fd = -1;
+	off_t off = 0;
+
+	if (len < CACHE_FILE_BODY)
+		return NULL;
+	n = evbuffer_peek(body, -1, NULL, NULL, 0);
+	fd = memfd_create("ghpool-entry", MFD_CLOEXEC);
+	if (n <= 0 || fd < 0)
+		goto out;
+	v = util_calloc((size_t)n, sizeof(*v));
+	evbuffer_peek(body, -1, NULL, v, n);
+	for (int i = 0; i < n; i++) {
+		for (size_t done = 0; done < v[i].iov_len; ) {
+			ssize_t w = pwrite(fd, (char *)v[i].iov_base + done,
+			    v[i].iov_len - done, off);
+			if (w <= 0)
+				goto out;
+			done += (size_t)w;
+			off += w;
+		}
+	}
+	seg = evbuffer_file_segment_new(fd, 0, (ev_off_t)len,
+	    EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP);
+	if (seg != NULL)
+		fd = -1;   /* the segment closes it */
+out:
+	if (fd >= 0)
+		close(fd);
+	free(v);
+	return seg;
+}
+
 struct cache_entry *
 cache_entry_new(const char *key, size_t key_len, int status,
     const struct cache_header *headers, size_t n_headers,
     struct evbuffer *body, int identity, int64_t ttl_ms)
 {
 	size_t hbytes = 0, body_len = body ? evbuffer_get_length(body) : 0, total;
+	struct evbuffer_file_segment *seg = body ? cache_body_to_file(body, body_len) : NULL;
 	struct cache_entry *e;
 	char *p;
 	int64_t now = util_mono_ms();
 
 	for (size_t i = 0; i < n_headers; i++)
 		hbytes += strlen(headers[i].name) + strlen(headers[i].value) + 2;
-	/* One allocation: entry, header table, key, header strings, body. */
+	/* One allocation: entry, header table, key, header strings, and the
+	 * body unless it went to a memfd. */
 	total = sizeof(*e) + n_headers * sizeof(struct cache_header) + key_len + 1 +
-	    hbytes + body_len;
+	    hbytes + (seg ? 0 : body_len);
 	e = malloc(total);
 	if (e == NULL)
 		abort();
@@ -90,7 +141,7 @@ cache_entry_new(const char *key, size_t key_len, int status,
 	atomic_init(&e->fresh_until_ms, now + ttl_ms);
 	e->status = status;
 	e->identity = identity;
-	e->size = total;
+	e->size = total + (seg ? body_len : 0);   /* a memfd is memory too */
 	e->headers = (struct cache_header *)(e + 1);
 	e->n_headers = n_headers;
 	p = (char *)(e->headers + n_headers);
@@ -109,10 +160,13 @@ cache_entry_new(const char *key, size_t key_len, int status,
 		e->headers[i].value = p;
 		p += vl;
 	}
-	e->body = p;
 	e->body_len = body_len;
-	if (body_len > 0)
-		evbuffer_copyout(body, p, body_len);
+	e->seg = seg;
+	if (seg == NULL) {
+		e->body = p;
+		if (body_len > 0)
+			evbuffer_copyout(body, p, body_len);
+	}
 	e->hash = util_hash(key, key_len);
 	return e;
 }
@@ -126,8 +180,12 @@ cache_entry_ref(struct cache_entry *e)
 void
 cache_entry_release(struct cache_entry *e)
 {
-	if (e != NULL && atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
-		free(e);
+	if (e == NULL || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Responses still sending it hold their own segment references. */
+	if (e->seg != NULL)
+		evbuffer_file_segment_free(e->seg);
+	free(e);
 }
 
 int cache_entry_status(const struct cache_entry *e) { return e->status; }
@@ -164,6 +222,11 @@ cache_entry_add_body(struct cache_entry *e, struct evbuffer *out)
 {
 	if (e->body_len == 0)
 		return;
+	if (e->seg != NULL) {
+		if (evbuffer_add_file_segment(out, e->seg, 0, (ev_off_t)e->body_len) < 0)
+			abort();
+		return;
+	}
 	cache_entry_ref(e);
 	if (evbuffer_add_reference(out, e->body, e->body_len, cache_entry_body_done, e) < 0) {
 		cache_entry_release(e);

@@ -58,8 +58,10 @@ struct cache_header cache_entry_header(const struct cache_entry *e, size_t i);
 const char *cache_entry_find_header(const struct cache_entry *e, const char *name);
 size_t cache_entry_body_len(const struct cache_entry *e);
 
-/* Appends the body to out by reference: no copy; the entry stays alive
- * until libevent has written it. */
+/* Appends the body to out by reference: no copy; the entry (or, for a
+ * large body, its memfd segment) stays alive until libevent has written
+ * it. Give out EVBUFFER_FLAG_DRAINS_TO_FD if it is bound for a socket, so
+ * large bodies go out with sendfile(2). */
 void cache_entry_add_body(struct cache_entry *e, struct evbuffer *out);
 
 /* Milliseconds since the entry was fetched (or last revalidated). */

@@ -478,6 +478,8 @@ proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 
 	if (body == NULL)
 		abort();
+	/* Bound for the client's socket: lets large bodies use sendfile. */
+	evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
 	for (size_t i = 0; i < cache_entry_header_count(e); i++) {
 		struct cache_header h = cache_entry_header(e, i);
 		char *v = NULL;

@@ -177,6 +177,30 @@ Test(cache, referenced_entry_outlives_eviction_and_free)
 	evbuffer_free(out);       /* last reference: ASan checks the free */
 }
 
+Test(cache, large_body_in_a_memfd_outlives_its_entry)
+{
+	struct cache *c = make_cache(1, 1 << 22);
+	struct cache_entry *a = make("/a", 100000, 1000), *b = make("/b", 10, 1000), *g;
+	struct evbuffer *out = evbuffer_new();
+	char *buf = malloc(100000);
+
+	cache_put(c, a);
+	cache_entry_release(a);
+	g = cache_get(c, "/a", 2);
+	cache_entry_add_body(g, out);
+	cache_entry_add_body(g, out);    /* two responses share the segment */
+	cache_entry_release(g);
+	cache_put(c, b);                 /* evicts /a */
+	cache_entry_release(b);
+	cache_free(c);
+	cr_assert_eq(evbuffer_get_length(out), 200000);
+	cr_assert_eq(evbuffer_remove(out, buf, 100000), 100000);
+	cr_expect_eq(buf[0], 'x');
+	cr_expect_eq(buf[99999], 'x');
+	evbuffer_free(out);
+	free(buf);
+}
+
 Test(cache, invalidate_prefix_on_segment_boundary)
 {
 	struct cache *c = make_cache(100, 1 << 20);
