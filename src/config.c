@@ -237,23 +237,43 @@ config_identity_check_dup(struct loader *ld, const toml_value *at, const char *i
 	return 0;
 }
 
+/*
+ * Element i of the array of tables `name` ([[name]]), which may hold no
+ * keys but a and b. NULL, with the error written, if it is anything else.
+ */
+static const toml_value *
+config_entry(struct loader *ld, const toml_value *arr, size_t i, const char *name,
+    const char *a, const char *b)
+{
+	const toml_value *t = toml_type_of(arr) == TOML_ARRAY ? toml_array_at(arr, i) : arr;
+
+	if (toml_type_of(arr) != TOML_ARRAY || toml_type_of(t) != TOML_TABLE) {
+		config_fail(ld, t, "key '%s' must be an array of tables ([[%s]])", name, name);
+		return NULL;
+	}
+	for (size_t k = 0; k < toml_table_size(t); k++) {
+		const char *key = toml_table_key(t, k);
+
+		if (strcmp(key, a) != 0 && strcmp(key, b) != 0) {
+			config_fail(ld, toml_table_value(t, k), "unknown key '%s.%s'", name, key);
+			return NULL;
+		}
+	}
+	return t;
+}
+
 static int
 config_identities(struct loader *ld, const toml_value *v)
 {
+	/* Not an array at all: config_entry says so. */
 	if (toml_type_of(v) != TOML_ARRAY)
-		return config_fail(ld, v, "key 'identities' must be an array of tables ([[identities]])");
+		return config_entry(ld, v, 0, "identities", "id", "token") ? 0 : -1;
 	for (size_t i = 0; i < toml_array_size(v); i++) {
-		const toml_value *t = toml_array_at(v, i), *idv, *tokv;
+		const toml_value *t, *idv, *tokv;
 		struct config_identity *ident;
 
-		if (toml_type_of(t) != TOML_TABLE)
-			return config_fail(ld, t, "key 'identities' must be an array of tables ([[identities]])");
-		for (size_t k = 0; k < toml_table_size(t); k++) {
-			const char *key = toml_table_key(t, k);
-			if (strcmp(key, "id") != 0 && strcmp(key, "token") != 0)
-				return config_fail(ld, toml_table_value(t, k),
-				    "unknown key 'identities.%s'", key);
-		}
+		if ((t = config_entry(ld, v, i, "identities", "id", "token")) == NULL)
+			return -1;
 		idv = toml_table_get(t, "id");
 		tokv = toml_table_get(t, "token");
 		if (idv == NULL)
@@ -307,19 +327,13 @@ config_cache_rules(struct loader *ld, const toml_value *v)
 	struct config_cache *cc = &ld->cfg->cache;
 
 	if (toml_type_of(v) != TOML_ARRAY)
-		return config_fail(ld, v, "key 'cache.rules' must be an array of tables ([[cache.rules]])");
+		return config_entry(ld, v, 0, "cache.rules", "pattern", "ttl_secs") ? 0 : -1;
 	for (size_t i = 0; i < toml_array_size(v); i++) {
-		const toml_value *t = toml_array_at(v, i), *pat, *ttl;
+		const toml_value *t, *pat, *ttl;
 		struct config_cache_rule *r;
 
-		if (toml_type_of(t) != TOML_TABLE)
-			return config_fail(ld, t, "key 'cache.rules' must be an array of tables ([[cache.rules]])");
-		for (size_t k = 0; k < toml_table_size(t); k++) {
-			const char *key = toml_table_key(t, k);
-			if (strcmp(key, "pattern") != 0 && strcmp(key, "ttl_secs") != 0)
-				return config_fail(ld, toml_table_value(t, k),
-				    "unknown key 'cache.rules.%s'", key);
-		}
+		if ((t = config_entry(ld, v, i, "cache.rules", "pattern", "ttl_secs")) == NULL)
+			return -1;
 		pat = toml_table_get(t, "pattern");
 		ttl = toml_table_get(t, "ttl_secs");
 		if (pat == NULL || ttl == NULL)

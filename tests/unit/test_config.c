@@ -107,6 +107,9 @@ static const struct {
 	  "line 3: identity 'a': environment variable NOPE is not set" },
 	{ "[[identities]]\nid = \"a\"\ntoken = \"aws:secretsmanager:x:y\"\n", "secret source 'aws:'" },
 	{ "port = \n", "cfg.toml: line 1" },
+	{ "identities = 5\n", "line 1: key 'identities' must be an array of tables ([[identities]])" },
+	{ "identities = [1]\n", "line 1: key 'identities' must be an array of tables" },
+	{ "[cache]\nrules = \"x\"\n", "line 2: key 'cache.rules' must be an array of tables" },
 };
 
 Test(config, errors_name_file_line_and_key)
