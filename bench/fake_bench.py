@@ -22,16 +22,14 @@ Adds to tests/fake_github (same auth, rate limits, ETags, request log):
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
-import threading
 from typing import Any
 from urllib.parse import parse_qsl
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
+from fake_github.standalone import run  # noqa: E402
 from fake_github.server import (  # noqa: E402
     BASE_EPOCH, JSON_TYPE, FakeGitHub, Resp, _iso, not_found)
 
@@ -142,31 +140,8 @@ class BenchFake(FakeGitHub):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--token", action="append", default=[], metavar="TOKEN=LOGIN")
-    args = ap.parse_args(argv)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        ap.error("the benchmark fake listens on loopback only")
-    tokens = {}
-    for spec in args.token:
-        tok, sep, login = spec.partition("=")
-        if not sep or not tok or not login:
-            ap.error(f"--token wants TOKEN=LOGIN, got {spec!r}")
-        tokens[tok] = login
-    fake = BenchFake(tokens or {"tok_alice": "alice-gh"}, host=args.host, port=args.port).start()
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    print(f"fake_bench listening on {fake.url}", flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-    return 0
+    return run(BenchFake, argv, prog="fake_bench", doc=__doc__,
+               default_tokens={"tok_alice": "alice-gh"})
 
 
 if __name__ == "__main__":

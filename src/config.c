@@ -85,18 +85,27 @@ config_str(struct loader *ld, const toml_value *v, const char *key, char **out)
 	return 0;
 }
 
+/* Base URLs are joined with paths that start with '/': drop trailing
+ * slashes. False if the URL is not http(s). */
+static bool
+config_url_normalise(char *url)
+{
+	size_t n = strlen(url);
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return false;
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = '\0';
+	return true;
+}
+
 static int
 config_url(struct loader *ld, const toml_value *v, const char *key, char **out)
 {
-	size_t n;
-
 	if (config_str(ld, v, key, out) < 0)
 		return -1;
-	if (strncmp(*out, "http://", 7) != 0 && strncmp(*out, "https://", 8) != 0)
+	if (!config_url_normalise(*out))
 		return config_fail(ld, v, "key '%s' must start with http:// or https://", key);
-	n = strlen(*out);
-	while (n > 0 && (*out)[n - 1] == '/')
-		(*out)[--n] = '\0';
 	return 0;
 }
 
@@ -508,14 +517,12 @@ config_env_overrides(struct loader *ld)
 		cfg->listen = util_strdup(v);
 	}
 	if ((v = config_getenv(ld->envp, "GHPOOL_UPSTREAM_URL")) != NULL && *v) {
-		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+		free(cfg->upstream_url);
+		cfg->upstream_url = util_strdup(v);
+		if (!config_url_normalise(cfg->upstream_url)) {
 			snprintf(ld->err, ld->errlen, "environment: GHPOOL_UPSTREAM_URL must start with http:// or https://");
 			return -1;
 		}
-		free(cfg->upstream_url);
-		cfg->upstream_url = util_strdup(v);
-		for (size_t len = strlen(v); len > 0 && cfg->upstream_url[len - 1] == '/'; len--)
-			cfg->upstream_url[len - 1] = '\0';
 	}
 	if ((v = config_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
 		config_owners_clear(cfg);

@@ -83,14 +83,12 @@ policy_quote_owner(const char *s, size_t len, char *out, size_t outlen)
 }
 
 const char *
-policy_check_read(const struct policy *p, const char *path, size_t len,
+policy_check_read(const struct policy *p, const struct route_info *ri,
     char *buf, size_t buflen)
 {
-	struct route_info ri;
 	char owner[128];
 
-	route_parse(path, len, &ri);
-	switch (ri.family) {
+	switch (ri->family) {
 	case ROUTE_OTHER:
 		return NULL;
 	case ROUTE_BY_ID:
@@ -100,9 +98,9 @@ policy_check_read(const struct policy *p, const char *path, size_t len,
 	default:
 		break;
 	}
-	if (policy_owner_allowed(p, ri.owner, ri.owner_len))
+	if (policy_owner_allowed(p, ri->owner, ri->owner_len))
 		return NULL;
-	policy_quote_owner(ri.owner, ri.owner_len, owner, sizeof(owner));
+	policy_quote_owner(ri->owner, ri->owner_len, owner, sizeof(owner));
 	snprintf(buf, buflen, "owner '%s' is not in allowed_owners", owner);
 	return buf;
 }

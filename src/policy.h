@@ -12,6 +12,7 @@
 
 struct config;
 struct policy;
+struct route_info;
 
 struct policy *policy_new(const struct config *cfg);
 void policy_free(struct policy *p);
@@ -19,9 +20,10 @@ void policy_free(struct policy *p);
 /* True when no owner at all is allowed (worth a start-up warning). */
 bool policy_allows_none(const struct policy *p);
 
-/* NULL if a pooled read of path is allowed; else a reason for the client,
- * written into buf when it names the owner. */
-const char *policy_check_read(const struct policy *p, const char *path,
-    size_t len, char *buf, size_t buflen);
+/* NULL if a pooled read of the path route_parse() described as ri is
+ * allowed; else a reason for the client, written into buf when it names
+ * the owner. */
+const char *policy_check_read(const struct policy *p, const struct route_info *ri,
+    char *buf, size_t buflen);
 
 #endif

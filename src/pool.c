@@ -223,6 +223,30 @@ pool_observe(struct pool *p, int i, const char *bucket, const struct pool_limits
 	pthread_mutex_unlock(&p->mu);
 }
 
+static bool
+pool_header_i64(const char *v, int64_t max, int64_t *out)
+{
+	return v != NULL && util_parse_i64(v, strlen(v), 0, max, out) == 0;
+}
+
+void
+pool_observe_headers(struct pool *p, int i, const char *fallback,
+    const char *limit, const char *remaining, const char *used,
+    const char *reset, const char *resource)
+{
+	struct pool_limits l;
+
+	if (!pool_header_i64(limit, INT32_MAX, &l.limit) ||
+	    !pool_header_i64(remaining, INT32_MAX, &l.remaining) ||
+	    !pool_header_i64(reset, INT64_C(1) << 40, &l.reset))
+		return;
+	if (!pool_header_i64(used, INT32_MAX, &l.used))
+		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
+	if (resource == NULL || *resource == '\0' || strlen(resource) >= POOL_BUCKET_NAME)
+		resource = fallback;
+	pool_observe(p, i, resource, &l);
+}
+
 void
 pool_disable(struct pool *p, int i)
 {

@@ -52,6 +52,16 @@ const char *pool_set_login(struct pool *p, int i, const char *login);
 void pool_observe(struct pool *p, int i, const char *bucket,
     const struct pool_limits *l);
 
+/*
+ * The same, from an answer's raw x-ratelimit-{limit,remaining,used,reset,
+ * resource} values (any may be NULL). Numbers are parsed with bounds; a
+ * missing or malformed limit, remaining or reset teaches nothing. Without
+ * a usable resource the answer counts for fallback.
+ */
+void pool_observe_headers(struct pool *p, int i, const char *fallback,
+    const char *limit, const char *remaining, const char *used,
+    const char *reset, const char *resource);
+
 void pool_disable(struct pool *p, int i);
 /* Cools down identity i's whole budget (every token of its login). */
 void pool_cooldown(struct pool *p, int i, int64_t secs);

@@ -41,33 +41,30 @@ probe_on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static bool
-probe_header_i64(CURL *e, const char *name, int64_t max, int64_t *out)
+static const char *
+probe_header(CURL *e, const char *name)
 {
 	struct curl_header *h;
 
-	return curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
-	    util_parse_i64(h->value, strlen(h->value), 0, max, out) == 0;
+	return curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK ? h->value : NULL;
 }
 
-/* /user costs a point: its x-ratelimit-* headers are the freshest news. */
+/* /user costs a point: its x-ratelimit-* headers are the freshest news.
+ * (curl_easy_header's values stay valid until the next call: copy them.) */
 static void
 probe_learn_headers(struct pool *pool, int i, CURL *e)
 {
-	struct pool_limits l;
-	struct curl_header *res;
-	const char *bucket = "core";
+	static const char *const names[] = { "X-RateLimit-Limit", "X-RateLimit-Remaining",
+		"X-RateLimit-Used", "X-RateLimit-Reset", "X-RateLimit-Resource" };
+	char *v[5];
 
-	if (!probe_header_i64(e, "X-RateLimit-Limit", INT32_MAX, &l.limit) ||
-	    !probe_header_i64(e, "X-RateLimit-Remaining", INT32_MAX, &l.remaining) ||
-	    !probe_header_i64(e, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
-		return;
-	if (!probe_header_i64(e, "X-RateLimit-Used", INT32_MAX, &l.used))
-		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
-	if (curl_easy_header(e, "X-RateLimit-Resource", 0, CURLH_HEADER, -1, &res) == CURLHE_OK &&
-	    *res->value != '\0' && strlen(res->value) < 32)
-		bucket = res->value;
-	pool_observe(pool, i, bucket, &l);
+	for (size_t k = 0; k < 5; k++) {
+		const char *h = probe_header(e, names[k]);
+		v[k] = h ? util_strdup(h) : NULL;
+	}
+	pool_observe_headers(pool, i, "core", v[0], v[1], v[2], v[3], v[4]);
+	for (size_t k = 0; k < 5; k++)
+		free(v[k]);
 }
 
 /* GETs path with identity i's token. Returns the HTTP status, or -1. */

@@ -291,28 +291,23 @@ proxy_header_i64(struct evkeyvalq *h, const char *name, int64_t max, int64_t *ou
 }
 
 /*
- * Teaches the pool what GitHub said of the current identity's bucket, and
- * returns that bucket's name. A 401 is skipped: GitHub answers it with the
- * unauthenticated per-IP budget, which is nobody's pooled budget.
+ * Teaches the pool what GitHub said of the current identity's bucket. A
+ * 401 is skipped: GitHub answers it with the unauthenticated per-IP
+ * budget, which is nobody's pooled budget.
  */
-static const char *
+static void
 proxy_learn_limits(struct proxy_call *c, struct upstream_result *res)
 {
 	struct evkeyvalq *h = res->headers;
-	struct pool_limits l = { 0 };
-	const char *resource = evhttp_find_header(h, "X-RateLimit-Resource");
 
-	if (resource == NULL || *resource == '\0' || strlen(resource) >= 32)
-		resource = c->bucket;
-	if (res->status == 401 ||
-	    !proxy_header_i64(h, "X-RateLimit-Limit", INT32_MAX, &l.limit) ||
-	    !proxy_header_i64(h, "X-RateLimit-Remaining", INT32_MAX, &l.remaining) ||
-	    !proxy_header_i64(h, "X-RateLimit-Reset", INT64_C(1) << 40, &l.reset))
-		return resource;
-	if (!proxy_header_i64(h, "X-RateLimit-Used", INT32_MAX, &l.used))
-		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
-	pool_observe(c->px->pool, c->identity, resource, &l);
-	return resource;
+	if (res->status == 401)
+		return;
+	pool_observe_headers(c->px->pool, c->identity, c->bucket,
+	    evhttp_find_header(h, "X-RateLimit-Limit"),
+	    evhttp_find_header(h, "X-RateLimit-Remaining"),
+	    evhttp_find_header(h, "X-RateLimit-Used"),
+	    evhttp_find_header(h, "X-RateLimit-Reset"),
+	    evhttp_find_header(h, "X-RateLimit-Resource"));
 }
 
 static bool
@@ -473,7 +468,6 @@ proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 	struct evbuffer *body = evbuffer_new();
 	const char *inm = c->key ? evhttp_find_header(
 	    evhttp_request_get_input_headers(c->req), "If-None-Match") : NULL;
-	const char *bucket = cache_entry_find_header(e, "X-RateLimit-Resource");
 	int status = cache_entry_status(e), identity = cache_entry_identity(e);
 
 	if (body == NULL)
@@ -484,8 +478,6 @@ proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 		struct cache_header h = cache_entry_header(e, i);
 		char *v = NULL;
 
-		if (strcasecmp(h.name, "X-RateLimit-Resource") == 0)
-			continue;
 		if (strcasecmp(h.name, "Link") == 0)
 			v = rewrite_link(h.value, c->px->upstream_url, proxy_public_base(c),
 			    c->route.id_form, c->path, c->route.prefix_len);
@@ -494,7 +486,7 @@ proxy_serve(struct proxy_call *c, struct cache_entry *e, const char *outcome)
 		evhttp_add_header(out, h.name, v ? v : h.value);
 		free(v);
 	}
-	proxy_set_limit_headers(c, out, bucket ? bucket : c->bucket);
+	proxy_set_limit_headers(c, out, c->bucket);
 	evhttp_add_header(out, "X-Ghpool-Identity", pool_id(c->px->pool, identity));
 	evhttp_add_header(out, "X-Ghpool-Cache", outcome);
 	proxy_add_i64(out, "Age", cache_entry_age_ms(e, util_mono_ms()) / 1000);
@@ -614,20 +606,19 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 /* An upstream answer as an entry: allow-listed headers, URLs as GitHub
  * wrote them (rewritten per client when served), the body copied once. */
 static struct cache_entry *
-proxy_entry_from(struct proxy_call *c, struct upstream_result *res, const char *bucket)
+proxy_entry_from(struct proxy_call *c, struct upstream_result *res)
 {
 	struct cache_header hs[32];
 	size_t n = 0;
 	const char *cl;
 
-	for (struct evkeyval *kv = res->headers->tqh_first; kv && n < 30; kv = kv->next.tqe_next)
+	for (struct evkeyval *kv = res->headers->tqh_first; kv && n < 31; kv = kv->next.tqe_next)
 		if (rewrite_forward_response_header(kv->key))
 			hs[n++] = (struct cache_header){ kv->key, kv->value };
 	/* A HEAD answer has no body to measure: keep GitHub's length. */
 	if (evhttp_request_get_command(c->req) == EVHTTP_REQ_HEAD &&
 	    (cl = evhttp_find_header(res->headers, "Content-Length")) != NULL)
 		hs[n++] = (struct cache_header){ "Content-Length", cl };
-	hs[n++] = (struct cache_header){ "X-RateLimit-Resource", bucket };
 	return cache_entry_new(c->key ? c->key : c->uri, c->key ? c->key_len : strlen(c->uri),
 	    (int)res->status, hs, n, res->body, c->identity, c->ttl_ms);
 }
@@ -740,7 +731,6 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	enum pool_pick_result why;
 	enum proxy_verdict verdict;
 	struct cache_entry *e;
-	const char *bucket;
 	int64_t retry_at, cooldown;
 	int first = c->identity;
 	char msg[256];
@@ -760,7 +750,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		}
 		return;
 	}
-	bucket = proxy_learn_limits(c, res);
+	proxy_learn_limits(c, res);
 	if (c->revalidating && res->status == 304) {
 		cache_entry_renew(c->cached, c->ttl_ms);
 		/* Evicted while we asked? The answer is confirmed: keep it. */
@@ -790,7 +780,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		proxy_deliver(c, c->cached, "STALE");
 		return;
 	}
-	e = proxy_entry_from(c, res, bucket);
+	e = proxy_entry_from(c, res);
 	/* Only full answers to pooled GETs; never errors. A resource GitHub
 	 * now says is gone must not be served stale later. */
 	if (c->key != NULL && res->status == 200)
@@ -937,12 +927,11 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		proxy_fail(c, 400, "bad_request", bad);
 		return;
 	}
-	if ((bad = policy_check_read(px->policy, c->path, strlen(c->path),
-	    reason, sizeof(reason))) != NULL) {
+	route_parse(c->path, strlen(c->path), &c->route);
+	if ((bad = policy_check_read(px->policy, &c->route, reason, sizeof(reason))) != NULL) {
 		proxy_fail(c, 403, "denied", bad);
 		return;
 	}
-	route_parse(c->path, strlen(c->path), &c->route);
 	c->bucket = route_bucket(c->path, strlen(c->path));
 	q = q ? q + 1 : "";
 	/* HEAD answers carry no body to keep: they bypass the cache. */

@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 
 from conftest import free_port, identity_table, to_toml
-from fake_github.client import Reply
+from fake_github.client import Reply, raw_exchange
 
 REPO = "/repos/octo-org/hello"
 OTHER_REPO = "/repos/octo-org/world"
@@ -829,19 +829,9 @@ def test_client_authorization_is_never_used_and_reads_share_the_pool_cache(ghpoo
 
 def raw_get(g, target: str, header_lines: list[str]) -> tuple[str, bytes]:
     """One request with exactly these header lines (http.client would merge)."""
-    import socket
-    s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
     req = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
            + "".join(line + "\r\n" for line in header_lines) + "\r\n")
-    s.sendall(req.encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _, body = raw_exchange(g.url, req.encode()).partition(b"\r\n\r\n")
     return head.decode("latin-1"), body
 
 

@@ -6,6 +6,17 @@
 
 #include "config.h"
 #include "policy.h"
+#include "route.h"
+
+/* The policy judges what route_parse() made of a path. */
+static const char *
+check(const struct policy *p, const char *path, size_t len, char *buf, size_t buflen)
+{
+	struct route_info ri;
+
+	route_parse(path, len, &ri);
+	return policy_check_read(p, &ri, buf, buflen);
+}
 
 static struct policy *
 make_policy(bool all)
@@ -50,7 +61,7 @@ Test(policy, owners)
 	char buf[200];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *why = policy_check_read(p, cases[i].path, strlen(cases[i].path), buf, sizeof(buf));
+		const char *why = check(p, cases[i].path, strlen(cases[i].path), buf, sizeof(buf));
 		cr_expect_eq(why == NULL, cases[i].allowed, "%s: %s", cases[i].path, why ? why : "allowed");
 	}
 	cr_expect_not(policy_allows_none(p));
@@ -61,7 +72,7 @@ Test(policy, denial_names_owner)
 {
 	struct policy *p = make_policy(false);
 	char buf[200];
-	const char *why = policy_check_read(p, "/repos/evil-corp/x", 18, buf, sizeof(buf));
+	const char *why = check(p, "/repos/evil-corp/x", 18, buf, sizeof(buf));
 
 	cr_assert_not_null(why);
 	cr_expect(strstr(why, "evil-corp") != NULL, "%s", why);
@@ -72,7 +83,7 @@ Test(policy, denial_quotes_odd_owner_bytes)
 {
 	struct policy *p = make_policy(false);
 	char buf[200];
-	const char *why = policy_check_read(p, "/repos/\xff\"x/r", 13, buf, sizeof(buf));
+	const char *why = check(p, "/repos/\xff\"x/r", 13, buf, sizeof(buf));
 
 	cr_assert_not_null(why);
 	cr_expect(strstr(why, "'%FF%22x'") != NULL, "%s", why);
@@ -86,12 +97,12 @@ Test(policy, star_allows_everything_and_empty_allows_nothing)
 	struct policy *none;
 	char buf[200];
 
-	cr_expect_null(policy_check_read(all, "/repos/evil-corp/x", 18, buf, sizeof(buf)));
-	cr_expect_null(policy_check_read(all, "/repositories/1", 15, buf, sizeof(buf)));
+	cr_expect_null(check(all, "/repos/evil-corp/x", 18, buf, sizeof(buf)));
+	cr_expect_null(check(all, "/repositories/1", 15, buf, sizeof(buf)));
 	memset(&cfg, 0, sizeof(cfg));
 	none = policy_new(&cfg);
 	cr_expect(policy_allows_none(none));
-	cr_expect_not_null(policy_check_read(none, "/repos/octo-org/x", 17, buf, sizeof(buf)));
+	cr_expect_not_null(check(none, "/repos/octo-org/x", 17, buf, sizeof(buf)));
 	policy_free(all);
 	policy_free(none);
 }
