@@ -49,16 +49,18 @@ def cache_status(headers: dict[str, str]) -> str:
     return "?"
 
 
-def prime(name: str, url: str, size: int, log) -> None:
-    """One miss fills the cache; bounded retries until the target answers HIT."""
+def prime(name: str, url: str, size: int, log, caches: bool = True) -> None:
+    """One miss fills the cache; bounded retries until the target answers HIT.
+
+    A target that does not cache (the static-file ceiling) only has to answer."""
     for attempt in range(10):
         status, headers, body = fetch(url)
         if status != 200 or len(body) != size:
             sys.exit(f"hit.py: {name} {url} answered {status} with {len(body)} bytes "
                      f"(want 200 with {size})")
-        cs = cache_status(headers)
+        cs = cache_status(headers) if caches else "n/a (static file)"
         log(f"  prime {name} size={size}: {status} {len(body)} B cache={cs}")
-        if cs == "HIT" and attempt > 0:
+        if not caches or (cs == "HIT" and attempt > 0):
             return
         time.sleep(0.2)
     sys.exit(f"hit.py: {name} never answered a cache HIT for {url}")
@@ -102,6 +104,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", action="append", required=True, metavar="NAME=URL")
+    ap.add_argument("--ceiling", metavar="NAME=URL",
+                    help="a server answering the same bytes as a plain file: the most "
+                         "any HTTP server on this machine can do, run like the targets")
     ap.add_argument("--path", default="/repos/bench/r/contents/x?size={size}")
     ap.add_argument("--sizes", default="2048,102400")
     ap.add_argument("--conns", default="64,256")
@@ -124,6 +129,11 @@ def main() -> int:
         name, _, url = spec.partition("=")
         loopback_only(url)
         targets.append((name, url.rstrip("/")))
+    ceiling = None
+    if a.ceiling:
+        ceiling, _, url = a.ceiling.partition("=")
+        loopback_only(url)
+        targets.append((ceiling, url.rstrip("/")))
     pids = {n: int(p) for n, _, p in (s.partition("=") for s in a.pid)}
     sizes = [int(s) for s in a.sizes.split(",")]
     conns = [int(c) for c in a.conns.split(",")]
@@ -137,7 +147,7 @@ def main() -> int:
     stats0 = ghpool_stats(a.ghpool_stats)
     for size in sizes:
         for name, base in targets:
-            prime(name, base + a.path.format(size=size), size, log)
+            prime(name, base + a.path.format(size=size), size, log, caches=name != ceiling)
     if a.warmup > 0:
         for size in sizes:
             for name, base in targets:
@@ -202,7 +212,7 @@ def main() -> int:
     hit_delta = {k: stats1.get(k, 0) - stats0.get(k, 0)
                  for k in ("hits", "misses", "revalidations", "coalesced", "stale_served")
                  if isinstance(stats1.get(k), int)}
-    out = {"kind": "hit", "targets": names, "duration_s": a.duration, "reps": reps,
+    out = {"kind": "hit", "targets": names, "ceiling": ceiling, "duration_s": a.duration, "reps": reps,
            "threads": a.threads, "runs": runs, "summary": summary, "probes": probes,
            "ghpool_cache_delta": hit_delta, "problems": problems}
     with open(a.out, "w") as f:

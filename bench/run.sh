@@ -218,14 +218,25 @@ log_summary() { # name: access-log outcomes and status codes, warnings and error
 
 # ---------------------------------------------------------------- hit
 run_hit() {
-	local nginx_port nginx_dir
+	local nginx_port nginx_dir static_port
 	start_ghpool ghpool-hit "max_entries = 10000"
 	local gh_url=$GHPOOL_URL
 
 	nginx_port=$(free_port)
+	static_port=$(free_port)
 	nginx_dir=$RUN/nginx
-	mkdir -p "$nginx_dir/cache" "$nginx_dir/tmp" "$nginx_dir/logs"
+	mkdir -p "$nginx_dir/cache" "$nginx_dir/tmp" "$nginx_dir/logs" "$nginx_dir/static"
 	chmod 777 "$nginx_dir/cache" "$nginx_dir/tmp" "$nginx_dir/logs"
+	local size
+	for size in ${SIZES//,/ }; do
+		"$PY" - "$FAKE/repos/bench/r/contents/x?size=$size" "$nginx_dir/static/body-$size.json" <<'PYEOF'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "token tok_nginx"})
+with urllib.request.urlopen(req, timeout=10) as r, open(sys.argv[2], "wb") as f:
+    f.write(r.read())
+PYEOF
+	done
+	chmod -R a+rX "$nginx_dir/static"
 	cat >"$nginx_dir/nginx.conf" <<EOF
 # nginx as a caching proxy in front of the same upstream as ghpool.
 worker_processes 2;
@@ -269,6 +280,15 @@ http {
             add_header X-Cache-Status \$upstream_cache_status;
         }
     }
+    # The ceiling: the same bytes as plain files, no proxy, no cache lookup.
+    server {
+        listen 127.0.0.1:$static_port reuseport backlog=4096;
+        default_type "application/json; charset=utf-8";
+        location = /repos/bench/r/contents/x {
+            root $nginx_dir/static;
+            try_files /body-\$arg_size.json =404;
+        }
+    }
 }
 EOF
 	nginx -t -q -p "$nginx_dir" -e "$nginx_dir/logs/error.log" -c "$nginx_dir/nginx.conf"
@@ -280,6 +300,7 @@ EOF
 	say "hit: sizes $SIZES, connections $CONNS, ${DURATION}s x $REPS reps, warm-up ${WARMUP}s"
 	local rc=0
 	"$PY" bench/hit.py --target "ghpool=$gh_url" --target "nginx=http://127.0.0.1:$nginx_port" \
+		--ceiling "static=http://127.0.0.1:$static_port" \
 		--sizes "$SIZES" --conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP" \
 		--reps "$REPS" --pid "ghpool=${PID_OF[ghpool-hit]}" --pid "nginx=${PID_OF[nginx]}" \
 		--ghpool-stats "$gh_url" --out "$RUN/hit.json" || rc=$?

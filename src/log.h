@@ -26,4 +26,13 @@ struct log_access {
 
 void log_access(const struct log_access *a);
 
+/*
+ * Batching for the calling thread, which runs base's loop: lines are
+ * written once per loop turn instead of one write each. Stop (which
+ * flushes) before base is freed. Without it, every line is written at once.
+ */
+struct event_base;
+int log_batch_start(struct event_base *base);
+void log_batch_stop(void);
+
 #endif

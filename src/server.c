@@ -173,6 +173,8 @@ server_worker_main(void *arg)
 	struct worker *w = arg;
 	struct timeval drain = { 0, SERVER_DRAIN_MSECS * 1000 };
 
+	/* Without a batch (out of memory) lines are simply written one by one. */
+	(void)log_batch_start(w->base);
 	event_base_dispatch(w->base);
 	/*
 	 * Stop accepting, then give every pending read its (error) answer and
@@ -196,6 +198,7 @@ server_worker_main(void *arg)
 	w->mb = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
+	log_batch_stop();
 	return NULL;
 }
 

@@ -120,7 +120,7 @@ def test_401_mid_run_disables_identity_and_retries(ghpool, fake, reads, alice_fi
     for _ in range(4):
         assert g.get(TARGET).header("X-Ghpool-Identity") == "bob"
     assert len(fake.requests(token="tok_alice", path="/repos")) == 1
-    assert any("alice" in line and "disabl" in line.lower() for line in g.log_text().splitlines())
+    g.wait_log(r"(?i)alice[^\n]*disabl")
 
 
 def test_401_with_single_identity_leaves_no_usable_identity(ghpool, fake, reads):
