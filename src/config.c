@@ -85,6 +85,15 @@ config_str(struct loader *ld, const toml_value *v, const char *key, char **out)
 	return 0;
 }
 
+static int
+config_bool(struct loader *ld, const toml_value *v, const char *key, bool *out)
+{
+	if (toml_type_of(v) != TOML_BOOLEAN)
+		return config_fail(ld, v, "key '%s' must be true or false", key);
+	*out = toml_boolean(v);
+	return 0;
+}
+
 /* Base URLs are joined with paths that start with '/': drop trailing
  * slashes. False if the URL is not http(s). */
 static bool
@@ -328,6 +337,7 @@ static const struct int_key cache_keys[] = {
 	CACHE_KEY(commit_list_ttl_secs, 0, 31536000),
 	CACHE_KEY(repo_view_ttl_secs, 0, 31536000),
 	CACHE_KEY(default_ttl_secs, 0, 31536000),
+	CACHE_KEY(graphql_ttl_secs, 0, 31536000),
 };
 
 static int
@@ -436,6 +446,12 @@ config_root(struct loader *ld, const toml_value *root)
 			cfg->upstream_timeout_secs = (int)n;
 		} else if (strcmp(key, "allowed_owners") == 0) {
 			rc = config_owners(ld, v);
+		} else if (strcmp(key, "audit_log") == 0) {
+			if ((rc = config_str(ld, v, key, &cfg->audit_log)) == 0 &&
+			    *cfg->audit_log == '\0')
+				rc = config_fail(ld, v, "key 'audit_log' must name a file");
+		} else if (strcmp(key, "audit_fsync") == 0) {
+			rc = config_bool(ld, v, key, &cfg->audit_fsync);
 		} else if (strcmp(key, "identities") == 0) {
 			rc = config_identities(ld, v);
 		} else if (strcmp(key, "cache") == 0) {
@@ -566,6 +582,7 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->cache.commit_list_ttl_secs = 120;
 	cfg->cache.repo_view_ttl_secs = 300;
 	cfg->cache.default_ttl_secs = 60;
+	cfg->cache.graphql_ttl_secs = 60;
 }
 
 int
@@ -687,7 +704,10 @@ config_print(const struct config *cfg, FILE *out)
 		fputs("\"*\"", out);
 	for (size_t i = 0; i < cfg->n_allowed_owners; i++)
 		fprintf(out, "%s\"%s\"", (i || cfg->owners_all) ? ", " : "", cfg->allowed_owners[i]);
-	fputs("]\n\n[pool]\n", out);
+	fputs("]\n", out);
+	if (cfg->audit_log)
+		config_print_str(out, "audit_log", cfg->audit_log);
+	fprintf(out, "audit_fsync = %s\n\n[pool]\n", cfg->audit_fsync ? "true" : "false");
 	fprintf(out, "reserve = %lld\n\n[cache]\n", (long long)cfg->pool_reserve);
 	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 		fprintf(out, "%s = %lld\n", cache_keys[j].name,
@@ -734,6 +754,7 @@ config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->upstream_url);
 	free(cfg->public_url);
+	free(cfg->audit_log);
 	config_owners_clear(cfg);
 	for (size_t i = 0; i < cfg->cache.n_rules; i++)
 		free(cfg->cache.rules[i].pattern);

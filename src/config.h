@@ -36,6 +36,7 @@ struct config_cache {
 	int64_t commit_list_ttl_secs;
 	int64_t repo_view_ttl_secs;
 	int64_t default_ttl_secs;
+	int64_t graphql_ttl_secs;          /* pooled GraphQL queries */
 	struct config_cache_rule *rules;   /* first match wins */
 	size_t n_rules;
 };
@@ -55,6 +56,8 @@ struct config {
 	size_t n_identities;
 	struct config_cache cache;
 	int64_t pool_reserve;
+	char *audit_log;            /* JSON lines, one per passthrough; NULL: none */
+	bool audit_fsync;           /* sync the audit file after each record */
 };
 
 /*

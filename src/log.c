@@ -156,10 +156,15 @@ log_escape(const char *in, char *out, size_t outlen)
 void
 log_access(const struct log_access *a)
 {
-	char path[1024];
+	char path[1024], op[160] = "";
 
 	log_escape(a->path, path, sizeof(path));
-	log_info("access method=%s path=%s status=%d bytes=%zu duration_ms=%lld identity=%s outcome=%s",
+	if (a->operation != NULL) {
+		memcpy(op, " op=", 4);
+		log_escape(a->operation, op + 4, sizeof(op) - 4);
+	}
+	log_info("access method=%s path=%s status=%d bytes=%zu duration_ms=%lld identity=%s outcome=%s%s%s%s",
 	    a->method, path, a->status, a->bytes, (long long)a->duration_ms,
-	    a->identity ? a->identity : "-", a->outcome);
+	    a->identity ? a->identity : "-", a->outcome,
+	    a->login ? " login=" : "", a->login ? a->login : "", op);
 }

@@ -22,6 +22,8 @@ struct log_access {
 	int64_t duration_ms;
 	const char *identity;   /* identity id, or "-" */
 	const char *outcome;    /* pooled, denied, exhausted, upstream_error, ... */
+	const char *login;      /* passthroughs: the client token's login, or NULL */
+	const char *operation;  /* GraphQL: "query Name", "mutation", ...; or NULL */
 };
 
 void log_access(const struct log_access *a);

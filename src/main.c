@@ -6,6 +6,7 @@
  * every thread and taken synchronously here with sigwait(), so no handler
  * ever runs inside a worker's event loop.
  */
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "mgmt.h"
@@ -47,6 +48,7 @@ run(struct config *cfg)
 	struct pool *pool = pool_new(cfg);
 	struct policy *policy = policy_new(cfg);
 	struct proxy *px = NULL;
+	struct audit *audit = NULL;
 	struct mgmt *m = NULL;
 	struct server *srv = NULL;
 	char err[512];
@@ -61,7 +63,12 @@ run(struct config *cfg)
 	usable = probe_identities(pool, cfg->upstream_url, cfg->upstream_timeout_secs);
 	log_info("%d of %zu identities usable", usable, cfg->n_identities);
 
-	px = proxy_new(cfg, pool, policy);
+	if (cfg->audit_log != NULL &&
+	    (audit = audit_open(cfg->audit_log, cfg->audit_fsync, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
+	px = proxy_new(cfg, pool, policy, audit);
 	m = mgmt_new(pool, px);
 	srv = server_new(cfg, px, m, err, sizeof(err));
 	if (srv == NULL) {
@@ -84,6 +91,7 @@ out:
 	server_free(srv);
 	mgmt_free(m);
 	proxy_free(px);
+	audit_close(audit);
 	policy_free(policy);
 	pool_free(pool);
 	return rc;

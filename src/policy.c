@@ -104,3 +104,19 @@ policy_check_read(const struct policy *p, const struct route_info *ri,
 	snprintf(buf, buflen, "owner '%s' is not in allowed_owners", owner);
 	return buf;
 }
+
+/*
+ * A GraphQL query can reach any owner the pooled token can see, and until
+ * GraphQL documents are checked owner by owner the only safe answer for a
+ * restricted deployment is no: such queries run with the client's own
+ * token or not at all.
+ */
+const char *
+policy_check_graphql(const struct policy *p)
+{
+	if (p->all)
+		return NULL;
+	return "pooled GraphQL queries need allowed_owners = [\"*\"]: ghpool does not yet check "
+	    "GraphQL documents owner by owner; send your own Authorization header to run this "
+	    "query with your token";
+}

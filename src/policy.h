@@ -26,4 +26,7 @@ bool policy_allows_none(const struct policy *p);
 const char *policy_check_read(const struct policy *p, const struct route_info *ri,
     char *buf, size_t buflen);
 
+/* NULL if a pooled GraphQL query may run at all; else the reason. */
+const char *policy_check_graphql(const struct policy *p);
+
 #endif

@@ -223,6 +223,25 @@ pool_observe(struct pool *p, int i, const char *bucket, const struct pool_limits
 	pthread_mutex_unlock(&p->mu);
 }
 
+void
+pool_exhaust(struct pool *p, int i, const char *bucket, int64_t window_secs)
+{
+	struct bucket *bk;
+	int64_t now = util_now();
+
+	pthread_mutex_lock(&p->mu);
+	bk = pool_bucket(&p->budgets[p->ids[i].budget], bucket, true);
+	/* Headers may have said so already; if not, assume a full window. */
+	if (!bk->known || bk->l.reset <= now) {
+		bk->l.reset = now + window_secs;
+		bk->known = true;
+	}
+	if (bk->l.limit > 0)
+		bk->l.used = bk->l.limit;
+	bk->l.remaining = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
 static bool
 pool_header_i64(const char *v, int64_t max, int64_t *out)
 {

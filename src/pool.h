@@ -62,6 +62,10 @@ void pool_observe_headers(struct pool *p, int i, const char *fallback,
     const char *limit, const char *remaining, const char *used,
     const char *reset, const char *resource);
 
+/* Marks identity i's bucket spent (GitHub said so in a body, not in
+ * headers); without a known reset it refills after window_secs. */
+void pool_exhaust(struct pool *p, int i, const char *bucket, int64_t window_secs);
+
 void pool_disable(struct pool *p, int i);
 /* Cools down identity i's whole budget (every token of its login). */
 void pool_cooldown(struct pool *p, int i, int64_t secs);

@@ -19,8 +19,10 @@
 #include "coalesce.h"
 #include "config.h"
 #include "freshness.h"
+#include "graphql.h"
 #include "log.h"
 #include "mailbox.h"
+#include "passthrough.h"
 #include "policy.h"
 #include "pool.h"
 #include "reply.h"
@@ -28,6 +30,7 @@
 #include "route.h"
 #include "upstream.h"
 #include "util.h"
+#include "whois.h"
 
 #include <ctype.h>
 #include <event2/buffer.h>
@@ -42,6 +45,9 @@
 #define PROXY_MAX_HEADER_BYTES (16 * 1024)
 #define PROXY_DEFAULT_COOLDOWN 60
 #define PROXY_MAX_COOLDOWN 86400
+#define PROXY_GRAPHQL_WINDOW 3600       /* GitHub's GraphQL budget is hourly */
+#define PROXY_WHOIS_ENTRIES 4096
+#define PROXY_WHOIS_TTL_MS (3600 * 1000)
 
 struct proxy {
 	struct pool *pool;
@@ -49,7 +55,10 @@ struct proxy {
 	struct cache *cache;
 	struct coalesce *coalesce;
 	struct freshness *freshness;
+	struct whois *whois;
+	struct passthrough *pass;
 	int64_t stale_ms;
+	int64_t graphql_ttl_ms;
 	bool enabled;            /* [cache] max_entries = 0 turns it all off */
 	char *upstream_url;
 	char *public_url;        /* NULL: from the request's Host */
@@ -68,6 +77,8 @@ struct proxy_call {
 	char *public_base;
 	const char *bucket;
 	struct route_info route; /* points into path */
+	bool graphql;            /* a pooled GraphQL query: POST with a body */
+	char *operation;         /* GraphQL: "query:Name" for the access line */
 	int identity;            /* current attempt's identity, -1 if none */
 	int excluded;            /* identity the retry must avoid */
 	int attempts;
@@ -88,7 +99,8 @@ struct proxy_call {
  * ---------------------------------------------------------------------- */
 
 struct proxy *
-proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy)
+proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy,
+    struct audit *audit)
 {
 	struct proxy *px = util_calloc(1, sizeof(*px));
 	struct cache_limits lim = {
@@ -103,6 +115,9 @@ proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy)
 	px->coalesce = coalesce_new();
 	px->freshness = freshness_new(cfg);
 	px->stale_ms = cfg->cache.stale_if_error_secs * 1000;
+	px->graphql_ttl_ms = cfg->cache.graphql_ttl_secs * 1000;
+	px->whois = whois_new(PROXY_WHOIS_ENTRIES, PROXY_WHOIS_TTL_MS);
+	px->pass = passthrough_new(px->cache, px->whois, audit);
 	px->enabled = cfg->cache.max_entries > 0;
 	px->upstream_url = util_strdup(cfg->upstream_url);
 	px->public_url = cfg->public_url ? util_strdup(cfg->public_url) : NULL;
@@ -133,6 +148,8 @@ proxy_free(struct proxy *px)
 {
 	if (px == NULL)
 		return;
+	passthrough_free(px->pass);
+	whois_free(px->whois);
 	cache_free(px->cache);
 	coalesce_free(px->coalesce);
 	freshness_free(px->freshness);
@@ -140,12 +157,6 @@ proxy_free(struct proxy *px)
 	free(px->public_url);
 	free(px->fallback_base);
 	free(px);
-}
-
-size_t
-proxy_invalidate(struct proxy *px, const char *prefix)
-{
-	return cache_invalidate_prefix(px->cache, prefix);
 }
 
 json_t *
@@ -178,6 +189,7 @@ proxy_call_finish(struct proxy_call *c)
 	free(c->uri);
 	free(c->path);
 	free(c->public_base);
+	free(c->operation);
 	free(c);
 }
 
@@ -674,6 +686,13 @@ proxy_send(struct proxy_call *c, const char *etag)
 	ur.method = reply_method_name(evhttp_request_get_command(c->req));
 	ur.url = url;
 	ur.headers = proxy_upstream_headers(c, etag);
+	if (c->graphql) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+
+		ur.headers = curl_slist_append(ur.headers, "Content-Type: application/json");
+		ur.body_len = evbuffer_get_length(in);
+		ur.body = evbuffer_pullup(in, -1);
+	}
 	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
 	free(url);
 	if (!started) {
@@ -730,6 +749,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	struct proxy_call *c = arg;
 	enum pool_pick_result why;
 	enum proxy_verdict verdict;
+	enum graphql_answer gq;
 	struct cache_entry *e;
 	int64_t retry_at, cooldown;
 	int first = c->identity;
@@ -759,6 +779,14 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		return;
 	}
 	verdict = proxy_classify(res, &cooldown);
+	/* GitHub says a GraphQL budget is spent in a 200's body. */
+	gq = c->graphql && res->status == 200 ? graphql_answer_kind(res->body) : GRAPHQL_DATA;
+	if (gq == GRAPHQL_RATE_LIMITED) {
+		log_warn("identity %s: GitHub answered RATE_LIMITED for a GraphQL query",
+		    pool_id(c->px->pool, c->identity));
+		pool_exhaust(c->px->pool, c->identity, c->bucket, PROXY_GRAPHQL_WINDOW);
+		verdict = VERDICT_EXHAUSTED;
+	}
 	proxy_apply_verdict(c, verdict, cooldown);
 	if (verdict != VERDICT_DELIVER && c->attempts < 2) {
 		c->excluded = first;
@@ -781,9 +809,9 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		return;
 	}
 	e = proxy_entry_from(c, res);
-	/* Only full answers to pooled GETs; never errors. A resource GitHub
-	 * now says is gone must not be served stale later. */
-	if (c->key != NULL && res->status == 200)
+	/* Only full answers to pooled reads; never errors, GraphQL's included.
+	 * A resource GitHub now says is gone must not be served stale later. */
+	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA)
 		cache_put(c->px->cache, e);
 	else if (c->key != NULL && (res->status == 404 || res->status == 410))
 		cache_remove_key(c->px->cache, c->key, c->key_len);
@@ -847,7 +875,8 @@ proxy_lookup(struct proxy_call *c, const char *query)
 		return;
 	}
 	c->cached = e;   /* expired or refused: revalidate, or serve stale */
-	c->ttl_ms = freshness_ttl(c->px->freshness, c->path, query, strlen(query)) * 1000;
+	c->ttl_ms = c->graphql ? c->px->graphql_ttl_ms :
+	    freshness_ttl(c->px->freshness, c->path, query, strlen(query)) * 1000;
 	if (coalesce_join(c->px->coalesce, c->key, c->key_len, c->mb,
 	    proxy_on_coalesced, c, &c->flight))
 		return;
@@ -866,6 +895,85 @@ proxy_lookup(struct proxy_call *c, const char *query)
 }
 
 /* ------------------------------------------------------------------------
+ * Requests that are not pooled REST reads
+ * ---------------------------------------------------------------------- */
+
+/* Answered with the client's own token; passthrough takes it from here. */
+static void
+proxy_pass(struct proxy_call *c, const struct gql_op *op)
+{
+	struct passthrough_request pr = {
+		.uri = c->uri,
+		.path = c->path,
+		.route = &c->route,
+		.upstream_url = c->px->upstream_url,
+		.public_base = proxy_public_base(c),
+		.op = op,
+		.lg = c->lg,
+	};
+
+	passthrough_start(c->px->pass, c->up, c->req, &pr);
+	proxy_call_finish(c);
+}
+
+/*
+ * POST /graphql. Only a document gql positively classifies as a query
+ * runs on a pooled identity, with the graphql bucket, and is cached under
+ * its normalised text, operationName and variables. Everything else needs
+ * the client's own token.
+ */
+static void
+proxy_graphql(struct proxy_call *c)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	struct evkeyvalq *hdrs = evhttp_request_get_input_headers(c->req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	struct graphql_request gr;
+	enum pool_pick_result why;
+	const char *denied;
+	int64_t retry_at;
+	char err[256];
+	int status;
+
+	if ((status = graphql_request_parse(body, len, &gr, err, sizeof(err))) != 0) {
+		proxy_fail(c, status, "bad_request", err);
+		return;
+	}
+	denied = gr.op.kind == GQL_QUERY ? policy_check_graphql(c->px->policy) : NULL;
+	if (gr.op.kind != GQL_QUERY ||
+	    (denied != NULL && evhttp_find_header(hdrs, "Authorization") != NULL)) {
+		proxy_pass(c, &gr.op);
+		graphql_request_clear(&gr);
+		return;
+	}
+	c->operation = util_printf("query%s%s", *gr.op.name ? ":" : "", gr.op.name);
+	c->lg.operation = c->operation;
+	if (denied != NULL) {
+		c->lg.outcome = "denied";
+		reply_json(c->req, 403, json_pack("{s:[{s:s}]}", "errors", "message", denied),
+		    &c->lg);
+		proxy_call_finish(c);
+		graphql_request_clear(&gr);
+		return;
+	}
+	c->graphql = true;
+	c->bucket = "graphql";
+	if (c->px->enabled && proxy_cacheable_request(hdrs)) {
+		c->key = cachekey_build(c->path, strlen(c->path), gr.key_query,
+		    strlen(gr.key_query), evhttp_find_header(hdrs, "Accept"),
+		    evhttp_find_header(hdrs, "X-GitHub-Api-Version"), &c->key_len);
+		graphql_request_clear(&gr);
+		proxy_client_cache_control(c);
+		proxy_lookup(c, "");
+		return;
+	}
+	graphql_request_clear(&gr);
+	if (!proxy_attempt(c, &why, &retry_at))
+		proxy_no_identity(c, why, retry_at);
+}
+
+/* ------------------------------------------------------------------------
  * Entry point
  * ---------------------------------------------------------------------- */
 
@@ -879,6 +987,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	const char *uri = evhttp_request_get_uri(req), *q, *bad;
 	enum pool_pick_result why;
 	int64_t retry_at;
+	bool is_write = false;
 	char reason[200];
 
 	c->px = px;
@@ -912,10 +1021,22 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		proxy_fail(c, 431, "bad_request", "request headers are larger than 16 KiB");
 		return;
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+	switch (cmd) {
+	case EVHTTP_REQ_GET:
+	case EVHTTP_REQ_HEAD:
+		break;
+	case EVHTTP_REQ_POST:
+	case EVHTTP_REQ_PUT:
+	case EVHTTP_REQ_PATCH:
+	case EVHTTP_REQ_DELETE:
+		is_write = true;
+		break;
+	default:
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    "GET, HEAD, POST, PATCH, PUT, DELETE");
 		proxy_fail(c, 405, "bad_request",
-		    "ghpool proxies only GET and HEAD here; writes are not supported yet");
+		    "ghpool proxies GET and HEAD (pooled) and POST, PATCH, PUT and DELETE "
+		    "(with your own token)");
 		return;
 	}
 	if (!route_target_clean(uri, strlen(uri)) || strchr(uri, '#') != NULL) {
@@ -928,8 +1049,16 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		return;
 	}
 	route_parse(c->path, strlen(c->path), &c->route);
+	if (cmd == EVHTTP_REQ_POST && strcmp(c->path, "/graphql") == 0) {
+		proxy_graphql(c);
+		return;
+	}
 	if ((bad = policy_check_read(px->policy, &c->route, reason, sizeof(reason))) != NULL) {
 		proxy_fail(c, 403, "denied", bad);
+		return;
+	}
+	if (is_write) {
+		proxy_pass(c, NULL);
 		return;
 	}
 	c->bucket = route_bucket(c->path, strlen(c->path));

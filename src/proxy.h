@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct audit;
 struct config;
 struct mailbox;
 struct pool;
@@ -19,8 +20,9 @@ struct policy;
 struct upstream;
 struct proxy;
 
+/* audit (borrowed, may be NULL) records every passthrough. */
 struct proxy *proxy_new(const struct config *cfg, struct pool *pool,
-    struct policy *policy);
+    struct policy *policy, struct audit *audit);
 void proxy_free(struct proxy *px);
 
 /* Where ghpool really listens (after binding, port 0 resolved): the base
@@ -31,13 +33,10 @@ void proxy_set_local_address(struct proxy *px, const char *listen, int port);
 void proxy_set_closing(struct proxy *px);
 
 /* Handles any request that is not a management endpoint, on the worker
- * owning up and mb (the mailbox where coalesced answers arrive). */
+ * owning up and mb (the mailbox where coalesced answers arrive): pooled
+ * reads here, writes and non-query GraphQL through passthrough. */
 void proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
     struct evhttp_request *req);
-
-/* Drops cached entries under a path prefix (after a write); returns how
- * many. */
-size_t proxy_invalidate(struct proxy *px, const char *prefix);
 
 /* The cache section of /stats. */
 json_t *proxy_stats(struct proxy *px);

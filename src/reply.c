@@ -64,6 +64,8 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 		.duration_ms = util_mono_ms() - lg->start_ms,
 		.identity = lg->identity ? lg->identity : "-",
 		.outcome = lg->outcome ? lg->outcome : "-",
+		.login = lg->login,
+		.operation = lg->operation,
 	};
 
 	log_access(&a);

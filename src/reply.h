@@ -17,6 +17,8 @@ struct reply_log {
 	const char *path;        /* without the query */
 	const char *identity;    /* "-" or NULL when none was used */
 	const char *outcome;
+	const char *login;       /* passthroughs: who the client's token is */
+	const char *operation;   /* GraphQL operation, e.g. "mutation AddComment" */
 	int64_t start_ms;        /* util_mono_ms() when the request arrived */
 };
 

@@ -43,6 +43,24 @@ rewrite_forward_response_header(const char *name)
 	return rewrite_in(name, fwd);
 }
 
+/*
+ * A passthrough is the client's own request answered with its own token,
+ * so both directions cross whole (the client's rate-limit and scope
+ * headers are its own business), except what is per hop or reframed here.
+ */
+bool
+rewrite_passthrough_header(const char *name)
+{
+	static const char *const hop[] = {
+		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Host", "Content-Length", "Expect", "Accept-Encoding", "Content-Encoding",
+		NULL,
+	};
+
+	return !rewrite_in(name, hop) && strncasecmp(name, "X-Ghpool-", 9) != 0;
+}
+
 /* ------------------------------------------------------------------------
  * URL rewriting
  * ---------------------------------------------------------------------- */

@@ -8,40 +8,46 @@ import pytest
 
 from fake_github.client import raw_exchange
 
-# Writes come in a later issue. Until then every non-GET/HEAD method on a
-# non-management path is 405; flip this (and the expectations) when they land.
-WRITES_SUPPORTED = False
-
-WRITE_CASES = [
+# Writes, and GraphQL that is not a plain query, go to GitHub with the
+# client's own token; without one they are refused here and reach nobody.
+NO_TOKEN_CASES = [
     ("POST", "/repos/octo-org/hello/issues", {"title": "x"}),
     ("POST", "/repos/octo-org/hello/issues/1/comments", {"body": "hi"}),
     ("PATCH", "/repos/octo-org/hello/issues/1", {"state": "closed"}),
     ("PUT", "/repos/octo-org/hello/issues/1/lock", None),
     ("DELETE", "/repos/octo-org/hello/issues/comments/1", None),
-    ("POST", "/graphql", {"query": "{ viewer { login } }"}),
-    ("OPTIONS", "/repos/octo-org/hello", None),
+    ("POST", "/graphql", {"query": "mutation { addStar(input: {starrableId: \"x\"}) { clientMutationId } }"}),
     ("POST", "/meta", None),
 ]
 
 
-@pytest.mark.skipif(WRITES_SUPPORTED, reason="writes are proxied now")
-@pytest.mark.parametrize("method,target,payload", WRITE_CASES)
-def test_non_read_methods_are_405(ghpool, fake, reads, method, target, payload):
+@pytest.mark.parametrize("method,target,payload", NO_TOKEN_CASES)
+def test_writes_without_a_token_are_401(ghpool, fake, reads, method, target, payload):
     g = ghpool()
     body = json.dumps(payload) if payload is not None else None
     r = g.request(method, target, body=body,
                   headers={"Content-Type": "application/json"} if body else None)
-    assert r.status == 405, r
+    assert r.status == 401, r
     assert r.header("Content-Type", "").startswith("application/json"), r.headers
-    assert r.json().get("message"), r.body
+    assert "own token" in r.json().get("message", ""), r.body
     assert reads(fake) == [], "a write reached upstream"
     assert fake.writes == []
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE"])
+def test_other_methods_are_405(ghpool, fake, reads, method):
+    g = ghpool()
+    r = g.request(method, "/repos/octo-org/hello")
+    assert r.status == 405, r
+    assert r.header("Allow") == "GET, HEAD, POST, PATCH, PUT, DELETE", r.headers
+    assert r.header("Content-Type", "").startswith("application/json"), r.headers
+    assert r.json().get("message"), r.body
+    assert reads(fake) == []
+
+
 def test_ghpool_still_serves_after_405(ghpool):
     g = ghpool()
-    assert g.request("DELETE", "/repos/octo-org/hello").status == (
-        204 if WRITES_SUPPORTED else 405)
+    assert g.request("OPTIONS", "/repos/octo-org/hello").status == 405
     assert g.get("/repos/octo-org/hello").status == 200
 
 

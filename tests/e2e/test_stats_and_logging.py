@@ -109,4 +109,4 @@ def test_denied_and_refused_requests_are_logged(ghpool):
     m1 = g.wait_log(r".*/repos/evil-corp/secret.*")
     assert "403" in m1.group(0)
     m2 = g.wait_log(r".*DELETE.*/repos/octo-org/hello.*")
-    assert "405" in m2.group(0)
+    assert "status=401" in m2.group(0) and "outcome=no_token" in m2.group(0)

@@ -1,0 +1,337 @@
+/*
+ * passthrough.c - writes and non-query GraphQL, with the client's token.
+ *
+ * Flow of one passthrough (all on the worker that accepted it):
+ *   passthrough_start -> 401 without Authorization; else learn the login
+ *   pass_on_user      -> (first time for this token) GET /user with it
+ *   pass_forward      -> the request as the client sent it, to GitHub
+ *   pass_on_done      -> drop stale cache entries, audit, answer verbatim
+ * The pool is never consulted: GitHub charges the client's own budget, and
+ * the client's rate-limit headers come back to it untouched. A call is
+ * freed on exactly one path: pass_finish().
+ */
+#include "passthrough.h"
+#include "audit.h"
+#include "cache.h"
+#include "log.h"
+#include "rewrite.h"
+#include "upstream.h"
+#include "util.h"
+#include "whois.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PASS_MAX_PREFIXES 3
+
+struct passthrough {
+	struct cache *cache;
+	struct whois *whois;
+	struct audit *audit;
+};
+
+struct pass_call {
+	struct passthrough *pt;
+	struct upstream *up;
+	struct evhttp_request *req;
+	char *authorization;      /* the client's; wiped when the call ends */
+	char *url;
+	char *upstream_url;
+	char *public_base;
+	char *path;
+	char *prefixes[PASS_MAX_PREFIXES];   /* dropped from the cache after a 2xx */
+	bool graphql;
+	char op_type[16];
+	char op_name[128];
+	char operation[160];      /* "mutation:Name", for the access line */
+	char login[WHOIS_LOGIN_MAX];
+	struct reply_log lg;
+};
+
+struct passthrough *
+passthrough_new(struct cache *cache, struct whois *whois, struct audit *audit)
+{
+	struct passthrough *pt = util_calloc(1, sizeof(*pt));
+
+	pt->cache = cache;
+	pt->whois = whois;
+	pt->audit = audit;
+	return pt;
+}
+
+void
+passthrough_free(struct passthrough *pt)
+{
+	free(pt);
+}
+
+static void
+pass_finish(struct pass_call *c)
+{
+	if (c->authorization != NULL) {
+		explicit_bzero(c->authorization, strlen(c->authorization));
+		free(c->authorization);
+	}
+	for (size_t i = 0; i < PASS_MAX_PREFIXES; i++)
+		free(c->prefixes[i]);
+	free(c->url);
+	free(c->upstream_url);
+	free(c->public_base);
+	free(c->path);
+	free(c);
+}
+
+static void
+pass_fail(struct pass_call *c, int status, const char *message)
+{
+	reply_error(c->req, status, message, &c->lg);
+	pass_finish(c);
+}
+
+/* ------------------------------------------------------------------------
+ * What a write makes stale
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Reads of the resource a write touched, so the writer reads its own
+ * write. Coarse on purpose: dropping a little more costs one refetch,
+ * keeping a stale entry costs an agent acting on old data.
+ *   /repos/o/r                 -> everything under /repos/o/r
+ *   /repos/o/r/issues/5/...    -> /repos/o/r/issues and /repos/o/r/pulls
+ *                                 (one number space, and PR views count
+ *                                 issue comments)
+ *   /repos/o/r/{family}/...    -> /repos/o/r/{family}
+ *   anything else              -> its first two segments (/orgs/o, /user/x)
+ * GraphQL answers cannot be mapped to resources: every write drops them.
+ */
+static void
+pass_plan_invalidation(struct pass_call *c, const struct route_info *ri)
+{
+	const char *p = c->path, *rest, *end;
+	size_t n = 0, seg;
+
+	c->prefixes[n++] = util_strdup("/graphql");
+	if (c->graphql)
+		return;
+	if (ri->family == ROUTE_REPOS && ri->prefix_len > 0) {
+		rest = p + ri->prefix_len;
+		if (*rest != '/' || rest[1] == '\0') {
+			c->prefixes[n++] = util_strndup(p, ri->prefix_len);
+			return;
+		}
+		seg = strcspn(rest + 1, "/");
+		if (util_slice_ieq(rest + 1, seg, "issues") || util_slice_ieq(rest + 1, seg, "pulls")) {
+			c->prefixes[n++] = util_printf("%.*s/issues", (int)ri->prefix_len, p);
+			c->prefixes[n++] = util_printf("%.*s/pulls", (int)ri->prefix_len, p);
+		} else {
+			c->prefixes[n++] = util_strndup(p, ri->prefix_len + 1 + seg);
+		}
+		return;
+	}
+	end = p + (*p == '/' ? 1 : 0);
+	end += strcspn(end, "/");
+	if (*end == '/')
+		end += 1 + strcspn(end + 1, "/");
+	if (end > p + 1)
+		c->prefixes[n++] = util_strndup(p, (size_t)(end - p));
+}
+
+static void
+pass_invalidate(struct pass_call *c)
+{
+	size_t dropped = 0;
+
+	if (c->pt->cache == NULL)
+		return;
+	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++)
+		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
+	if (dropped > 0)
+		log_info("write %s %s by %s dropped %zu cache entries", c->lg.method,
+		    c->path, c->login, dropped);
+}
+
+/* ------------------------------------------------------------------------
+ * The answer
+ * ---------------------------------------------------------------------- */
+
+static void
+pass_audit(struct pass_call *c, int status)
+{
+	struct audit_record r = {
+		.login = c->login,
+		.method = c->lg.method,
+		.path = c->path,
+		.op_type = c->graphql ? c->op_type : NULL,
+		.op_name = c->graphql ? c->op_name : NULL,
+		.status = status,
+		.duration_ms = util_mono_ms() - c->lg.start_ms,
+	};
+
+	audit_write(c->pt->audit, &r);
+}
+
+static void
+pass_on_done(struct upstream_result *res, void *arg)
+{
+	struct pass_call *c = arg;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(c->req);
+	char msg[256];
+
+	c->lg.login = c->login;
+	if (res->error != UPSTREAM_OK) {
+		log_warn("passthrough %s %s by %s failed: %s", c->lg.method, c->path,
+		    c->login, res->error_text);
+		c->lg.outcome = "upstream_error";
+		pass_audit(c, res->error == UPSTREAM_TIMEOUT ? 504 : 502);
+		if (res->error == UPSTREAM_TIMEOUT) {
+			pass_fail(c, 504, "GitHub did not answer in time; the write may or may not have happened");
+		} else {
+			snprintf(msg, sizeof(msg), "could not reach GitHub: %s", res->error_text);
+			pass_fail(c, 502, msg);
+		}
+		return;
+	}
+	for (struct evkeyval *kv = res->headers->tqh_first; kv; kv = kv->next.tqe_next) {
+		char *v = NULL;
+
+		if (!rewrite_passthrough_header(kv->key))
+			continue;
+		if (strcasecmp(kv->key, "Link") == 0)
+			v = rewrite_link(kv->value, c->upstream_url, c->public_base, NULL, NULL, 0);
+		else if (strcasecmp(kv->key, "Location") == 0)
+			v = rewrite_location(kv->value, c->upstream_url, c->public_base);
+		evhttp_add_header(out, kv->key, v ? v : kv->value);
+		free(v);
+	}
+	evhttp_add_header(out, "X-Ghpool-Cache", "BYPASS");
+	if (res->status >= 200 && res->status < 300)
+		pass_invalidate(c);
+	pass_audit(c, (int)res->status);
+	c->lg.outcome = "passthrough";
+	reply_send(c->req, (int)res->status, res->body, &c->lg);
+	pass_finish(c);
+}
+
+static void
+pass_forward(struct pass_call *c)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
+	struct evbuffer *body = evhttp_request_get_input_buffer(c->req);
+	struct upstream_request ur;
+	struct curl_slist *h = NULL;
+	char *line;
+
+	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (!rewrite_passthrough_header(kv->key))
+			continue;
+		line = util_printf("%s: %s", kv->key, kv->value);
+		h = curl_slist_append(h, line);
+		explicit_bzero(line, strlen(line));   /* may be Authorization */
+		free(line);
+	}
+	memset(&ur, 0, sizeof(ur));
+	ur.method = c->lg.method;
+	ur.url = c->url;
+	ur.headers = h;
+	ur.body_len = evbuffer_get_length(body);
+	ur.body = ur.body_len ? evbuffer_pullup(body, -1) : NULL;
+	if (upstream_start(c->up, &ur, pass_on_done, c) == NULL)
+		pass_fail(c, 503, "ghpool is shutting down");
+}
+
+/* ------------------------------------------------------------------------
+ * Who is it
+ * ---------------------------------------------------------------------- */
+
+static void
+pass_on_user(struct upstream_result *res, void *arg)
+{
+	struct pass_call *c = arg;
+	size_t len = evbuffer_get_length(res->body);
+	const char *body = len ? (const char *)evbuffer_pullup(res->body, -1) : "";
+
+	if (res->error == UPSTREAM_OK && res->status == 200 &&
+	    whois_parse_user(body, len, c->login)) {
+		whois_put(c->pt->whois, c->authorization, c->login, util_mono_ms());
+	} else {
+		/* The write still goes: GitHub, not us, judges the token. */
+		snprintf(c->login, sizeof(c->login), "-");
+		log_warn("passthrough %s %s: could not learn the token's login (GET /user: %s %ld)",
+		    c->lg.method, c->path, res->error == UPSTREAM_OK ? "status" : res->error_text,
+		    res->status);
+	}
+	pass_forward(c);
+}
+
+static void
+pass_whois(struct pass_call *c)
+{
+	struct upstream_request ur;
+	struct curl_slist *h = NULL;
+	char *url, *line;
+
+	if (whois_get(c->pt->whois, c->authorization, util_mono_ms(), c->login)) {
+		pass_forward(c);
+		return;
+	}
+	line = util_printf("Authorization: %s", c->authorization);
+	h = curl_slist_append(h, line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	h = curl_slist_append(h, "Accept: application/vnd.github+json");
+	url = util_printf("%s/user", c->upstream_url);
+	memset(&ur, 0, sizeof(ur));
+	ur.method = "GET";
+	ur.url = url;
+	ur.headers = h;
+	if (upstream_start(c->up, &ur, pass_on_user, c) == NULL)
+		pass_fail(c, 503, "ghpool is shutting down");
+	free(url);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry point
+ * ---------------------------------------------------------------------- */
+
+void
+passthrough_start(struct passthrough *pt, struct upstream *up,
+    struct evhttp_request *req, const struct passthrough_request *pr)
+{
+	struct pass_call *c = util_calloc(1, sizeof(*c));
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+
+	c->pt = pt;
+	c->up = up;
+	c->req = req;
+	c->lg = pr->lg;
+	c->path = util_strdup(pr->path);
+	c->lg.path = c->path;
+	c->graphql = pr->op != NULL;
+	if (c->graphql) {
+		snprintf(c->op_type, sizeof(c->op_type), "%s", gql_kind_name(pr->op->kind));
+		snprintf(c->op_name, sizeof(c->op_name), "%s", pr->op->name);
+		snprintf(c->operation, sizeof(c->operation), "%s%s%s", c->op_type,
+		    *c->op_name ? ":" : "", c->op_name);
+		c->lg.operation = c->operation;
+	}
+	if (auth == NULL || auth[strspn(auth, " \t")] == '\0') {
+		c->lg.outcome = "no_token";
+		pass_fail(c, 401, c->graphql ?
+		    "this GraphQL document is not a plain query, so ghpool sends it with your own "
+		    "token: add an Authorization header (pooled tokens never write)" :
+		    "writes go to GitHub with your own token: add an Authorization header "
+		    "(pooled tokens never write)");
+		return;
+	}
+	c->authorization = util_strdup(auth);
+	c->url = util_printf("%s%s", pr->upstream_url, pr->uri);
+	c->upstream_url = util_strdup(pr->upstream_url);
+	c->public_base = util_strdup(pr->public_base);
+	pass_plan_invalidation(c, pr->route);
+	pass_whois(c);
+}
