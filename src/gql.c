@@ -161,18 +161,6 @@ gql_is_name_continue(unsigned char c)
 	return gql_is_name_start(c) || gql_is_digit(c);
 }
 
-static int
-gql_hex_digit(unsigned char c)
-{
-	if (gql_is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The four hex digits at p as a number, or -1. */
 static long
 gql_hex4(const unsigned char *p, const unsigned char *end)
@@ -182,7 +170,7 @@ gql_hex4(const unsigned char *p, const unsigned char *end)
 	if (end - p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int d = gql_hex_digit(p[i]);
+		int d = util_hex_digit(p[i]);
 
 		if (d < 0)
 			return -1;

@@ -5,6 +5,7 @@
  * in toml.h. Written from the TOML 1.0 specification; no third-party code.
  */
 #include "toml.h"
+#include "util.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -580,18 +581,6 @@ toml_skip_array_space(toml_parser *p)
  * Strings
  * ---------------------------------------------------------------------- */
 
-static int
-toml_decode_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 toml_put_utf8(toml_parser *p, toml_buf *out, uint32_t cp)
 {
@@ -627,7 +616,7 @@ toml_parse_unicode(toml_parser *p, toml_buf *out, char kind, int digits)
 	uint32_t cp = 0;
 
 	for (int i = 0; i < digits; i++) {
-		int d = toml_decode_hex(toml_peek(p));
+		int d = util_hex_digit(toml_peek(p));
 
 		if (d < 0)
 			return toml_fail(p, p->line,
@@ -847,7 +836,7 @@ toml_parse_key(toml_parser *p, toml_key *key)
 static int
 toml_decode_digit(int c, int base)
 {
-	int d = toml_decode_hex(c);
+	int d = util_hex_digit(c);
 
 	return d >= 0 && d < base ? d : -1;
 }

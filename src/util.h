@@ -28,6 +28,9 @@ void util_token_fingerprint(const char *token, char out[9]);
 void util_hash_seed(void);
 uint64_t util_hash(const char *s, size_t n);
 
+/* The value of one hexadecimal digit, or -1. */
+int util_hex_digit(int c);
+
 /* Case-insensitive equality of a (ptr,len) slice and a C string. */
 bool util_slice_ieq(const char *s, size_t len, const char *cstr);
 
