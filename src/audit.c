@@ -64,8 +64,11 @@ audit_write(struct audit *a, const struct audit_record *r)
 	doc = json_pack("{s:s,s:s,s:s,s:i,s:I}", "time", ts,
 	    "login", r->login ? r->login : "-", "method", r->method,
 	    "status", r->status, "duration_ms", (json_int_t)r->duration_ms);
-	if (doc == NULL)
+	if (doc == NULL) {
+		log_error("audit: a record could not be built (%s by %s)", r->method,
+		    r->login ? r->login : "-");
 		return;
+	}
 	if (r->op_type != NULL)
 		json_object_set_new(doc, "operation", json_pack("{s:s,s:o}",
 		    "type", r->op_type,

@@ -57,7 +57,8 @@ graphql_request_parse(const char *body, size_t len, struct graphql_request *out,
 		status = 413;
 		goto done;
 	}
-	doc = json_loadb(body, len, 0, NULL);
+	/* A repeated "query" could be read one way here and another upstream. */
+	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(doc)) {
 		snprintf(err, errlen, "Problems parsing JSON: the body must be a JSON object "
 		    "with a \"query\" string");
@@ -119,7 +120,8 @@ graphql_answer_kind(struct evbuffer *body)
 	enum graphql_answer kind = GRAPHQL_DATA;
 	size_t i;
 
-	if (!json_is_object(doc))
+	/* No data is no answer worth keeping, errors member or not. */
+	if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "data")))
 		kind = GRAPHQL_ERRORS;
 	else if (errors != NULL && !json_is_null(errors))
 		kind = GRAPHQL_ERRORS;

@@ -21,7 +21,7 @@ struct graphql_request {
 };
 
 /*
- * Parses a request body. Returns 0, or the HTTP status to refuse it with
+ * Parses a request body (a repeated member is malformed). Returns 0, or the HTTP status to refuse it with
  * (400 malformed, 413 too large) and a message for the client in err.
  * On 0 the caller frees *out with graphql_request_clear().
  */
@@ -30,8 +30,8 @@ int graphql_request_parse(const char *body, size_t len, struct graphql_request *
 void graphql_request_clear(struct graphql_request *r);
 
 enum graphql_answer {
-	GRAPHQL_DATA,            /* no top-level errors: may be cached */
-	GRAPHQL_ERRORS,          /* errors, or not a JSON object */
+	GRAPHQL_DATA,            /* a data object, no top-level errors: may be cached */
+	GRAPHQL_ERRORS,          /* errors, no data object, or not JSON */
 	GRAPHQL_RATE_LIMITED,    /* the identity's graphql budget is spent */
 };
 

@@ -28,9 +28,9 @@ bool whois_get(struct whois *w, const char *authorization, int64_t now_ms,
 void whois_put(struct whois *w, const char *authorization, const char *login,
     int64_t now_ms);
 
-/* The login in a GET /user answer body, validated as a GitHub login
- * (alphanumerics and single hyphens, at most 39; bots end in "[bot]");
- * false if the body holds none. */
+/* The login in a GET /user answer body: letters, digits, '-' and '_'
+ * (enterprise managed users have "_shortcode"), optionally ending in
+ * "[bot]", shorter than WHOIS_LOGIN_MAX; false if the body holds none. */
 bool whois_parse_user(const char *body, size_t len, char login[WHOIS_LOGIN_MAX]);
 
 #endif
