@@ -489,8 +489,9 @@ cache_invalidate_prefix(struct cache *c, const char *prefix)
 	pthread_mutex_lock(&c->write);
 	for (e = c->oldest; e != NULL; e = next) {
 		next = e->newer;
-		/* Whole segments only: /issues/5 must not drop /issues/50. */
-		if (e->key_len >= n && memcmp(e->key, prefix, n) == 0 &&
+		/* Whole segments only: /issues/5 must not drop /issues/50.
+		 * Any case: GitHub's owner and repository names have none. */
+		if (e->key_len >= n && strncasecmp(e->key, prefix, n) == 0 &&
 		    (e->key_len == n || strchr("/?\n", e->key[n]) != NULL)) {
 			cache_remove(c, e);
 			dropped++;

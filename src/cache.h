@@ -85,8 +85,9 @@ bool cache_put(struct cache *c, struct cache_entry *e);
 /* Drops the entry stored under key, if any (GitHub said it is gone). */
 void cache_remove_key(struct cache *c, const char *key, size_t key_len);
 
-/* Drops every entry whose key starts with prefix followed by '/', '?',
- * a newline or nothing (keys begin with the path); returns how many. */
+/* Drops every entry whose key starts with prefix, in any case (owner and
+ * repository names have none), followed by '/', '?', a newline or nothing
+ * (keys begin with the path); returns how many. */
 size_t cache_invalidate_prefix(struct cache *c, const char *prefix);
 
 void cache_stats(struct cache *c, struct cache_stats *out);

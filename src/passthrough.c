@@ -233,6 +233,11 @@ pass_forward(struct pass_call *c)
 		explicit_bzero(line, strlen(line));   /* may be Authorization */
 		free(line);
 	}
+	/* curl would add its own defaults; an empty header suppresses one. */
+	if (evhttp_find_header(in, "Content-Type") == NULL)
+		h = curl_slist_append(h, "Content-Type:");
+	if (evhttp_find_header(in, "Accept") == NULL)
+		h = curl_slist_append(h, "Accept:");
 	memset(&ur, 0, sizeof(ur));
 	ur.method = c->lg.method;
 	ur.url = c->url;

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_github.client import request, wait_until
+from fake_github.client import fake_requests, graphql_body, request, wait_until
+from fake_github.server import gql_classify, token_fingerprint
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 
@@ -650,3 +651,255 @@ def test_gzip_when_asked(fake):
     assert z.header("ETag") == plain.header("ETag")
     assert gh(fake, "GET", "/meta", headers={"Accept-Encoding": "gzip;q=0"}).header(
         "Content-Encoding") is None
+
+
+# ---------------------------------------------------------------------------
+# GraphQL: operation detection, queries, mutations, the RATE_LIMITED answer
+# ---------------------------------------------------------------------------
+
+ADD_COMMENT = ('mutation AddComment { addComment(input: {subjectId: "I_1001_1", body: "hi"}) '
+               '{ commentEdge { node { id body } } } }')
+
+# (document, operationName, type, name, chosen without error)
+CLASSIFY_CASES = [
+    pytest.param("{ viewer { login } }", None, "query", None, True, id="shorthand"),
+    pytest.param("query Q { viewer { login } }", None, "query", "Q", True, id="named-query"),
+    pytest.param("query { viewer { login } }", None, "query", None, True, id="anonymous-query"),
+    pytest.param("# a comment\nmutation M { updateIssue(input: {id: \"I_1001_1\"}) { issue { id } } }",
+                 None, "mutation", "M", True, id="comment-then-mutation"),
+    pytest.param("\ufeff ,,\n\t mutation { addComment(input: {}) { subject { id } } }", None,
+                 "mutation", None, True, id="bom-commas-whitespace"),
+    pytest.param("fragment F on Issue { title }\nmutation { updateIssue(input: {id: \"x\"}) "
+                 "{ issue { ...F } } }", None, "mutation", None, True, id="fragment-first"),
+    pytest.param("query A { viewer { login } } mutation B { addComment(input: {}) { subject "
+                 "{ id } } }", "B", "mutation", "B", True, id="two-ops-pick-mutation"),
+    pytest.param("query A { viewer { login } } mutation B { addComment(input: {}) { subject "
+                 "{ id } } }", "A", "query", "A", True, id="two-ops-pick-query"),
+    pytest.param("query A { viewer { login } } mutation B { addComment(input: {}) { subject "
+                 "{ id } } }", None, "query", None, False, id="two-ops-no-name"),
+    pytest.param("query A { viewer { login } } query B { viewer { login } }", None, "query", None,
+                 False, id="two-queries-no-name"),
+    pytest.param('mutation { addComment(input: {subjectId: "x", body: "query { viewer { login } }"})'
+                 ' { subject { id } } }', None, "mutation", None, True, id="query-inside-string"),
+    pytest.param('query { search(query: """mutation { x } \\""" """, first: 1) { issueCount } }',
+                 None, "query", None, True, id="mutation-inside-block-string"),
+    pytest.param("# mutation {\n{ viewer { login } }", None, "query", None, True,
+                 id="mutation-inside-comment"),
+    pytest.param("subscription { issueUpdated { id } }", None, "subscription", None, True,
+                 id="subscription"),
+    pytest.param("mutation { addComment(", None, "mutation", None, False, id="unparsable-mutation"),
+    pytest.param("{ viewer { login }", None, "query", None, False, id="unbalanced-query"),
+    pytest.param("MUTATION { viewer { login } }", None, "query", None, False,
+                 id="keyword-case-matters"),
+    pytest.param("query A { viewer { login } } query A { rateLimit { cost } }", "A", "query", "A",
+                 False, id="duplicate-names"),
+    pytest.param("query A { viewer { login } }", "Nope", "query", None, False,
+                 id="name-names-nothing"),
+    pytest.param("{ viewer { login } }", "X", "query", None, False, id="anonymous-with-name"),
+    pytest.param("query A { viewer { login } } { rateLimit { cost } }", "A", "query", "A", False,
+                 id="anonymous-among-others"),
+    pytest.param("", None, "query", None, False, id="empty"),
+    pytest.param("fragment F on Issue { title }", None, "query", None, False, id="fragment-only"),
+]
+
+
+@pytest.mark.parametrize("doc,name,type_,op_name,ok", CLASSIFY_CASES)
+def test_graphql_operation_detection_is_logged(fake, doc, name, type_, op_name, ok):
+    assert (gql_classify(doc, name).type, gql_classify(doc, name).name) == (type_, op_name)
+    r = gh(fake, "POST", "/graphql", body=graphql_body(doc, operation_name=name))
+    assert r.status == 200, r
+    rec = fake.requests("/graphql")[-1]
+    assert (rec.gql_type, rec.gql_name) == (type_, op_name)
+    assert (rec.gql_error is None) == ok, rec.gql_error
+    if not ok:
+        assert "data" not in r.json() and r.json()["errors"][0]["message"], r.json()
+    entry = fake_requests(fake.url, "/graphql")[-1]
+    assert (entry["gql_type"], entry["gql_name"], entry["token"], entry["counted"]) == \
+        (type_, op_name, "tok_alice", True)
+
+
+def test_graphql_non_request_bodies_are_400_and_logged_as_such(fake):
+    for body in (b"{nope", b"[]", b'{"query": 1}', b'{"query": "{ viewer { login } }", '
+                 b'"variables": []}', b'{"query": "{ viewer { login } }", "operationName": 1}',
+                 b'{"query": "\xff"}'):
+        r = gh(fake, "POST", "/graphql", body=body)
+        assert r.status == 400 and r.json()["message"] == "Problems parsing JSON", (body, r)
+        rec = fake.requests("/graphql")[-1]
+        assert rec.gql_type is None and rec.gql_error, rec
+    assert gh(fake, "POST", "/graphql", body=graphql_body("{ viewer { login } }",
+                                                           variables=None)).status == 200
+
+
+def test_graphql_query_resolvers_and_selection(fake):
+    q = ('query($o: String!, $n: String!) { __typename repo: repository(owner: $o, name: $n) '
+         '{ nameWithOwner id issue(number: 3) { number title state } } '
+         'rateLimit { remaining } viewer { ...V } } fragment V on User { login }')
+    r = gh(fake, "POST", "/graphql", body=graphql_body(q, {"o": "octo-org", "n": "hello"}))
+    assert r.json() == {"data": {
+        "__typename": "Query",
+        "repo": {"nameWithOwner": "octo-org/hello", "id": "R_1001",
+                 "issue": {"number": 3, "title": "Issue 3 of hello", "state": "OPEN"}},
+        "rateLimit": {"remaining": 4999}, "viewer": {"login": "alice-gh"}}}
+    r = gh(fake, "POST", "/graphql", body=graphql_body(
+        '{ node(id: "I_1002_2") { ... on Issue { title } } '
+        'search(query: "of world", first: 2) { issueCount nodes { number } } }'))
+    data = r.json()["data"]
+    assert data["node"] == {"title": "Issue 2 of world"}
+    assert data["search"] == {"issueCount": 12, "nodes": [{"number": 1}, {"number": 2}]}
+
+
+def test_graphql_errors_unknown_field_and_partial(fake):
+    r = gh(fake, "POST", "/graphql", body=graphql_body("{ viewer { login } nope }"))
+    assert r.status == 200 and "data" not in r.json()
+    assert r.json()["errors"][0]["message"] == "Field 'nope' doesn't exist on type 'Query'"
+    r = gh(fake, "POST", "/graphql", body=graphql_body(
+        '{ viewer { login } repository(owner: "octo-org", name: "nope") { id } }'))
+    body = r.json()
+    assert body["data"] == {"viewer": {"login": "alice-gh"}, "repository": None}
+    assert body["errors"][0]["type"] == "NOT_FOUND" and body["errors"][0]["path"] == ["repository"]
+    r = gh(fake, "POST", "/graphql", body=graphql_body("{ viewer { login }"))
+    assert r.status == 200 and r.json()["errors"][0]["locations"], r.json()
+    r = gh(fake, "POST", "/graphql", body=graphql_body("subscription { x { id } }"))
+    assert r.status == 200 and "not supported" in r.json()["errors"][0]["message"]
+    assert fake.writes == []
+
+
+def test_graphql_mutations_change_data_and_are_recorded(fake):
+    r = gh(fake, "POST", "/graphql", body=graphql_body(
+        "mutation AddComment($input: AddCommentInput!) { addComment(input: $input) "
+        "{ commentEdge { node { id body } } subject { id } } }",
+        {"input": {"subjectId": "I_1001_4", "body": "from graphql"}}), token="tok_carol")
+    node = r.json()["data"]["addComment"]["commentEdge"]["node"]
+    assert node["body"] == "from graphql" and node["id"].startswith("IC_")
+    rest = gh(fake, "GET", "/repos/octo-org/hello/issues/4/comments").json()
+    assert [(c["body"], c["user"]["login"], c["node_id"]) for c in rest] == \
+        [("from graphql", "carol-gh", node["id"])]
+    assert gh(fake, "GET", "/repos/octo-org/hello/issues/4").json()["comments"] == 1
+
+    r = gh(fake, "POST", "/graphql", token="tok_dave", body=graphql_body(
+        'mutation { createIssue(input: {repositoryId: "R_1002", title: "Made", body: "b"}) '
+        '{ issue { id number title } } }'))
+    issue = r.json()["data"]["createIssue"]["issue"]
+    assert issue["title"] == "Made" and issue["number"] == 13
+    assert gh(fake, "GET", "/repos/octo-org/world/issues/13").json()["node_id"] == issue["id"]
+
+    r = gh(fake, "POST", "/graphql", body=graphql_body(
+        'mutation Rename { updateIssue(input: {id: "I_1001_1", title: "Renamed"}) '
+        '{ issue { title } } }'))
+    assert r.json() == {"data": {"updateIssue": {"issue": {"title": "Renamed"}}}}
+    assert gh(fake, "GET", "/repos/octo-org/hello/issues/1").json()["title"] == "Renamed"
+
+    assert [(w["method"], w["operation"], w["field"], w["login"], w["token"])
+            for w in fake.writes] == [
+        ("GRAPHQL", "AddComment", "addComment", "carol-gh", "tok_carol"),
+        ("GRAPHQL", None, "createIssue", "dave-gh", "tok_dave"),
+        ("GRAPHQL", "Rename", "updateIssue", "alice-gh", "tok_alice")]
+    assert fake.writes[0]["token_fingerprint"] == token_fingerprint("tok_carol")
+    assert fake.writes[0]["json"] == {"input": {"subjectId": "I_1001_4", "body": "from graphql"}}
+    recs = fake.requests("/graphql")
+    assert [(r.gql_type, r.gql_name, r.token) for r in recs] == [
+        ("mutation", "AddComment", "tok_carol"), ("mutation", None, "tok_dave"),
+        ("mutation", "Rename", "tok_alice")]
+    assert fake.budget("tok_carol", "graphql")["used"] == 1
+
+
+def test_graphql_mutation_failures(fake):
+    r = gh(fake, "POST", "/graphql", body=graphql_body(
+        'mutation { addComment(input: {subjectId: "I_1001_999", body: "x"}) { subject { id } } }'))
+    body = r.json()
+    assert r.status == 200 and body["data"] == {"addComment": None}
+    assert body["errors"][0]["type"] == "NOT_FOUND"
+    r = gh(fake, "POST", "/graphql", body=graphql_body("mutation { deleteEverything { ok } }"))
+    assert "data" not in r.json()
+    assert r.json()["errors"][0]["message"] == "Field 'deleteEverything' doesn't exist on type 'Mutation'"
+    assert [w["field"] for w in fake.writes] == ["addComment"]  # the unknown one never ran
+    r = gh(fake, "POST", "/graphql", token=None, body=graphql_body(ADD_COMMENT))
+    assert r.status == 401
+    r = gh(fake, "POST", "/graphql", token="tok_nope", body=graphql_body(ADD_COMMENT))
+    assert r.status == 401 and r.json()["message"] == "Bad credentials"
+    assert len(fake.writes) == 1
+
+
+def test_graphql_rate_limited_answer(fake):
+    reset = int(time.time()) + 1800
+    fake.set_budget("tok_alice", "graphql", remaining=1, reset=reset)
+    assert gh(fake, "POST", "/graphql", body=graphql_body("{ viewer { login } }")).status == 200
+    for doc in ("{ viewer { login } }", ADD_COMMENT):
+        r = gh(fake, "POST", "/graphql", body=graphql_body(doc))
+        assert r.status == 200
+        uid = fake.user_ids["alice-gh"]
+        assert r.json() == {"data": None, "errors": [{
+            "type": "RATE_LIMITED", "code": "graphql_rate_limit",
+            "message": f"API rate limit already exceeded for user ID {uid}."}]}
+        assert r.header("x-ratelimit-remaining") == "0"
+        assert r.header("x-ratelimit-resource") == "graphql"
+        assert r.header("x-ratelimit-reset") == str(reset)
+        assert fake.requests()[-1].counted is False
+    assert fake.writes == []
+    # same login, other token: same budget; other login and REST: unaffected
+    assert "RATE_LIMITED" in gh(fake, "POST", "/graphql", token="tok_alice2",
+                                body=graphql_body("{ viewer { login } }")).text
+    assert gh(fake, "POST", "/graphql", token="tok_bob",
+              body=graphql_body("{ viewer { login } }")).json()["data"]
+    assert gh(fake, "GET", "/repos/octo-org/hello").status == 200
+
+
+def test_graphql_resolvers_are_restored_by_reset(fake):
+    fake.graphql_resolvers.pop("viewer")
+    fake.graphql_resolvers["extra"] = lambda f, ctx, v: 1
+    fake.reset()
+    assert "viewer" in fake.graphql_resolvers and "extra" not in fake.graphql_resolvers
+    assert set(fake.graphql_mutations) >= {"addComment", "createIssue", "updateIssue"}
+
+
+# ---------------------------------------------------------------------------
+# REST writes: who did them; the log keeps what the fake answered
+# ---------------------------------------------------------------------------
+
+def test_writes_record_the_token(fake):
+    gh(fake, "PATCH", "/repos/octo-org/hello/issues/2", token="tok_carol",
+       body=json.dumps({"title": "t"}))
+    gh(fake, "POST", "/repos/octo-org/hello/issues", token="tok_dave", body="{}")
+    assert [(w["method"], w["login"], w["token"], w["token_fingerprint"]) for w in fake.writes] == [
+        ("PATCH", "carol-gh", "tok_carol", token_fingerprint("tok_carol")),
+        ("POST", "dave-gh", "tok_dave", token_fingerprint("tok_dave"))]
+
+
+@pytest.mark.parametrize("method,target", [
+    ("POST", "/repos/octo-org/hello/issues"),
+    ("PATCH", "/repos/octo-org/hello/issues/1"),
+    ("PUT", "/repos/octo-org/hello/issues/1/lock"),
+    ("DELETE", "/repos/octo-org/hello/issues/comments/1"),
+])
+@pytest.mark.parametrize("token,message", [(None, "Requires authentication"),
+                                           ("tok_nope", "Bad credentials")])
+def test_writes_without_a_valid_token_are_401(fake, method, target, token, message):
+    r = gh(fake, method, target, token=token, body=json.dumps({"title": "x"}))
+    assert r.status == 401 and r.json()["message"] == message, r
+    rec = fake.requests()[-1]
+    assert (rec.token, rec.counted, rec.status) == (token, False, 401)
+    assert fake.writes == []
+    assert gh(fake, "GET", "/repos/octo-org/hello/issues/1").json()["title"] == "Issue 1 of hello"
+
+
+def test_log_keeps_answers_to_writes_only(fake):
+    w = gh(fake, "POST", "/repos/octo-org/hello/issues", token="tok_carol",
+           body=json.dumps({"title": "logged"}))
+    g = gh(fake, "GET", "/repos/octo-org/hello/issues/1")
+    wrec, grec = fake.requests()
+    assert w.status == 201 and wrec.response_body == w.body
+    assert wrec.response_json()["title"] == "logged"
+    assert dict(wrec.response_headers)["Location"] == w.header("Location")
+    assert wrec.authorization == "token tok_carol"
+    assert g.status == 200 and grec.response_body is None and grec.response_headers is None
+    entry = fake_requests(fake.url, method="POST")[0]
+    assert entry["response_body"] == w.text and entry["token"] == "tok_carol"
+
+
+def test_user_lookups_are_counted_per_token(fake):
+    for tok, login in (("tok_carol", "carol-gh"), ("tok_carol", "carol-gh"), ("tok_dave", "dave-gh")):
+        r = gh(fake, "GET", "/user", token=tok)
+        assert r.json()["login"] == login
+    assert [r.counted for r in fake.requests("/user", token="tok_carol")] == [True, True]
+    assert len(fake.requests("/user", token="tok_dave")) == 1
+    assert len(fake_requests(fake.url, "/user", token="tok_carol")) == 2

@@ -115,3 +115,64 @@ def wait_until(pred: Callable[[], Any], timeout: float = 10.0, interval: float =
             raise AssertionError(f"timed out after {timeout}s waiting for {msg}"
                                  + (f" (last: {last_exc})" if last_exc else ""))
         time.sleep(interval)
+
+
+def parse_raw_response(data: bytes) -> Reply:
+    """A Reply from raw HTTP/1.1 response bytes (one answer, Content-Length framed or cut
+    at the end of the data); e.g. what raw_exchange returned."""
+    import email.parser
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    if not lines or not lines[0].startswith(b"HTTP/"):
+        raise ValueError(f"not an HTTP response: {data[:200]!r}")
+    parts = lines[0].decode("latin-1").split(" ", 2)
+    status, reason = int(parts[1]), (parts[2] if len(parts) > 2 else "")
+    headers = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
+        b"\r\n".join(lines[1:]).decode("latin-1") + "\r\n\r\n")
+    length = headers.get("Content-Length")
+    body = rest[:int(length)] if length is not None and length.strip().isdigit() else rest
+    return Reply(status, reason, headers, body, "?", "?")
+
+
+def graphql_body(query: str, variables: Any = None, operation_name: Any = None,
+                 **extra: Any) -> bytes:
+    """A POST /graphql JSON body; variables / operationName only when not None."""
+    obj: dict[str, Any] = {"query": query}
+    if variables is not None:
+        obj["variables"] = variables
+    if operation_name is not None:
+        obj["operationName"] = operation_name
+    obj.update(extra)
+    return json.dumps(obj).encode()
+
+
+def fake_requests(base_url: str, path: str | None = None, method: str | None = None,
+                  token: str | None = None, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The fake's request log over HTTP (GET /_fake/requests), optionally filtered like
+    FakeGitHub.requests (path = raw-target prefix). Each entry has method, path, token,
+    counted, status, headers, body, gql_type/gql_name/gql_error (POST /graphql) and
+    response_body/response_headers (methods other than GET/HEAD)."""
+    r = request(base_url, "GET", "/_fake/requests", timeout=timeout)
+    if r.status != 200:
+        raise AssertionError(f"GET /_fake/requests: {r}")
+    return [e for e in r.json()
+            if (path is None or e["path"].startswith(path))
+            and (method is None or e["method"] == method.upper())
+            and (token is None or e["token"] == token)]
+
+
+def non_read_uses(records: list[Any], tokens: Any) -> list[Any]:
+    """The RequestRecords in which one of ``tokens`` did something other than read: any
+    method but GET/HEAD, except a POST /graphql the fake parsed as a query whose operation
+    it could choose (gql_type "query", no gql_error). A pooled token must never appear
+    here: writes, mutations and anything unclassifiable go with the client's own token."""
+    tokens = set(tokens)
+    out = []
+    for r in records:
+        if r.token not in tokens or r.method in ("GET", "HEAD"):
+            continue
+        if (r.method == "POST" and r.path_only == "/graphql" and r.gql_type == "query"
+                and r.gql_error is None):
+            continue
+        out.append(r)
+    return out

@@ -12,7 +12,8 @@ What it models
   share one budget): buckets core (5000), search (30), code_search (10),
   graphql (5000); unauthenticated: core 60, search 10. Every answer carries the
   ``x-ratelimit-*`` headers of the bucket the request was routed to. A bucket
-  whose reset time has passed is refilled. At 0 -> 403 primary-limit answer.
+  whose reset time has passed is refilled. At 0 -> 403 primary-limit answer
+  (REST; GraphQL answers RATE_LIMITED, see below).
 * ``GET /rate_limit`` is free. Conditional requests (If-None-Match /
   If-Modified-Since) answered 304 are free for authorised tokens. ETags are weak
   and depend on the body *and* the token, like GitHub's.
@@ -20,9 +21,26 @@ What it models
   headers pointing at ``/repositories/{id}/...``, pulls with diff/patch media
   types, contents with raw media type incl. a binary file, a renamed repository
   answering 301), commits (``/commits``, ``/commits/{sha|prefix|main}``), an empty
-  ``/actions/runs``, search, a minimal GraphQL endpoint and simple writes.
+  ``/actions/runs``, search, a small GraphQL endpoint and simple writes.
+* GraphQL (``POST /graphql``): a real parser for executable documents, the operation
+  chosen as graphql-js's getOperationAST does (``operationName``; several operations
+  without it, or a name naming nothing -> a GraphQL error). Query root fields
+  ``viewer``, ``rateLimit``, ``repository(owner, name) { issue(number) issues(first) }``,
+  ``node(id)``, ``search(query, first)``; mutations ``addComment``, ``createIssue``,
+  ``updateIssue`` (``input: {...}``) change the data (a later REST read shows it) and
+  are recorded in ``fake.writes`` with method ``"GRAPHQL"``. Unknown fields -> an
+  ``errors``-only answer; a resolver's failure -> ``data`` with null + ``errors``;
+  unparsable -> a parse error. All HTTP 200, as GitHub answers them.
+  Each request costs 1 point of the user's ``graphql`` bucket; at 0 -> HTTP 200
+  ``{"data": null, "errors": [{"type": "RATE_LIMITED", ...}]}`` with
+  ``x-ratelimit-remaining: 0`` and ``x-ratelimit-resource: graphql``.
+* Writes (POST/PATCH/PUT/DELETE) need a valid token: none -> 401 "Requires
+  authentication", unknown/revoked -> 401 "Bad credentials". Each one routed is recorded
+  in ``fake.writes`` with its method, path, login, token and token fingerprint.
 * gzip-compressed bodies when the request's Accept-Encoding allows it.
-* A request log with the raw request target exactly as received.
+* A request log with the raw request target exactly as received, the token presented,
+  whether it counted, for ``POST /graphql`` the operation type/name the fake would run,
+  and for methods other than GET/HEAD the answer's body and headers (RequestRecord).
 * Fault injection: secondary limits (403/429 + Retry-After), arbitrary status,
   hangs, TCP resets, latency, bad credentials / revocation.
 
@@ -34,7 +52,8 @@ and the same over HTTP under ``/_fake/`` (never rate limited, never logged)::
 
     GET    /_fake/requests            the request log (JSON list)
     DELETE /_fake/requests            clear the log
-    POST   /_fake/reset               log, faults, budgets, data, revocations -> initial state
+    POST   /_fake/reset               log, faults, budgets, data, revocations, GraphQL
+                                      resolvers -> initial state
     POST   /_fake/faults              add a rule (JSON, see add_fault) -> {"id": N}
     GET    /_fake/faults              list rules (with "fired" counters)
     DELETE /_fake/faults              remove all rules
@@ -173,10 +192,19 @@ class RequestRecord:
     bucket    core / search / code_search / graphql
     status    status sent, or None (not answered yet, hung, or connection reset)
     fault     kind of the fault rule that fired on it, or None
+    gql_type  POST /graphql only: query | mutation | subscription, the operation the
+              fake would run (see GqlInfo: "query" when it cannot tell); else None
+    gql_name  POST /graphql only: that operation's name, or None
+    gql_error POST /graphql only: None when the document parsed and the operation was
+              chosen, else why not (also "not a GraphQL request body")
+    response_body, response_headers
+              what the fake answered (body before gzip; headers as (name, value) pairs),
+              kept for methods other than GET and HEAD only (None otherwise)
     """
 
     __slots__ = ("seq", "time", "client", "method", "path", "headers", "body", "token",
-                 "login", "counted", "bucket", "status", "fault", "request_id", "done")
+                 "login", "counted", "bucket", "status", "fault", "request_id", "done",
+                 "gql_type", "gql_name", "gql_error", "response_body", "response_headers")
 
     def __init__(self, **kw: Any):
         for name in self.__slots__:
@@ -189,6 +217,14 @@ class RequestRecord:
     @property
     def path_only(self) -> str:
         return self.path.split("?", 1)[0]
+
+    @property
+    def authorization(self) -> str | None:
+        """The Authorization header exactly as received (None if absent)."""
+        return self.headers.get("Authorization")
+
+    def response_json(self) -> Any:
+        return json.loads((self.response_body or b"").decode("utf-8"))
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
@@ -206,11 +242,17 @@ class RequestRecord:
             "bucket": self.bucket, "status": self.status, "fault": self.fault,
             "request_id": self.request_id, "done": self.done,
             "body": body.decode("utf-8", "replace"), "body_length": len(body),
+            "gql_type": self.gql_type, "gql_name": self.gql_name, "gql_error": self.gql_error,
+            "response_body": (None if self.response_body is None
+                              else self.response_body.decode("utf-8", "replace")),
+            "response_headers": (None if self.response_headers is None
+                                 else [list(p) for p in self.response_headers]),
         }
 
     def __repr__(self) -> str:
+        gql = f" gql={self.gql_type}:{self.gql_name}" if self.gql_type else ""
         return (f"<{self.method} {self.path} token={self.token} status={self.status} "
-                f"counted={self.counted} bucket={self.bucket} fault={self.fault}>")
+                f"counted={self.counted} bucket={self.bucket} fault={self.fault}{gql}>")
 
 
 class Fault:
@@ -324,6 +366,8 @@ class Ctx:
         self.login: str | None = None
         self.bucket = "core"
         self.media = parse_media(headers.get("Accept"))
+        self.gql: GqlInfo | None = None        # POST /graphql: what the body asks for
+        self.gql_args: dict[str, Any] = {}     # arguments of the GraphQL field resolved
 
     def q(self, name: str, default: str | None = None) -> str | None:
         for k, v in self.query:
@@ -633,11 +677,6 @@ class FakeGitHub:
         self._rid_counter = itertools.count(1)
         self._seq = itertools.count(1)
         self._stopping = False
-        # GraphQL root-field resolvers: name -> fn(fake, ctx, variables) -> value
-        self.graphql_resolvers: dict[str, Callable[["FakeGitHub", Ctx, dict], Any]] = {
-            "viewer": lambda fake, ctx, variables: fake._user_json(ctx.login, short=True),
-            "rateLimit": lambda fake, ctx, variables: fake._graphql_rate_limit(ctx),
-        }
         self._init_state()
 
     # --- lifecycle ------------------------------------------------------------
@@ -654,6 +693,25 @@ class FakeGitHub:
             self.log: list[RequestRecord] = []
             self.writes: list[dict[str, Any]] = []
             self.data = _Data()
+            # GraphQL Query root fields: name -> fn(fake, ctx, variables) -> value. The
+            # field's arguments (variables substituted) are in ctx.gql_args. Values are
+            # projected on the query's selection set: dict members that are callables
+            # are called with that sub-field's arguments. Raise GqlFieldError for a
+            # null field with an error. reset() restores these defaults.
+            self.graphql_resolvers: dict[str, Callable[["FakeGitHub", Ctx, dict], Any]] = {
+                "viewer": lambda fake, ctx, variables: fake._gql_viewer(ctx),
+                "rateLimit": lambda fake, ctx, variables: fake._graphql_rate_limit(ctx),
+                "repository": lambda fake, ctx, variables: fake._gql_repository(ctx),
+                "node": lambda fake, ctx, variables: fake._gql_node(ctx.gql_args.get("id")),
+                "search": lambda fake, ctx, variables: fake._gql_search(ctx),
+            }
+            # GraphQL Mutation root fields: name -> fn(fake, ctx, args) -> payload. Every
+            # call is recorded in self.writes (method "GRAPHQL") before it runs.
+            self.graphql_mutations: dict[str, Callable[["FakeGitHub", Ctx, dict], Any]] = {
+                "addComment": lambda fake, ctx, args: fake._gql_add_comment(ctx, args),
+                "createIssue": lambda fake, ctx, args: fake._gql_create_issue(ctx, args),
+                "updateIssue": lambda fake, ctx, args: fake._gql_update_issue(ctx, args),
+            }
             old = getattr(self, "_wake", None)
             self._wake = threading.Event()
             if old is not None:
@@ -868,6 +926,13 @@ class FakeGitHub:
                             method=ctx.method, path=ctx.raw, headers=ctx.headers, body=ctx.body,
                             token=ctx.token, login=None, counted=False, bucket=ctx.bucket,
                             status=None, fault=None, request_id=rid, done=False)
+        if ctx.method == "POST" and ctx.raw_path == "/graphql":
+            ctx.gql = gql_request_info(ctx.body)
+            if ctx.gql is None:
+                rec.gql_error = "not a GraphQL request body"
+            else:
+                rec.gql_type, rec.gql_name, rec.gql_error = \
+                    ctx.gql.type, ctx.gql.name, ctx.gql.error
         with self._lock:
             self.log.append(rec)
             wake = self._wake
@@ -909,6 +974,10 @@ class FakeGitHub:
         with self._lock:
             rec.status = resp.status
             rec.login = ctx.login
+            if ctx.method not in ("GET", "HEAD"):
+                rec.response_body = resp.body
+                rec.response_headers = ([("Content-Type", resp.content_type)]
+                                        if resp.content_type else []) + list(resp.headers)
             rec.done = True
         return resp
 
@@ -976,6 +1045,12 @@ class FakeGitHub:
                        if ctx.bucket == "graphql" else "Requires authentication")
                 return Resp.json(401, error_body(401, msg), pretty=False,
                                  headers=self._rate_headers(b, ctx.bucket))
+            if b["remaining"] <= 0 and ctx.bucket == "graphql" and ctx.login:
+                # GitHub's GraphQL primary limit: HTTP 200 and a RATE_LIMITED error.
+                msg = f"API rate limit already exceeded for user ID {self._user_id(ctx.login)}."
+                return Resp.json(200, {"data": None, "errors": [
+                    {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": msg}]},
+                    pretty=False, headers=self._rate_headers(b, ctx.bucket))
             if b["remaining"] <= 0:
                 if ctx.login:
                     who = f"user ID {self._user_id(ctx.login)}"
@@ -1273,29 +1348,234 @@ class FakeGitHub:
         return Resp.json(200, body, headers=headers, cacheable=True, last_modified=lm)
 
     def _graphql(self, ctx: Ctx) -> Resp:
+        bad = Resp.json(400, {"message": "Problems parsing JSON",
+                              "documentation_url": "https://docs.github.com/graphql"},
+                        pretty=False)
         try:
             req = ctx.json_body()
-            query = req["query"]
-            variables = req.get("variables") or {}
-            if not isinstance(query, str):
-                raise ValueError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return Resp.json(400, {"message": "Problems parsing JSON",
-                                   "documentation_url": "https://docs.github.com/graphql"},
-                             pretty=False)
+        except (ValueError, UnicodeDecodeError):
+            return bad
+        if not isinstance(req, dict) or not isinstance(req.get("query"), str):
+            return bad
+        variables = req.get("variables")
+        if variables is None:
+            variables = {}
+        if not isinstance(variables, dict):
+            return bad
+        info = ctx.gql if ctx.gql is not None else gql_request_info(ctx.body)
+        if info is None:
+            return bad
+        if info.syntax is not None:
+            e = info.syntax
+            return Resp.json(200, {"errors": [{"message": e.message, "locations": [
+                {"line": e.line, "column": e.column}]}]}, pretty=False)
+        if info.error is not None or info.operation is None or info.document is None:
+            return Resp.json(200, {"errors": [{"message": info.error}]}, pretty=False)
+        op, frags = info.operation, info.document.fragments
+        if op.type == "subscription":
+            return Resp.json(200, {"errors": [{"message": "Subscriptions are not supported "
+                                               "by the GitHub GraphQL API."}]}, pretty=False)
+        mutation = op.type == "mutation"
+        resolvers = self.graphql_mutations if mutation else self.graphql_resolvers
+        type_name = "Mutation" if mutation else "Query"
+        fields = gql_fields(op.selections, frags)
+        undefined = [{"path": [op.type, f.name], "extensions": {
+                          "code": "undefinedField", "typeName": type_name, "fieldName": f.name},
+                      "message": f"Field '{f.name}' doesn't exist on type '{type_name}'"}
+                     for f in fields if f.name not in resolvers and f.name != "__typename"]
+        if undefined:  # a validation error: nothing runs
+            return Resp.json(200, {"errors": undefined}, pretty=False)
         data: dict[str, Any] = {}
-        errors = []
+        errors: list[dict[str, Any]] = []
         with self._lock:
-            for field in _graphql_root_fields(query):
-                fn = self.graphql_resolvers.get(field)
-                if fn is None:
-                    errors.append({"path": ["query", field], "extensions": {
-                        "code": "undefinedField", "typeName": "Query", "fieldName": field},
-                        "message": f"Field '{field}' doesn't exist on type 'Query'"})
+            for f in fields:
+                if f.name == "__typename":
+                    data[f.key] = type_name
                     continue
-                data[field] = fn(self, ctx, variables)
-        out: dict[str, Any] = {"errors": errors} if errors else {"data": data}
+                args = gql_args(f, variables)
+                ctx.gql_args = args
+                try:
+                    if mutation:
+                        self.writes.append({
+                            "method": "GRAPHQL", "path": ctx.raw, "operation": op.name,
+                            "operation_type": op.type, "field": f.name, "login": ctx.login,
+                            "token": ctx.token, "token_fingerprint": token_fingerprint(ctx.token),
+                            "json": args})
+                        value = resolvers[f.name](self, ctx, args)
+                    else:
+                        value = resolvers[f.name](self, ctx, variables)
+                    data[f.key] = self._gql_project(value, f.selections, frags, variables)
+                except GqlFieldError as e:
+                    data[f.key] = None
+                    errors.append({"type": e.type, "path": [f.key], "message": e.message})
+        out: dict[str, Any] = {"data": data}
+        if errors:
+            out["errors"] = errors
         return Resp.json(200, out, pretty=False)
+
+    def _gql_project(self, value: Any, selections: list | None, frags: dict[str, list],
+                     variables: dict[str, Any]) -> Any:
+        """value shaped by a selection set (callable members get the field's arguments)."""
+        if selections is None or value is None:
+            return value
+        if isinstance(value, list):
+            return [self._gql_project(v, selections, frags, variables) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for f in gql_fields(selections, frags):
+            v = value.get(f.name)
+            if callable(v):
+                v = v(gql_args(f, variables))
+            out[f.key] = self._gql_project(v, f.selections, frags, variables)
+        return out
+
+    # --- GraphQL objects and resolvers ------------------------------------------
+
+    def _gql_viewer(self, ctx: Ctx) -> dict[str, Any]:
+        login = str(ctx.login)
+        return {"__typename": "User", "login": login, "id": f"U_{login}",
+                "databaseId": self._user_id(login), "name": login,
+                "url": f"https://github.com/{login}"}
+
+    def _gql_repo(self, rid: int) -> dict[str, Any]:
+        r = self.data.repos[rid]
+        full = self._full(rid)
+
+        def issue(args: dict[str, Any]) -> Any:
+            i = self.data.issues[rid].get(args.get("number"))
+            if i is None:
+                raise GqlFieldError(f"Could not resolve to an issue or pull request with the "
+                                    f"number of {args.get('number')}.")
+            return self._gql_issue(rid, i)
+
+        def issues(args: dict[str, Any]) -> dict[str, Any]:
+            items = sorted(self.data.issues[rid].values(), key=lambda i: i["number"])
+            first = args.get("first")
+            nodes = items[:first] if isinstance(first, int) else items
+            return {"totalCount": len(items), "nodes": [self._gql_issue(rid, i) for i in nodes]}
+        return {"__typename": "Repository", "id": f"R_{rid}", "databaseId": rid,
+                "name": r["name"], "nameWithOwner": full, "isPrivate": r["private"],
+                "owner": {"login": r["owner"]}, "url": f"https://github.com/{full}",
+                "issue": issue, "issues": issues}
+
+    def _gql_issue(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"__typename": "Issue", "id": _issue_node_id(rid, i["number"]),
+                "databaseId": i["id"], "number": i["number"], "title": i["title"],
+                "body": i["body"], "state": i["state"].upper(), "locked": i["locked"],
+                "url": f"https://github.com/{full}/issues/{i['number']}",
+                "author": {"login": i["user"]}, "comments": {"totalCount": i["comments"]},
+                "repository": {"id": f"R_{rid}", "nameWithOwner": full},
+                "createdAt": _iso(i["created"]), "updatedAt": _iso(i["updated"])}
+
+    def _gql_comment(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"__typename": "IssueComment", "id": f"IC_{c['id']}", "databaseId": c["id"],
+                "body": c["body"], "author": {"login": c["user"]},
+                "url": f"https://github.com/{full}/issues/{c['issue']}#issuecomment-{c['id']}",
+                "createdAt": _iso(c["created"])}
+
+    def _gql_repository(self, ctx: Ctx) -> dict[str, Any]:
+        owner, name = ctx.gql_args.get("owner"), ctx.gql_args.get("name")
+        rid = self.data.find(str(owner), str(name))
+        if rid is None:
+            raise GqlFieldError(f"Could not resolve to a Repository with the name "
+                                f"'{owner}/{name}'.")
+        return self._gql_repo(rid)
+
+    def _gql_find_issue(self, node_id: Any) -> tuple[int, dict[str, Any]]:
+        m = re.fullmatch(r"I_(\d+)_(\d+)", str(node_id))
+        if m:
+            rid, n = int(m.group(1)), int(m.group(2))
+            if rid in self.data.issues and n in self.data.issues[rid]:
+                return rid, self.data.issues[rid][n]
+        raise GqlFieldError(f"Could not resolve to a node with the global id of '{node_id}'.")
+
+    def _gql_node(self, node_id: Any) -> dict[str, Any]:
+        s = str(node_id)
+        m = re.fullmatch(r"R_(\d+)", s)
+        if m and int(m.group(1)) in self.data.repos:
+            return self._gql_repo(int(m.group(1)))
+        m = re.fullmatch(r"IC_(\d+)", s)
+        if m:
+            for rid, cs in self.data.comments.items():
+                if int(m.group(1)) in cs:
+                    return self._gql_comment(rid, cs[int(m.group(1))])
+        rid, issue = self._gql_find_issue(node_id)
+        return self._gql_issue(rid, issue)
+
+    def _gql_search(self, ctx: Ctx) -> dict[str, Any]:
+        q = str(ctx.gql_args.get("query") or "")
+        terms = [t.lower() for t in q.split() if ":" not in t]
+        nodes = [self._gql_issue(rid, i) for rid in sorted(self.data.issues)
+                 for _, i in sorted(self.data.issues[rid].items())
+                 if all(t in i["title"].lower() for t in terms)]
+        first = ctx.gql_args.get("first")
+        return {"issueCount": len(nodes),
+                "nodes": nodes[:first] if isinstance(first, int) else nodes}
+
+    def _gql_input(self, args: dict[str, Any]) -> dict[str, Any]:
+        inp = args.get("input")
+        if not isinstance(inp, dict):
+            raise GqlFieldError("Argument 'input' on Field is required.", "INVALID_ARGUMENT")
+        return inp
+
+    def _gql_add_comment(self, ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
+        inp = self._gql_input(args)
+        rid, issue = self._gql_find_issue(inp.get("subjectId"))
+        if not inp.get("body"):
+            raise GqlFieldError("Body can't be blank", "UNPROCESSABLE")
+        c = self._add_comment(rid, issue["number"], str(inp["body"]), str(ctx.login))
+        return {"clientMutationId": inp.get("clientMutationId"),
+                "commentEdge": {"node": self._gql_comment(rid, c)},
+                "subject": self._gql_issue(rid, issue)}
+
+    def _gql_create_issue(self, ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
+        inp = self._gql_input(args)
+        m = re.fullmatch(r"R_(\d+)", str(inp.get("repositoryId")))
+        if not m or int(m.group(1)) not in self.data.repos:
+            raise GqlFieldError(f"Could not resolve to a node with the global id of "
+                                f"'{inp.get('repositoryId')}'.")
+        if not inp.get("title"):
+            raise GqlFieldError("Title can't be blank", "UNPROCESSABLE")
+        rid = int(m.group(1))
+        issue = self._create_issue(rid, str(inp["title"]), inp.get("body"), str(ctx.login))
+        return {"clientMutationId": inp.get("clientMutationId"),
+                "issue": self._gql_issue(rid, issue)}
+
+    def _gql_update_issue(self, ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
+        inp = self._gql_input(args)
+        rid, issue = self._gql_find_issue(inp.get("id"))
+        for k in ("title", "body"):
+            if isinstance(inp.get(k), str):
+                issue[k] = inp[k]
+        if inp.get("state") in ("OPEN", "CLOSED"):
+            issue["state"] = inp["state"].lower()
+        issue["updated"] = self.data.touch(rid)
+        return {"clientMutationId": inp.get("clientMutationId"),
+                "issue": self._gql_issue(rid, issue)}
+
+    # --- data changes shared by REST and GraphQL --------------------------------
+
+    def _create_issue(self, rid: int, title: str, body: Any, login: str) -> dict[str, Any]:
+        issues = self.data.issues[rid]
+        n = max(list(issues) + list(self.data.pulls[rid]) + [0]) + 1
+        now = self.data.touch(rid)
+        issues[n] = {"id": rid * 100000 + n, "number": n, "title": title,
+                     "body": body or "", "state": "open", "user": login,
+                     "comments": 0, "locked": False, "created": now, "updated": now}
+        return issues[n]
+
+    def _add_comment(self, rid: int, n: int, body: str, login: str) -> dict[str, Any]:
+        cid = self.data.next_comment
+        self.data.next_comment += 1
+        now = self.data.touch(rid)
+        c = {"id": cid, "issue": n, "body": body, "user": login, "created": now, "updated": now}
+        self.data.comments[rid][cid] = c
+        self.data.issues[rid][n]["comments"] += 1
+        self.data.issues[rid][n]["updated"] = now
+        return c
 
     def _route_write(self, ctx: Ctx, seg: list[str]) -> Resp:
         if not seg or seg[0] not in ("repos", "repositories"):
@@ -1308,6 +1588,7 @@ class FakeGitHub:
         if not isinstance(payload, dict):
             raise ValueError("not an object")
         self.writes.append({"method": ctx.method, "path": ctx.raw, "login": ctx.login,
+                            "token": ctx.token, "token_fingerprint": token_fingerprint(ctx.token),
                             "json": payload})
         issues = self.data.issues[rid]
         if ctx.method == "POST" and rest == ["issues"]:
@@ -1317,11 +1598,7 @@ class FakeGitHub:
                     {"resource": "Issue", "code": "missing_field", "field": "title"}],
                     "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
                     "status": "422"}, pretty=False)
-            n = max(list(issues) + list(self.data.pulls[rid]) + [0]) + 1
-            now = self.data.touch(rid)
-            issues[n] = {"id": rid * 100000 + n, "number": n, "title": str(title),
-                         "body": payload.get("body") or "", "state": "open", "user": ctx.login,
-                         "comments": 0, "locked": False, "created": now, "updated": now}
+            n = self._create_issue(rid, str(title), payload.get("body"), str(ctx.login))["number"]
             return Resp.json(201, self._issue_json(rid, issues[n]),
                              headers=[("Location", f"{self.url}/repos/{self._full(rid)}/issues/{n}")])
         if len(rest) == 2 and rest[0] == "issues" and rest[1].isdigit():
@@ -1343,14 +1620,8 @@ class FakeGitHub:
                 return Resp.json(422, {"message": "Validation Failed", "errors": [
                     {"resource": "IssueComment", "code": "missing_field", "field": "body"}],
                     "documentation_url": DOC_REST, "status": "422"}, pretty=False)
-            cid = self.data.next_comment
-            self.data.next_comment += 1
-            now = self.data.touch(rid)
-            c = {"id": cid, "issue": n, "body": str(payload["body"]), "user": ctx.login,
-                 "created": now, "updated": now}
-            self.data.comments[rid][cid] = c
-            issues[n]["comments"] += 1
-            issues[n]["updated"] = now
+            c = self._add_comment(rid, n, str(payload["body"]), str(ctx.login))
+            cid = c["id"]
             return Resp.json(201, self._comment_json(rid, c), headers=[
                 ("Location", f"{self.url}/repos/{self._full(rid)}/issues/comments/{cid}")])
         if len(rest) == 3 and rest[:2] == ["issues", "comments"] and rest[2].isdigit():
@@ -1417,7 +1688,8 @@ class FakeGitHub:
     def _issue_json(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
         return {
-            "id": i["id"], "number": i["number"], "title": i["title"], "body": i["body"],
+            "id": i["id"], "node_id": _issue_node_id(rid, i["number"]),
+            "number": i["number"], "title": i["title"], "body": i["body"],
             "state": i["state"], "locked": i["locked"], "comments": i["comments"],
             "user": {"login": i["user"]},
             "url": f"{self.url}/repos/{full}/issues/{i['number']}",
@@ -1428,7 +1700,8 @@ class FakeGitHub:
 
     def _comment_json(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
-        return {"id": c["id"], "body": c["body"], "user": {"login": c["user"]},
+        return {"id": c["id"], "node_id": f"IC_{c['id']}", "body": c["body"],
+                "user": {"login": c["user"]},
                 "url": f"{self.url}/repos/{full}/issues/comments/{c['id']}",
                 "issue_url": f"{self.url}/repos/{full}/issues/{c['issue']}",
                 "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"])}
@@ -1489,6 +1762,16 @@ class FakeGitHub:
         except (KeyError, TypeError, ValueError) as e:
             return Resp.json(400, {"message": f"bad control request: {e!r}"})
         return Resp.json(404, {"message": "unknown control endpoint"})
+
+
+def _issue_node_id(rid: int, number: int) -> str:
+    """The GraphQL id of an issue (REST "node_id")."""
+    return f"I_{rid}_{number}"
+
+
+def token_fingerprint(token: str | None) -> str | None:
+    """First 8 hex digits of the token's SHA-256 (how ghpool tells tokens apart)."""
+    return None if token is None else hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 def _commit_shas(rid: int) -> list[str]:
@@ -1552,43 +1835,448 @@ def _not_modified(headers: Headers, etag: str, last_modified: float | None) -> b
     return False
 
 
-def _graphql_root_fields(query: str) -> list[str]:
-    """Names of the top-level fields of a GraphQL query (crude, good enough for a fake)."""
-    q = re.sub(r"#[^\n]*", "", query)
-    start = q.find("{")
-    if start < 0:
-        return []
-    fields = []
-    depth = 0
-    i = start
-    paren = 0
-    token_re = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-    while i < len(q):
-        c = q[i]
+# ----------------------------------------------------------------------------
+# GraphQL: a small parser for executable documents, operation choice, values
+# ----------------------------------------------------------------------------
+
+
+class GqlSyntaxError(ValueError):
+    """A document the fake's parser refuses (GitHub answers it with a parse error)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class GqlFieldError(Exception):
+    """Raised by a resolver: the field becomes null and an error names it (GitHub's way)."""
+
+    def __init__(self, message: str, type_: str = "NOT_FOUND"):
+        super().__init__(message)
+        self.message = message
+        self.type = type_
+
+
+_GQL_IGNORED = re.compile(r"(?:[\ufeff \t\r\n,]|#[^\r\n]*)+")
+_GQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+_GQL_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_GQL_STRING = re.compile(r'"(?:[^"\\\n\r]|\\.)*"')
+_GQL_PUNCT = set("!$&()=:@[]{}|")
+_GQL_OP_TYPES = ("query", "mutation", "subscription")
+
+
+def _gql_pos(src: str, offset: int) -> tuple[int, int]:
+    line = src.count("\n", 0, offset) + 1
+    return line, offset - (src.rfind("\n", 0, offset) + 1) + 1
+
+
+def _gql_lex(src: str) -> list[tuple[str, Any, int]]:
+    """Tokens (kind, value, offset); kinds: punct, name, string, number."""
+    toks: list[tuple[str, Any, int]] = []
+    i, n = 0, len(src)
+    while True:
+        m = _GQL_IGNORED.match(src, i)
+        if m:
+            i = m.end()
+        if i >= n:
+            return toks
+        c = src[i]
+        if src.startswith("...", i):
+            toks.append(("punct", "...", i))
+            i += 3
+        elif c in _GQL_PUNCT:
+            toks.append(("punct", c, i))
+            i += 1
+        elif src.startswith('"""', i):
+            j, buf = i + 3, []
+            while True:
+                if j >= n:
+                    raise GqlSyntaxError("Unterminated string.", *_gql_pos(src, i))
+                if src.startswith('\\"""', j):
+                    buf.append('"""')
+                    j += 4
+                elif src.startswith('"""', j):
+                    break
+                else:
+                    buf.append(src[j])
+                    j += 1
+            toks.append(("string", "".join(buf), i))
+            i = j + 3
+        elif c == '"':
+            m = _GQL_STRING.match(src, i)
+            try:
+                if m is None:
+                    raise ValueError
+                value = json.loads(m.group(0), strict=False)
+            except ValueError:
+                raise GqlSyntaxError("Unterminated string or invalid escape.",
+                                     *_gql_pos(src, i)) from None
+            toks.append(("string", value, i))
+            i = m.end()
+        elif c == "-" or c.isdigit():
+            m = _GQL_NUMBER.match(src, i)
+            if m is None or (m.end() < n and (src[m.end()] in "._" or src[m.end()].isalnum())):
+                raise GqlSyntaxError(f"Invalid number near {src[i:i + 10]!r}.", *_gql_pos(src, i))
+            text = m.group(0)
+            toks.append(("number", float(text) if any(x in text for x in ".eE") else int(text), i))
+            i = m.end()
+        else:
+            m = _GQL_NAME.match(src, i)
+            if m is None:
+                raise GqlSyntaxError(f"Unexpected character {c!r}.", *_gql_pos(src, i))
+            toks.append(("name", m.group(0), i))
+            i = m.end()
+
+
+class GqlField:
+    __slots__ = ("alias", "name", "args", "selections")
+
+    def __init__(self, alias: str | None, name: str, args: dict[str, Any],
+                 selections: list | None):
+        self.alias, self.name, self.args, self.selections = alias, name, args, selections
+
+    @property
+    def key(self) -> str:
+        return self.alias or self.name
+
+
+class GqlOperation:
+    __slots__ = ("type", "name", "selections")
+
+    def __init__(self, type_: str, name: str | None, selections: list):
+        self.type, self.name, self.selections = type_, name, selections
+
+
+class GqlDocument:
+    def __init__(self, operations: list[GqlOperation], fragments: dict[str, list]):
+        self.operations = operations
+        self.fragments = fragments
+
+
+class _GqlParser:
+    """Recursive descent over the executable-document grammar (values kept as small trees:
+    ("var", name) | ("list", [...]) | ("object", {...}) | ("enum", name) | ("const", value))."""
+
+    def __init__(self, src: str):
+        self.src = src
+        self.toks = _gql_lex(src)
+        self.i = 0
+
+    def _fail(self, what: str) -> GqlSyntaxError:
+        if self.i < len(self.toks):
+            kind, value, off = self.toks[self.i]
+            return GqlSyntaxError(f"Parse error on {value!r} ({kind}): expected {what}.",
+                                  *_gql_pos(self.src, off))
+        return GqlSyntaxError(f"Parse error on end of document: expected {what}.",
+                              *_gql_pos(self.src, len(self.src)))
+
+    def peek(self, kind: str, value: Any = None) -> bool:
+        if self.i >= len(self.toks):
+            return False
+        k, v, _ = self.toks[self.i]
+        return k == kind and (value is None or v == value)
+
+    def take(self, kind: str, value: Any = None) -> Any:
+        if not self.peek(kind, value):
+            raise self._fail(repr(value) if value is not None else kind)
+        self.i += 1
+        return self.toks[self.i - 1][1]
+
+    def document(self) -> GqlDocument:
+        ops: list[GqlOperation] = []
+        frags: dict[str, list] = {}
+        if not self.toks:
+            raise self._fail("a definition")
+        while self.i < len(self.toks):
+            if self.peek("punct", "{"):
+                ops.append(GqlOperation("query", None, self.selection_set()))
+            elif self.peek("name") and self.toks[self.i][1] in _GQL_OP_TYPES:
+                type_ = self.take("name")
+                name = self.take("name") if self.peek("name") else None
+                if self.peek("punct", "("):
+                    self.variable_definitions()
+                self.directives()
+                ops.append(GqlOperation(type_, name, self.selection_set()))
+            elif self.peek("name", "fragment"):
+                self.take("name")
+                name = self.take("name")
+                if name == "on":
+                    raise self._fail("a fragment name")
+                self.take("name", "on")
+                self.take("name")
+                self.directives()
+                frags[name] = self.selection_set()
+            else:
+                raise self._fail("query, mutation, subscription, fragment or {")
+        return GqlDocument(ops, frags)
+
+    def variable_definitions(self) -> None:
+        self.take("punct", "(")
+        while True:
+            self.take("punct", "$")
+            self.take("name")
+            self.take("punct", ":")
+            self.type_ref()
+            if self.peek("punct", "="):
+                self.take("punct", "=")
+                self.value()
+            self.directives()
+            if self.peek("punct", ")"):
+                break
+        self.take("punct", ")")
+
+    def type_ref(self) -> None:
+        if self.peek("punct", "["):
+            self.take("punct", "[")
+            self.type_ref()
+            self.take("punct", "]")
+        else:
+            self.take("name")
+        if self.peek("punct", "!"):
+            self.take("punct", "!")
+
+    def directives(self) -> None:
+        while self.peek("punct", "@"):
+            self.take("punct", "@")
+            self.take("name")
+            if self.peek("punct", "("):
+                self.arguments()
+
+    def arguments(self) -> dict[str, Any]:
+        self.take("punct", "(")
+        args: dict[str, Any] = {}
+        while True:
+            name = self.take("name")
+            self.take("punct", ":")
+            args[name] = self.value()
+            if self.peek("punct", ")"):
+                break
+        self.take("punct", ")")
+        return args
+
+    def value(self) -> tuple[str, Any]:
+        if self.peek("punct", "$"):
+            self.take("punct", "$")
+            return ("var", self.take("name"))
+        if self.peek("punct", "["):
+            self.take("punct", "[")
+            items = []
+            while not self.peek("punct", "]"):
+                items.append(self.value())
+            self.take("punct", "]")
+            return ("list", items)
+        if self.peek("punct", "{"):
+            self.take("punct", "{")
+            fields: dict[str, Any] = {}
+            while not self.peek("punct", "}"):
+                name = self.take("name")
+                self.take("punct", ":")
+                fields[name] = self.value()
+            self.take("punct", "}")
+            return ("object", fields)
+        if self.peek("string"):
+            return ("const", self.take("string"))
+        if self.peek("number"):
+            return ("const", self.take("number"))
+        if self.peek("name"):
+            name = self.take("name")
+            consts = {"true": True, "false": False, "null": None}
+            return ("const", consts[name]) if name in consts else ("enum", name)
+        raise self._fail("a value")
+
+    def selection_set(self) -> list:
+        self.take("punct", "{")
+        sels: list = []
+        while not self.peek("punct", "}"):
+            sels.append(self.selection())
+        self.take("punct", "}")
+        if not sels:
+            raise self._fail("a selection")
+        return sels
+
+    def selection(self) -> Any:
+        if self.peek("punct", "..."):
+            self.take("punct", "...")
+            if self.peek("name", "on"):
+                self.take("name")
+                self.take("name")
+                self.directives()
+                return ("inline", self.selection_set())
+            if self.peek("name"):
+                name = self.take("name")
+                self.directives()
+                return ("spread", name)
+            self.directives()
+            return ("inline", self.selection_set())
+        first = self.take("name")
+        alias, name = None, first
+        if self.peek("punct", ":"):
+            self.take("punct", ":")
+            alias, name = first, self.take("name")
+        args = self.arguments() if self.peek("punct", "(") else {}
+        self.directives()
+        sels = self.selection_set() if self.peek("punct", "{") else None
+        return GqlField(alias, name, args, sels)
+
+
+def gql_parse(src: str) -> GqlDocument:
+    """Parse a GraphQL executable document; raises GqlSyntaxError."""
+    return _GqlParser(src).document()
+
+
+def gql_value(v: tuple[str, Any], variables: dict[str, Any]) -> Any:
+    kind, x = v
+    if kind == "var":
+        return variables.get(x)
+    if kind == "list":
+        return [gql_value(i, variables) for i in x]
+    if kind == "object":
+        return {k: gql_value(i, variables) for k, i in x.items()}
+    return x
+
+
+def gql_args(field: GqlField, variables: dict[str, Any]) -> dict[str, Any]:
+    return {k: gql_value(v, variables) for k, v in field.args.items()}
+
+
+def gql_fields(selections: list, fragments: dict[str, list]) -> list[GqlField]:
+    """The fields of a selection set with fragment spreads and inline fragments expanded."""
+    out: list[GqlField] = []
+    for sel in selections:
+        if isinstance(sel, GqlField):
+            out.append(sel)
+        elif sel[0] == "inline":
+            out += gql_fields(sel[1], fragments)
+        elif sel[0] == "spread" and sel[1] in fragments:
+            out += gql_fields(fragments[sel[1]], fragments)
+    return out
+
+
+class GqlInfo:
+    """What the fake makes of a GraphQL request: the operation that would run.
+
+    type   query | mutation | subscription; when it cannot tell (unparsable document,
+           several operations without operationName, operationName naming nothing): the
+           crude guess from the document's keywords, else "query"
+    name   the operation's name, or None
+    error  None when the document parsed and the operation was chosen, else why not
+    """
+
+    __slots__ = ("type", "name", "error", "document", "operation", "syntax")
+
+    def __init__(self, type_: str, name: str | None, error: str | None = None,
+                 document: GqlDocument | None = None, operation: GqlOperation | None = None,
+                 syntax: GqlSyntaxError | None = None):
+        self.type, self.name, self.error = type_, name, error
+        self.document, self.operation, self.syntax = document, operation, syntax
+
+
+def _gql_crude_ops(src: str) -> list[tuple[str, str | None]]:
+    """Operations of a document the parser refused: keywords at brace depth 0 (strings,
+    block strings and comments skipped), "{" at depth 0 outside an operation = a query."""
+    ops: list[tuple[str, str | None]] = []
+    depth, i, n = 0, 0, len(src)
+    pending = False  # an operation keyword (or fragment) seen at depth 0, body not opened
+    while i < n:
+        c = src[i]
+        if c == "#":
+            j = src.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if src.startswith('"""', i):
+            j = src.find('"""', i + 3)
+            i = n if j < 0 else j + 3
+            continue
+        if c == '"':
+            m = _GQL_STRING.match(src, i)
+            i = m.end() if m else n
+            continue
         if c == "{":
+            if depth == 0 and not pending:
+                ops.append(("query", None))
+            pending = False if depth == 0 else pending
             depth += 1
         elif c == "}":
-            depth -= 1
-            if depth == 0:
-                break
-        elif c == "(":
-            paren += 1
-        elif c == ")":
-            paren -= 1
-        elif c == '"':
-            j = q.find('"', i + 1)
-            i = j if j > 0 else len(q)
-        elif depth == 1 and paren == 0:
-            m = token_re.match(q, i)
-            if m:
-                name = m.group(0)
-                rest = q[m.end():].lstrip()
-                if rest.startswith(":"):  # alias: real field follows
-                    i = m.end()
-                    continue
-                if name not in ("on", "fragment"):
-                    fields.append(name)
-                i = m.end()
-                continue
+            depth = max(0, depth - 1)
+        elif depth == 0 and (c.isalpha() or c == "_"):
+            m = _GQL_NAME.match(src, i)
+            word = m.group(0) if m else c
+            j = i + len(word)
+            if word in _GQL_OP_TYPES or word == "fragment":
+                k = _GQL_IGNORED.match(src, j)
+                k = k.end() if k else j
+                m2 = _GQL_NAME.match(src, k)
+                name = m2.group(0) if m2 else None
+                if word != "fragment":
+                    ops.append((word, name))
+                pending = True
+                if m2:
+                    j = m2.end()
+            i = j
+            continue
         i += 1
-    return fields
+    return ops
+
+
+def gql_classify(query: str, operation_name: str | None = None) -> GqlInfo:
+    """The operation a GraphQL request would run (as graphql-js's getOperationAST picks it
+    after the executable-definitions / lone-anonymous / unique-names rules)."""
+    try:
+        doc = gql_parse(query)
+    except GqlSyntaxError as e:
+        ops = _gql_crude_ops(query)
+        pick = _gql_pick_crude(ops, operation_name)
+        return GqlInfo(pick[0], pick[1], f"syntax error: {e.message}", syntax=e)
+    ops = doc.operations
+    crude = [(o.type, o.name) for o in ops]
+    if not ops:
+        return GqlInfo("query", None, "document has no operation", doc)
+    if len(ops) > 1 and any(o.name is None for o in ops):
+        t, nm = _gql_pick_crude(crude, operation_name)
+        return GqlInfo(t, nm, "This anonymous operation must be the only defined operation.",
+                       doc)
+    names = [o.name for o in ops]
+    dup = next((nm for nm in names if names.count(nm) > 1), None)
+    if dup is not None:
+        t, nm = _gql_pick_crude(crude, operation_name)
+        return GqlInfo(t, nm, f'There can be only one operation named "{dup}".', doc)
+    if operation_name is None:
+        if len(ops) > 1:
+            t, nm = _gql_pick_crude(crude, None)
+            return GqlInfo(t, nm, "Must provide operation name if query contains multiple "
+                                  "operations.", doc)
+        op = ops[0]
+    else:
+        op = next((o for o in ops if o.name == operation_name), None)
+        if op is None:
+            return GqlInfo("query", None, f'Unknown operation named "{operation_name}".', doc)
+    return GqlInfo(op.type, op.name, None, doc, op)
+
+
+def _gql_pick_crude(ops: list[tuple[str, str | None]],
+                    operation_name: str | None) -> tuple[str, str | None]:
+    if operation_name is not None:
+        hit = [o for o in ops if o[1] == operation_name]
+        return hit[0] if hit and len({t for t, _ in hit}) == 1 else ("query", None)
+    if len(ops) == 1:
+        return ops[0]
+    types = {t for t, _ in ops}
+    return (types.pop(), None) if len(types) == 1 else ("query", None)
+
+
+def gql_request_info(body: bytes) -> GqlInfo | None:
+    """GqlInfo of a POST /graphql body, or None when the body is not a GraphQL request."""
+    try:
+        req = json.loads(body.decode("utf-8")) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(req, dict) or not isinstance(req.get("query"), str):
+        return None
+    name = req.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return None
+    if req.get("variables") is not None and not isinstance(req["variables"], dict):
+        return None
+    return gql_classify(req["query"], name)
