@@ -30,6 +30,8 @@
  * kernel copies page cache to socket, where writev would copy the heap.
  */
 #define CACHE_FILE_BODY (32 * 1024)
+/* fresh_until_ms of an entry a write made stale: before any clock value. */
+#define CACHE_INVALIDATED INT64_MIN
 
 struct cache_entry {
 	atomic_int refs;
@@ -67,6 +69,7 @@ struct cache {
 	struct cache_entry *newest, *oldest, *hand;
 	size_t entries, bytes;
 	uint64_t inserts, evictions, invalidations, too_large;
+	atomic_uint_least64_t generation;   /* bumped by every invalidation */
 };
 
 /* ------------------------------------------------------------------------
@@ -483,23 +486,35 @@ cache_remove_key(struct cache *c, const char *key, size_t key_len)
 size_t
 cache_invalidate_prefix(struct cache *c, const char *prefix)
 {
-	size_t n = strlen(prefix), dropped = 0;
-	struct cache_entry *e, *next;
+	size_t n = strlen(prefix), hit = 0;
 
 	pthread_mutex_lock(&c->write);
-	for (e = c->oldest; e != NULL; e = next) {
-		next = e->newer;
+	/* First, so a fetch that reads it after this call cannot miss it. */
+	atomic_fetch_add(&c->generation, 1);
+	for (struct cache_entry *e = c->oldest; e != NULL; e = e->newer) {
 		/* Whole segments only: /issues/5 must not drop /issues/50.
 		 * Any case: GitHub's owner and repository names have none. */
 		if (e->key_len >= n && strncasecmp(e->key, prefix, n) == 0 &&
 		    (e->key_len == n || strchr("/?\n", e->key[n]) != NULL)) {
-			cache_remove(c, e);
-			dropped++;
+			atomic_store(&e->fresh_until_ms, CACHE_INVALIDATED);
+			hit++;
 		}
 	}
-	c->invalidations += dropped;
+	c->invalidations += hit;
 	pthread_mutex_unlock(&c->write);
-	return dropped;
+	return hit;
+}
+
+uint64_t
+cache_generation(struct cache *c)
+{
+	return atomic_load(&c->generation);
+}
+
+bool
+cache_entry_invalidated(const struct cache_entry *e)
+{
+	return atomic_load(&e->fresh_until_ms) == CACHE_INVALIDATED;
 }
 
 void

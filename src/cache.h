@@ -85,10 +85,19 @@ bool cache_put(struct cache *c, struct cache_entry *e);
 /* Drops the entry stored under key, if any (GitHub said it is gone). */
 void cache_remove_key(struct cache *c, const char *key, size_t key_len);
 
-/* Drops every entry whose key starts with prefix, in any case (owner and
- * repository names have none), followed by '/', '?', a newline or nothing
- * (keys begin with the path); returns how many. */
+/*
+ * Marks invalidated every entry whose key starts with prefix, in any case
+ * (owner and repository names have none), followed by '/', '?', a newline
+ * or nothing (keys begin with the path); returns how many. Such an entry
+ * is never fresh or served stale again, but keeps its ETag: the next read
+ * revalidates it, and GitHub's 304 for what did not change is free.
+ */
 size_t cache_invalidate_prefix(struct cache *c, const char *prefix);
+bool cache_entry_invalidated(const struct cache_entry *e);
+
+/* Changes with every invalidation. A fetch that began under another
+ * generation may carry data from before a write: it must not be stored. */
+uint64_t cache_generation(struct cache *c);
 
 void cache_stats(struct cache *c, struct cache_stats *out);
 

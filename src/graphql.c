@@ -33,11 +33,13 @@ graphql_key(const char *norm, size_t norm_len, const char *op_name, const char *
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
 		abort();
 	EVP_MD_CTX_free(ctx);
-	key = util_calloc(1, 3 + 2 * mdlen + 1);
-	memcpy(key, "op=", 3);
+	/* '#' never survives into a REST read's key (a fragment is refused),
+	 * so no GET can ever name a GraphQL entry. */
+	key = util_calloc(1, 4 + 2 * mdlen + 1);
+	memcpy(key, "#op=", 4);
 	for (unsigned int i = 0; i < mdlen; i++) {
-		key[3 + 2 * i] = hex[md[i] >> 4];
-		key[3 + 2 * i + 1] = hex[md[i] & 15];
+		key[4 + 2 * i] = hex[md[i] >> 4];
+		key[4 + 2 * i + 1] = hex[md[i] & 15];
 	}
 	return key;
 }

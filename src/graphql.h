@@ -17,7 +17,7 @@
 
 struct graphql_request {
 	struct gql_op op;        /* op.kind == GQL_QUERY: may run pooled */
-	char *key_query;         /* "op=<sha256 hex>" for cachekey_build; queries only */
+	char *key_query;         /* "#op=<sha256 hex>" for cachekey_build; queries only */
 };
 
 /*

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define PASS_MAX_PREFIXES 3
+#define PASS_MAX_PREFIXES 2
 
 struct passthrough {
 	struct cache *cache;
@@ -97,39 +97,25 @@ pass_fail(struct pass_call *c, int status, const char *message)
  * ---------------------------------------------------------------------- */
 
 /*
- * Reads of the resource a write touched, so the writer reads its own
- * write. Coarse on purpose: dropping a little more costs one refetch,
- * keeping a stale entry costs an agent acting on old data.
- *   /repos/o/r                 -> everything under /repos/o/r
- *   /repos/o/r/issues/5/...    -> /repos/o/r/issues and /repos/o/r/pulls
- *                                 (one number space, and PR views count
- *                                 issue comments)
- *   /repos/o/r/{family}/...    -> /repos/o/r/{family}
- *   anything else              -> its first two segments (/orgs/o, /user/x)
- * GraphQL answers cannot be mapped to resources: every write drops them.
+ * Reads a write may have made stale, so the writer reads its own write.
+ * Invalidated entries keep their ETags, so whatever did not change costs
+ * one free 304 to confirm: being broad is cheap, being narrow is not (a
+ * merge moves a branch, so commits, contents and compare change too).
+ *   /repos/o/r[/...]   -> everything under /repos/o/r
+ *   anything else      -> its first two segments (/orgs/o, /user/repos)
+ *   every write        -> /graphql: its answers cannot be mapped to paths
  */
 static void
 pass_plan_invalidation(struct pass_call *c, const struct route_info *ri)
 {
-	const char *p = c->path, *rest, *end;
-	size_t n = 0, seg;
+	const char *p = c->path, *end;
+	size_t n = 0;
 
 	c->prefixes[n++] = util_strdup("/graphql");
 	if (c->graphql)
 		return;
 	if (ri->family == ROUTE_REPOS && ri->prefix_len > 0) {
-		rest = p + ri->prefix_len;
-		if (*rest != '/' || rest[1] == '\0') {
-			c->prefixes[n++] = util_strndup(p, ri->prefix_len);
-			return;
-		}
-		seg = strcspn(rest + 1, "/");
-		if (util_slice_ieq(rest + 1, seg, "issues") || util_slice_ieq(rest + 1, seg, "pulls")) {
-			c->prefixes[n++] = util_printf("%.*s/issues", (int)ri->prefix_len, p);
-			c->prefixes[n++] = util_printf("%.*s/pulls", (int)ri->prefix_len, p);
-		} else {
-			c->prefixes[n++] = util_strndup(p, ri->prefix_len + 1 + seg);
-		}
+		c->prefixes[n++] = util_strndup(p, ri->prefix_len);
 		return;
 	}
 	end = p + (*p == '/' ? 1 : 0);
@@ -150,7 +136,7 @@ pass_invalidate(struct pass_call *c)
 	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++)
 		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
 	if (dropped > 0)
-		log_info("write %s %s by %s dropped %zu cache entries", c->lg.method,
+		log_info("write %s %s by %s invalidated %zu cache entries", c->lg.method,
 		    c->path, c->login, dropped);
 }
 
@@ -190,7 +176,8 @@ pass_on_done(struct upstream_result *res, void *arg)
 		if (res->error == UPSTREAM_TIMEOUT) {
 			pass_fail(c, 504, "GitHub did not answer in time; the write may or may not have happened");
 		} else {
-			snprintf(msg, sizeof(msg), "could not reach GitHub: %s", res->error_text);
+			snprintf(msg, sizeof(msg), "the exchange with GitHub failed (%s); a write may or may not have been applied",
+			    res->error_text);
 			pass_fail(c, 502, msg);
 		}
 		return;
@@ -198,7 +185,7 @@ pass_on_done(struct upstream_result *res, void *arg)
 	for (struct evkeyval *kv = res->headers->tqh_first; kv; kv = kv->next.tqe_next) {
 		char *v = NULL;
 
-		if (!rewrite_passthrough_header(kv->key))
+		if (!rewrite_passthrough_response_header(kv->key))
 			continue;
 		if (strcasecmp(kv->key, "Link") == 0)
 			v = rewrite_link(kv->value, c->upstream_url, c->public_base, NULL, NULL, 0);
@@ -226,7 +213,7 @@ pass_forward(struct pass_call *c)
 	char *line;
 
 	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
-		if (!rewrite_passthrough_header(kv->key))
+		if (!rewrite_passthrough_request_header(kv->key))
 			continue;
 		line = util_printf("%s: %s", kv->key, kv->value);
 		h = curl_slist_append(h, line);
@@ -244,6 +231,7 @@ pass_forward(struct pass_call *c)
 	ur.headers = h;
 	ur.body_len = evbuffer_get_length(body);
 	ur.body = ur.body_len ? evbuffer_pullup(body, -1) : NULL;
+	ur.isolated = true;
 	if (upstream_start(c->up, &ur, pass_on_done, c) == NULL)
 		pass_fail(c, 503, "ghpool is shutting down");
 }
@@ -302,6 +290,17 @@ pass_whois(struct pass_call *c)
  * Entry point
  * ---------------------------------------------------------------------- */
 
+static size_t
+passthrough_count_header(struct evhttp_request *req, const char *name)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	size_t n = 0;
+
+	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
+		n += strcasecmp(kv->key, name) == 0;
+	return n;
+}
+
 void
 passthrough_start(struct passthrough *pt, struct upstream *up,
     struct evhttp_request *req, const struct passthrough_request *pr)
@@ -331,6 +330,12 @@ passthrough_start(struct passthrough *pt, struct upstream *up,
 		    "token: add an Authorization header (pooled tokens never write)" :
 		    "writes go to GitHub with your own token: add an Authorization header "
 		    "(pooled tokens never write)");
+		return;
+	}
+	if (passthrough_count_header(req, "Authorization") > 1) {
+		/* Which one would GitHub use? We would audit the other. */
+		c->lg.outcome = "bad_request";
+		pass_fail(c, 400, "send one Authorization header, not several");
 		return;
 	}
 	c->authorization = util_strdup(auth);

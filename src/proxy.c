@@ -91,6 +91,7 @@ struct proxy_call {
 	struct cache_entry *cached;  /* what the cache had (expired), or NULL */
 	struct flight *flight;   /* set while this call leads a flight */
 	bool revalidating;       /* this attempt carries If-None-Match */
+	uint64_t generation;     /* cache_generation() when the read began */
 	struct reply_log lg;
 };
 
@@ -206,6 +207,33 @@ proxy_header_bytes(struct evkeyvalq *h)
 	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
 		n += strlen(kv->key) + 2 + strlen(kv->value) + 2;
 	return n;
+}
+
+/*
+ * evhttp takes header names with spaces or tabs in them ("Transfer-Encoding :")
+ * and values with control bytes. Such a header would slip past the
+ * hop-by-hop lists, which compare names exactly, and reach GitHub on a
+ * write: refuse the request instead (RFC 9110: names are tokens, values
+ * printable plus tab and obs-text).
+ */
+static const char *
+proxy_headers_invalid(struct evkeyvalq *h)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+
+	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		const unsigned char *p;
+
+		if (kv->key[0] == '\0')
+			return "a request header has an empty name";
+		for (p = (const unsigned char *)kv->key; *p; p++)
+			if (!isalnum(*p) && strchr(tchar, *p) == NULL)
+				return "a request header name holds a character HTTP does not allow";
+		for (p = (const unsigned char *)kv->value; *p; p++)
+			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+				return "a request header value holds a control character";
+	}
+	return NULL;
 }
 
 /* A Host value is echoed into Link headers: accept only host[:port]. */
@@ -560,7 +588,9 @@ proxy_deliver_error(struct proxy_call *c, int status, const char *outcome,
 static bool
 proxy_stale_usable(struct proxy_call *c)
 {
+	/* Never what a write made stale: the writer must read its write. */
 	return c->cached != NULL && cache_entry_status(c->cached) == 200 &&
+	    !cache_entry_invalidated(c->cached) &&
 	    cache_entry_age_ms(c->cached, util_mono_ms()) < c->ttl_ms + c->px->stale_ms;
 }
 
@@ -751,6 +781,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	enum proxy_verdict verdict;
 	enum graphql_answer gq;
 	struct cache_entry *e;
+	bool current;
 	int64_t retry_at, cooldown;
 	int first = c->identity;
 	char msg[256];
@@ -771,10 +802,14 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		return;
 	}
 	proxy_learn_limits(c, res);
+	/* A write landed while we asked: what we got may predate it. */
+	current = cache_generation(c->px->cache) == c->generation;
 	if (c->revalidating && res->status == 304) {
-		cache_entry_renew(c->cached, c->ttl_ms);
-		/* Evicted while we asked? The answer is confirmed: keep it. */
-		cache_put(c->px->cache, c->cached);
+		if (current) {
+			cache_entry_renew(c->cached, c->ttl_ms);
+			/* Evicted while we asked? The answer is confirmed: keep it. */
+			cache_put(c->px->cache, c->cached);
+		}
 		proxy_deliver(c, c->cached, "REVALIDATED");
 		return;
 	}
@@ -811,7 +846,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	e = proxy_entry_from(c, res);
 	/* Only full answers to pooled reads; never errors, GraphQL's included.
 	 * A resource GitHub now says is gone must not be served stale later. */
-	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA)
+	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA && current)
 		cache_put(c->px->cache, e);
 	else if (c->key != NULL && (res->status == 404 || res->status == 410))
 		cache_remove_key(c->px->cache, c->key, c->key_len);
@@ -867,8 +902,10 @@ proxy_fresh_enough(struct proxy_call *c, struct cache_entry *e)
 static void
 proxy_lookup(struct proxy_call *c, const char *query)
 {
-	struct cache_entry *e = cache_get(c->px->cache, c->key, c->key_len);
+	struct cache_entry *e;
 
+	c->generation = cache_generation(c->px->cache);
+	e = cache_get(c->px->cache, c->key, c->key_len);
 	if (e != NULL && proxy_fresh_enough(c, e)) {
 		proxy_serve(c, e, "HIT");
 		cache_entry_release(e);
@@ -1021,9 +1058,25 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		proxy_fail(c, 431, "bad_request", "request headers are larger than 16 KiB");
 		return;
 	}
+	if ((bad = proxy_headers_invalid(in)) != NULL) {
+		proxy_fail(c, 400, "bad_request", bad);
+		return;
+	}
 	switch (cmd) {
-	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_HEAD:
+		/*
+		 * evhttp never reads a HEAD request's body, so its bytes would be
+		 * parsed as the next request: refuse, and close the connection.
+		 */
+		if (evhttp_find_header(in, "Transfer-Encoding") != NULL ||
+		    (evhttp_find_header(in, "Content-Length") != NULL &&
+		    strcmp(evhttp_find_header(in, "Content-Length"), "0") != 0)) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+			proxy_fail(c, 400, "bad_request", "a HEAD request cannot carry a body");
+			return;
+		}
+		break;
+	case EVHTTP_REQ_GET:
 		break;
 	case EVHTTP_REQ_POST:
 	case EVHTTP_REQ_PUT:
@@ -1049,8 +1102,21 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		return;
 	}
 	route_parse(c->path, strlen(c->path), &c->route);
-	if (cmd == EVHTTP_REQ_POST && strcmp(c->path, "/graphql") == 0) {
-		proxy_graphql(c);
+	if (strcmp(c->path, "/graphql") == 0) {
+		/*
+		 * The body is what gql judged; a query string could carry another
+		 * query or operationName past it. And GraphQL is POST only: a GET
+		 * would be a pooled read that no classifier ever saw.
+		 */
+		if (cmd != EVHTTP_REQ_POST) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+			proxy_fail(c, 405, "bad_request", "GraphQL requests are POST /graphql with a JSON body");
+		} else if (q != NULL) {
+			proxy_fail(c, 400, "bad_request",
+			    "GraphQL requests carry everything in the JSON body: no query string");
+		} else {
+			proxy_graphql(c);
+		}
 		return;
 	}
 	if ((bad = policy_check_read(px->policy, &c->route, reason, sizeof(reason))) != NULL) {

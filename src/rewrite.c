@@ -49,13 +49,26 @@ rewrite_forward_response_header(const char *name)
  * headers are its own business), except what is per hop or reframed here.
  */
 bool
-rewrite_passthrough_header(const char *name)
+rewrite_passthrough_request_header(const char *name)
 {
+	/* curl frames the body and negotiates its own compression. */
 	static const char *const hop[] = {
-		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
-		"Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Host", "Content-Length", "Expect", "Accept-Encoding", "Content-Encoding",
-		NULL,
+		"Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Connection",
+		"TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
+		"Content-Length", "Expect", "Accept-Encoding", NULL,
+	};
+
+	return !rewrite_in(name, hop) && strncasecmp(name, "X-Ghpool-", 9) != 0;
+}
+
+bool
+rewrite_passthrough_response_header(const char *name)
+{
+	/* curl has decoded the body; evhttp frames it anew. */
+	static const char *const hop[] = {
+		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
+		"TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length",
+		"Content-Encoding", NULL,
 	};
 
 	return !rewrite_in(name, hop) && strncasecmp(name, "X-Ghpool-", 9) != 0;

@@ -15,9 +15,10 @@ bool rewrite_forward_request_header(const char *name);
 /* Upstream response headers passed back to the client. */
 bool rewrite_forward_response_header(const char *name);
 
-/* Headers a passthrough (write, mutation) carries in either direction:
+/* Headers a passthrough (write, mutation) carries to GitHub and back:
  * all but hop-by-hop ones, framing, and ghpool's own X-Ghpool-*. */
-bool rewrite_passthrough_header(const char *name);
+bool rewrite_passthrough_request_header(const char *name);
+bool rewrite_passthrough_response_header(const char *name);
 
 /*
  * Rewrites a Link header value: every URL under upstream becomes the same

@@ -34,8 +34,8 @@
 #define SERVER_DRAIN_MSECS 500
 #define SERVER_MAX_SINGLE_WRITE (256 * 1024)
 /* Writes carry their bodies (GraphQL stops at 1 MiB with a JSON 413);
- * past this libevent itself answers 413. */
-#define SERVER_MAX_BODY (32 * 1024 * 1024)
+ * past this libevent itself answers 413. Each connection may hold one. */
+#define SERVER_MAX_BODY (16 * 1024 * 1024)
 #define SERVER_IDLE_TIMEOUT 120
 #define SERVER_MAX_UPSTREAM_BODY ((size_t)64 * 1024 * 1024)
 

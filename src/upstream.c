@@ -421,11 +421,23 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-		if (req->body != NULL) {
-			f->body = util_strndup(req->body, req->body_len);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		}
+		/* Always a body, if empty: GitHub wants Content-Length: 0 on
+		 * bodiless PUTs (lock, star) and curl sends none otherwise. */
+		f->body = req->body ? util_strndup(req->body, req->body_len) : util_strdup("");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(req->body ? req->body_len : 0));
+	}
+	/*
+	 * A request whose headers and body a client wrote gets a connection of
+	 * its own, used once: should anything in it ever desynchronise an
+	 * HTTP/1.1 upstream, no pooled read shares that connection. It also
+	 * keeps curl from silently resending a write on a reused connection
+	 * that turned out dead.
+	 */
+	if (req->isolated) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	}
 	if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
 		upstream_fetch_free(f);

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct upstream;
@@ -36,6 +37,7 @@ struct upstream_request {
 	struct curl_slist *headers;   /* taken over by upstream_start() */
 	const void *body;             /* copied; NULL for none */
 	size_t body_len;
+	bool isolated;                /* client-written: a fresh connection, not reused */
 };
 
 struct upstream_result {

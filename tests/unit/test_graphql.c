@@ -314,9 +314,9 @@ Test(graphql, key_format)
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		char *k = key_of(bodies[i]);
 
-		cr_expect_eq(strlen(k), 3 + 64, "%s", k);
-		cr_expect_eq(strncmp(k, "op=", 3), 0, "%s", k);
-		for (size_t j = 3; j < strlen(k); j++)
+		cr_expect_eq(strlen(k), 4 + 64, "%s", k);
+		cr_expect_eq(strncmp(k, "#op=", 4), 0, "%s", k);
+		for (size_t j = 4; j < strlen(k); j++)
 			cr_expect((k[j] >= '0' && k[j] <= '9') || (k[j] >= 'a' && k[j] <= 'f'),
 			    "%s: byte %zu is not lowercase hex", k, j);
 		free(k);
