@@ -6,6 +6,7 @@
  * the file, the variable for the environment, the identity for a token.
  */
 #include "config.h"
+#include "secret.h"
 #include "toml.h"
 #include "util.h"
 
@@ -46,17 +47,6 @@ config_fail(struct loader *ld, const toml_value *at, const char *fmt, ...)
 	else
 		snprintf(ld->err, ld->errlen, "%s: %s", ld->name, msg);
 	return -1;
-}
-
-static const char *
-config_getenv(char *const *envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (char *const *e = envp; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
 }
 
 static int
@@ -199,50 +189,23 @@ config_identity_add(struct config *cfg)
 	return &ids[cfg->n_identities++];
 }
 
-/* A token goes into an HTTP header: no whitespace, no control bytes. */
-static bool
-config_token_clean(const char *t)
-{
-	for (; *t; t++)
-		if ((unsigned char)*t <= ' ' || *t == 0x7f)
-			return false;
-	return true;
-}
-
 /*
- * Resolves a token reference. The error never includes the secret, only the
- * identity and the reference's source, which are safe to show.
+ * Records a token reference; secrets are resolved once the whole file has
+ * been read (config_resolve_secrets), since where they live may be set
+ * anywhere in it. Only the syntax is checked here, with its line.
  */
 static int
-config_resolve_token(struct loader *ld, const toml_value *at,
+config_token_ref(struct loader *ld, const toml_value *at,
     struct config_identity *ident, const char *ref)
 {
-	if (strncmp(ref, "env:", 4) == 0) {
-		const char *val = config_getenv(ld->envp, ref + 4);
-		if (ref[4] == '\0')
-			return config_fail(ld, at, "identity '%s': 'env:' needs a variable name", ident->id);
-		if (val == NULL)
-			return config_fail(ld, at, "identity '%s': environment variable %s is not set",
-			    ident->id, ref + 4);
-		if (*val == '\0')
-			return config_fail(ld, at, "identity '%s': environment variable %s is empty",
-			    ident->id, ref + 4);
-		if (!config_token_clean(val))
-			return config_fail(ld, at, "identity '%s': environment variable %s contains whitespace or control characters (a trailing newline?)",
-			    ident->id, ref + 4);
-		ident->token_ref = util_strdup(ref);
-		ident->token = util_strdup(val);
-		return 0;
-	}
-	if (strncmp(ref, "aws:", 4) == 0 || strncmp(ref, "gcp:", 4) == 0 ||
-	    strncmp(ref, "k8s:", 4) == 0)
-		return config_fail(ld, at, "identity '%s': secret source '%.3s:' is not supported by this build",
-		    ident->id, ref);
-	if (!config_token_clean(ref))
-		return config_fail(ld, at, "identity '%s': token contains whitespace or control characters",
-		    ident->id);
-	ident->token_ref = util_strdup("(literal)");
-	ident->token = util_strdup(ref);
+	const char *bad = secret_ref_invalid(ref);
+
+	if (bad != NULL)
+		return config_fail(ld, at, "identity '%s': %s", ident->id, bad);
+	ident->ref = util_strdup(ref);
+	ident->token_ref = util_strdup(strcmp(secret_kind(ref), "literal") == 0 ?
+	    "(literal)" : ref);
+	ident->line = at ? toml_line(at) : 0;
 	return 0;
 }
 
@@ -308,7 +271,7 @@ config_identities(struct loader *ld, const toml_value *v)
 			return config_fail(ld, tokv, "key 'identities.token' must be a string");
 		if (*toml_string(tokv) == '\0')
 			return config_fail(ld, tokv, "identity '%s': key 'token' is empty", ident->id);
-		if (config_resolve_token(ld, tokv, ident, toml_string(tokv)) < 0)
+		if (config_token_ref(ld, tokv, ident, toml_string(tokv)) < 0)
 			return -1;
 	}
 	return 0;
@@ -452,6 +415,12 @@ config_root(struct loader *ld, const toml_value *root)
 				rc = config_fail(ld, v, "key 'audit_log' must name a file");
 		} else if (strcmp(key, "audit_fsync") == 0) {
 			rc = config_bool(ld, v, key, &cfg->audit_fsync);
+		} else if (strcmp(key, "k8s_secrets_dir") == 0) {
+			if ((rc = config_str(ld, v, key, &cfg->k8s_secrets_dir)) == 0 &&
+			    *cfg->k8s_secrets_dir != '/')
+				rc = config_fail(ld, v, "key 'k8s_secrets_dir' must be an absolute path");
+		} else if (strcmp(key, "secrets_refresh_secs") == 0) {
+			rc = config_int(ld, v, key, 0, 604800, &cfg->secrets_refresh_secs);
 		} else if (strcmp(key, "identities") == 0) {
 			rc = config_identities(ld, v);
 		} else if (strcmp(key, "cache") == 0) {
@@ -498,7 +467,7 @@ config_env_pats(struct loader *ld)
 			snprintf(ld->err, ld->errlen, "environment: %.*s is empty", (int)(eq - *e), *e);
 			return -1;
 		}
-		if (!config_token_clean(eq + 1)) {
+		if (!secret_clean(eq + 1)) {
 			snprintf(ld->err, ld->errlen, "environment: %.*s contains whitespace or control characters (a trailing newline?)",
 			    (int)(eq - *e), *e);
 			return -1;
@@ -508,8 +477,54 @@ config_env_pats(struct loader *ld)
 				snprintf(ld->err, ld->errlen, "environment: duplicate identity id '%s'", id);
 				return -1;
 			}
-		ident->token_ref = util_strndup(*e, (size_t)(eq - *e));
-		ident->token = util_strdup(eq + 1);
+		/* The value may itself be a reference (k8s:, aws:, ...). */
+		if (strcmp(secret_kind(eq + 1), "literal") == 0) {
+			ident->token_ref = util_strndup(*e, (size_t)(eq - *e));
+			ident->ref = util_strdup(eq + 1);
+		} else if (config_token_ref(ld, NULL, ident, eq + 1) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: %.*s: %s", (int)(eq - *e), *e,
+			    secret_ref_invalid(eq + 1));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Resolves every identity's reference, after the whole configuration is
+ * known. An error names the identity, where it was configured and the
+ * reference, never the value.
+ */
+static int
+config_resolve_secrets(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	struct secret_opts o = { ld->envp, cfg->k8s_secrets_dir, cfg->upstream_timeout_secs };
+	char why[400], where[600];
+
+	for (size_t i = 0; i < cfg->n_identities; i++) {
+		struct config_identity *id = &cfg->identities[i];
+		const char *kind = secret_kind(id->ref);
+
+		id->token = secret_resolve(id->ref, &o, why, sizeof(why));
+		/* The reference of a literal is the secret: keep no copy. */
+		explicit_bzero(id->ref, strlen(id->ref));
+		free(id->ref);
+		id->ref = NULL;
+		if (id->token == NULL) {
+			if (id->line > 0)
+				snprintf(where, sizeof(where), "%s: line %d: identity '%s'", ld->name,
+				    id->line, id->id);
+			else
+				snprintf(where, sizeof(where), "environment: identity '%s'", id->id);
+			/* env: reasons name the variable; a literal must not be shown. */
+			if (strcmp(kind, "env") == 0 || strcmp(kind, "literal") == 0)
+				snprintf(ld->err, ld->errlen, "%s: %s", where, why);
+			else
+				snprintf(ld->err, ld->errlen, "%s: %s: %s", where, id->token_ref, why);
+			return -1;
+		}
+		id->resolved_at = util_now();
 	}
 	return 0;
 }
@@ -521,18 +536,18 @@ config_env_overrides(struct loader *ld)
 	const char *v;
 	int64_t n;
 
-	if ((v = config_getenv(ld->envp, "GHPOOL_PORT")) != NULL) {
+	if ((v = util_getenv(ld->envp, "GHPOOL_PORT")) != NULL) {
 		if (util_parse_i64(v, strlen(v), 0, 65535, &n) < 0) {
 			snprintf(ld->err, ld->errlen, "environment: GHPOOL_PORT must be a port number (0-65535)");
 			return -1;
 		}
 		cfg->port = (int)n;
 	}
-	if ((v = config_getenv(ld->envp, "GHPOOL_LISTEN")) != NULL && *v) {
+	if ((v = util_getenv(ld->envp, "GHPOOL_LISTEN")) != NULL && *v) {
 		free(cfg->listen);
 		cfg->listen = util_strdup(v);
 	}
-	if ((v = config_getenv(ld->envp, "GHPOOL_UPSTREAM_URL")) != NULL && *v) {
+	if ((v = util_getenv(ld->envp, "GHPOOL_UPSTREAM_URL")) != NULL && *v) {
 		free(cfg->upstream_url);
 		cfg->upstream_url = util_strdup(v);
 		if (!config_url_normalise(cfg->upstream_url)) {
@@ -540,7 +555,7 @@ config_env_overrides(struct loader *ld)
 			return -1;
 		}
 	}
-	if ((v = config_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
+	if ((v = util_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
 		config_owners_clear(cfg);
 		for (const char *p = v; ; ) {
 			const char *comma = strchr(p, ',');
@@ -583,6 +598,7 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->cache.repo_view_ttl_secs = 300;
 	cfg->cache.default_ttl_secs = 60;
 	cfg->cache.graphql_ttl_secs = 60;
+	cfg->k8s_secrets_dir = util_strdup(SECRET_K8S_DIR);
 }
 
 int
@@ -606,7 +622,7 @@ config_load_text(struct config *cfg, const char *text, size_t len,
 	} else if (config_env_pats(&ld) < 0) {
 		goto out;
 	}
-	if (config_env_overrides(&ld) < 0)
+	if (config_env_overrides(&ld) < 0 || config_resolve_secrets(&ld) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -659,7 +675,7 @@ config_load(struct config *cfg, const char *path, char *const *envp,
 	int rc;
 
 	if (path == NULL)
-		path = config_getenv(envp, "GHPOOL_CONFIG");
+		path = util_getenv(envp, "GHPOOL_CONFIG");
 	if (path == NULL || *path == '\0') {
 		/* The default file is optional: without it we run from env. */
 		if (access("config.toml", F_OK) != 0)
@@ -707,7 +723,9 @@ config_print(const struct config *cfg, FILE *out)
 	fputs("]\n", out);
 	if (cfg->audit_log)
 		config_print_str(out, "audit_log", cfg->audit_log);
-	fprintf(out, "audit_fsync = %s\n\n[pool]\n", cfg->audit_fsync ? "true" : "false");
+	fprintf(out, "audit_fsync = %s\n", cfg->audit_fsync ? "true" : "false");
+	config_print_str(out, "k8s_secrets_dir", cfg->k8s_secrets_dir);
+	fprintf(out, "secrets_refresh_secs = %lld\n\n[pool]\n", (long long)cfg->secrets_refresh_secs);
 	fprintf(out, "reserve = %lld\n\n[cache]\n", (long long)cfg->pool_reserve);
 	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 		fprintf(out, "%s = %lld\n", cache_keys[j].name,
@@ -731,11 +749,11 @@ config_print(const struct config *cfg, FILE *out)
 static void
 config_token_wipe(struct config_identity *id)
 {
-	if (id->token == NULL)
-		return;
-	explicit_bzero(id->token, strlen(id->token));
-	free(id->token);
+	/* A literal's unresolved reference is the secret too. */
+	secret_free(id->token);
+	secret_free(id->ref);
 	id->token = NULL;
+	id->ref = NULL;
 }
 
 void
@@ -755,6 +773,7 @@ config_free(struct config *cfg)
 	free(cfg->upstream_url);
 	free(cfg->public_url);
 	free(cfg->audit_log);
+	free(cfg->k8s_secrets_dir);
 	config_owners_clear(cfg);
 	for (size_t i = 0; i < cfg->cache.n_rules; i++)
 		free(cfg->cache.rules[i].pattern);

@@ -14,8 +14,11 @@
 
 struct config_identity {
 	char *id;
-	char *token_ref;    /* as written: "env:VAR" or "(literal)" */
+	char *token_ref;    /* for people: the reference as written, or "(literal)" */
+	char *ref;          /* while loading: the reference to resolve */
 	char *token;        /* resolved secret; never printed */
+	int line;           /* where it was configured; 0: the environment */
+	int64_t resolved_at;   /* epoch seconds */
 };
 
 /* A [[cache.rules]] entry: paths matching the glob get this TTL. */
@@ -58,6 +61,8 @@ struct config {
 	int64_t pool_reserve;
 	char *audit_log;            /* JSON lines, one per passthrough; NULL: none */
 	bool audit_fsync;           /* sync the audit file after each record */
+	char *k8s_secrets_dir;      /* where k8s: references are mounted */
+	int64_t secrets_refresh_secs;   /* re-resolve every N s; 0: on SIGHUP only */
 };
 
 /*

@@ -42,8 +42,64 @@ usage(FILE *out)
 	    "  --help           this text\n");
 }
 
+/*
+ * SIGHUP, or every secrets_refresh_secs: read the configuration again and
+ * resolve every secret. Only a configuration that loads whole replaces the
+ * identities; otherwise the old ones keep serving. Reads in flight finish
+ * with the token they were sent with.
+ */
+static void
+reload(struct pool *pool, const char *path, const struct config *running)
+{
+	struct config fresh;
+	char err[1024];
+	int changed[256];
+	size_t n, dropped;
+
+	if (config_load(&fresh, path, environ, err, sizeof(err)) < 0) {
+		log_error("reload failed, the running configuration stays: %s", err);
+		return;
+	}
+	n = pool_reconcile(pool, &fresh, changed, sizeof(changed) / sizeof(changed[0]), &dropped);
+	for (size_t k = 0; k < n; k++) {
+		log_info("identity %s: new or rotated token, probing", pool_id(pool, changed[k]));
+		probe_identity(pool, changed[k], running->upstream_url, running->upstream_timeout_secs);
+	}
+	if (dropped > 0)
+		log_error("reload: %zu new identities did not fit; restart ghpool to add them", dropped);
+	log_info("reloaded %s: %zu identities, %zu new or rotated tokens (settings other than "
+	    "identities and their secrets apply on restart)", fresh.source, fresh.n_identities, n);
+	config_free(&fresh);
+}
+
+/* Waits for a signal; a refresh interval turns into a SIGHUP. */
 static int
-run(struct config *cfg)
+wait_signal(const sigset_t *sigs, int64_t refresh_secs)
+{
+	struct timespec ts = { (time_t)refresh_secs, 0 };
+	int sig;
+
+	if (refresh_secs <= 0) {
+		if (sigwait(sigs, &sig) != 0)
+			return SIGTERM;
+		return sig;
+	}
+	sig = sigtimedwait(sigs, NULL, &ts);
+	return sig < 0 ? SIGHUP : sig;
+}
+
+static void
+warn_literals(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_identities; i++)
+		if (strcmp(cfg->identities[i].token_ref, "(literal)") == 0)
+			log_warn("identity %s: its token is written in the configuration; literals are for "
+			    "local development (use env:, k8s:, aws: or gcp: references)",
+			    cfg->identities[i].id);
+}
+
+static int
+run(struct config *cfg, const char *path)
 {
 	struct pool *pool = pool_new(cfg);
 	struct policy *policy = policy_new(cfg);
@@ -56,6 +112,7 @@ run(struct config *cfg)
 	int sig, rc = 1, usable;
 
 	config_drop_tokens(cfg);
+	warn_literals(cfg);
 	if (policy_allows_none(policy))
 		log_warn("allowed_owners is empty: every owner-scoped read will be denied (use [\"*\"] to allow all)");
 	if (cfg->n_identities == 0)
@@ -84,7 +141,9 @@ run(struct config *cfg)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	sigwait(&sigs, &sig);
+	sigaddset(&sigs, SIGHUP);
+	while ((sig = wait_signal(&sigs, cfg->secrets_refresh_secs)) == SIGHUP)
+		reload(pool, path, cfg);
 	log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
@@ -127,13 +186,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Resolving secrets may already use curl. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "ghpool: cannot initialise libcurl\n");
+		return 1;
+	}
 	if (config_load(&cfg, path, environ, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ghpool: configuration error: %s\n", err);
+		curl_global_cleanup();
 		return 1;
 	}
 	if (check) {
 		config_print(&cfg, stdout);
 		config_free(&cfg);
+		curl_global_cleanup();
 		return 0;
 	}
 
@@ -143,14 +209,15 @@ main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    evthread_use_pthreads() != 0) {
-		fprintf(stderr, "ghpool: cannot initialise libcurl or libevent threads\n");
+	if (evthread_use_pthreads() != 0) {
+		fprintf(stderr, "ghpool: cannot initialise libevent threads\n");
 		config_free(&cfg);
+		curl_global_cleanup();
 		return 1;
 	}
-	rc = run(&cfg);
+	rc = run(&cfg, path);
 	config_free(&cfg);
 	curl_global_cleanup();
 	libevent_global_shutdown();

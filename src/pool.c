@@ -23,6 +23,9 @@
 /* Assumed budget of a bucket GitHub has not described yet: large enough
  * to be tried, and the first answer replaces it. */
 #define POOL_UNKNOWN_REMAINING 5000
+/* Identities a reload may add beyond those configured at start-up: slots
+ * are never moved or reused, so ids handed out stay valid without a lock. */
+#define POOL_SPARE_IDS 64
 
 struct bucket {
 	char name[POOL_BUCKET_NAME];
@@ -44,6 +47,8 @@ struct identity {
 	char *login;
 	size_t budget;            /* index into pool.budgets */
 	bool disabled;            /* per token: a sibling token may still work */
+	bool removed;             /* gone from the configuration on a reload */
+	int64_t resolved_at;      /* when its secret was last resolved */
 	uint64_t requests;
 	uint64_t errors;
 };
@@ -52,7 +57,7 @@ struct pool {
 	pthread_mutex_t mu;
 	int64_t reserve;
 	struct identity *ids;
-	size_t n_ids;
+	size_t n_ids, cap;
 	struct budget *budgets;   /* n_ids of them; merged ones stay empty */
 };
 
@@ -94,6 +99,8 @@ pool_bucket_remaining(const struct bucket *bk, int64_t now)
 static enum pool_state
 pool_state_locked(const struct pool *p, const struct identity *id, int64_t now)
 {
+	if (id->removed)
+		return POOL_REMOVED;
 	if (id->disabled)
 		return POOL_DISABLED;
 	if (p->budgets[id->budget].cool_until > now)
@@ -113,11 +120,13 @@ pool_new(const struct config *cfg)
 	pthread_mutex_init(&p->mu, NULL);
 	p->reserve = cfg->pool_reserve;
 	p->n_ids = cfg->n_identities;
-	p->ids = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(*p->ids));
-	p->budgets = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(*p->budgets));
+	p->cap = p->n_ids + POOL_SPARE_IDS;
+	p->ids = util_calloc(p->cap, sizeof(*p->ids));
+	p->budgets = util_calloc(p->cap, sizeof(*p->budgets));
 	for (size_t i = 0; i < p->n_ids; i++) {
 		p->ids[i].id = util_strdup(cfg->identities[i].id);
 		p->ids[i].token = util_strdup(cfg->identities[i].token);
+		p->ids[i].resolved_at = cfg->identities[i].resolved_at;
 		p->ids[i].budget = i;
 	}
 	return p;
@@ -142,22 +151,93 @@ pool_free(struct pool *p)
 }
 
 size_t
-pool_size(const struct pool *p)
+pool_size(struct pool *p)
 {
-	return p->n_ids;
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->n_ids;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
-/* Ids and tokens never change after pool_new(): no lock needed. */
+/* An id never changes once its slot is filled: no lock needed. */
 const char *
 pool_id(const struct pool *p, int i)
 {
 	return p->ids[i].id;
 }
 
-const char *
-pool_token(const struct pool *p, int i)
+/* Tokens rotate on reload: copied out under the lock. */
+char *
+pool_authorization(struct pool *p, int i)
 {
-	return p->ids[i].token;
+	char *h;
+
+	pthread_mutex_lock(&p->mu);
+	h = util_printf("Authorization: Bearer %s", p->ids[i].token);
+	pthread_mutex_unlock(&p->mu);
+	return h;
+}
+
+static void
+pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_at)
+{
+	if (id->token != NULL) {
+		explicit_bzero(id->token, strlen(id->token));
+		free(id->token);
+	}
+	id->token = util_strdup(token);
+	id->resolved_at = resolved_at;
+	/* A new token deserves a new chance; its first answer judges it. */
+	id->disabled = false;
+}
+
+size_t
+pool_reconcile(struct pool *p, const struct config *cfg, int *changed, size_t max_changed,
+    size_t *dropped)
+{
+	size_t n_changed = 0;
+
+	*dropped = 0;
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < cfg->n_identities && !keep; j++)
+			keep = strcasecmp(p->ids[i].id, cfg->identities[j].id) == 0;
+		p->ids[i].removed = !keep;
+	}
+	for (size_t j = 0; j < cfg->n_identities; j++) {
+		const struct config_identity *ci = &cfg->identities[j];
+		struct identity *id = NULL;
+		size_t i;
+
+		for (i = 0; i < p->n_ids && id == NULL; i++)
+			if (strcasecmp(p->ids[i].id, ci->id) == 0)
+				id = &p->ids[i];
+		if (id != NULL) {
+			i--;
+			if (strcmp(id->token, ci->token) == 0) {
+				id->resolved_at = ci->resolved_at;
+				continue;
+			}
+		} else if (p->n_ids < p->cap) {
+			i = p->n_ids;
+			id = &p->ids[i];
+			id->id = util_strdup(ci->id);
+			id->budget = i;
+			p->n_ids++;
+		} else {
+			(*dropped)++;
+			continue;
+		}
+		pool_set_token_locked(id, ci->token, ci->resolved_at);
+		if (n_changed < max_changed)
+			changed[n_changed++] = (int)i;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return n_changed;
 }
 
 enum pool_state
@@ -318,7 +398,7 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 		 * but that account still counts when saying why nobody can. */
 		bool excluded = exclude >= 0 && id->budget == p->ids[exclude].budget;
 
-		if (st == POOL_DISABLED)
+		if (st == POOL_DISABLED || st == POOL_REMOVED)
 			continue;
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
 		rem = pool_bucket_remaining(bk, now);
@@ -378,9 +458,11 @@ pool_acquire_one(struct pool *p, int i, const char *bucket)
 	struct bucket *bk;
 	bool ok;
 
-	if (i < 0 || (size_t)i >= p->n_ids)
-		return false;
 	pthread_mutex_lock(&p->mu);
+	if (i < 0 || (size_t)i >= p->n_ids) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
 	id = &p->ids[i];
 	bk = pool_bucket(&p->budgets[id->budget], bucket, true);
 	ok = pool_state_locked(p, id, now) == POOL_ACTIVE &&
@@ -413,19 +495,20 @@ bool
 pool_summary(struct pool *p, const char *bucket, struct pool_limits *out)
 {
 	int64_t now = util_now();
-	/* Every cache hit asks: keep the common case off the heap. */
-	bool stack_seen[64], *seen = p->n_ids <= 64 ? stack_seen :
-	    util_calloc(p->n_ids, sizeof(bool)), known = false;
+	/* Every cache hit asks: keep the common case off the heap. The
+	 * capacity, unlike n_ids, never changes (a reload may add ids). */
+	bool stack_seen[128], *seen = p->cap <= 128 ? stack_seen :
+	    util_calloc(p->cap, sizeof(bool)), known = false;
 
 	memset(out, 0, sizeof(*out));
-	memset(seen, 0, p->n_ids * sizeof(bool));
+	memset(seen, 0, p->cap * sizeof(bool));
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->n_ids; i++) {
 		struct identity *id = &p->ids[i];
 		struct bucket *bk;
 		int64_t rem;
 
-		if (id->disabled || seen[id->budget])
+		if (id->disabled || id->removed || seen[id->budget])
 			continue;
 		seen[id->budget] = true;
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
@@ -467,7 +550,7 @@ pool_usable(struct pool *p)
 json_t *
 pool_stats(struct pool *p)
 {
-	static const char *state_names[] = { "active", "cooling", "disabled" };
+	static const char *state_names[] = { "active", "cooling", "disabled", "removed" };
 	int64_t now = util_now();
 	json_t *arr = json_array();
 
@@ -489,10 +572,11 @@ pool_stats(struct pool *p)
 			    "reset", (json_int_t)bk->l.reset,
 			    "in_flight", (json_int_t)bk->in_flight));
 		}
-		o = json_pack("{s:s,s:s?,s:s,s:I,s:I,s:o}",
+		o = json_pack("{s:s,s:s?,s:s,s:I,s:I,s:I,s:o}",
 		    "id", id->id, "login", id->login, "state", state_names[st],
 		    "requests", (json_int_t)id->requests,
-		    "errors", (json_int_t)id->errors, "buckets", buckets);
+		    "errors", (json_int_t)id->errors,
+		    "secret_resolved_at", (json_int_t)id->resolved_at, "buckets", buckets);
 		if (st == POOL_COOLING)
 			json_object_set_new(o, "cooling_until", json_integer(b->cool_until));
 		if (id->budget != i)

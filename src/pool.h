@@ -2,7 +2,7 @@
  * pool: the pooled identities and what GitHub has told us of their rate
  * limits, per bucket. Chooses the identity with the most budget for each
  * read and learns from every answer. Thread-safe: all workers share one.
- * Tokens leave this module only through pool_token(), for the upstream
+ * Tokens leave this module only through pool_authorization(), for the upstream
  * Authorization header.
  */
 #ifndef GHPOOL_POOL_H
@@ -16,7 +16,7 @@
 struct config;
 struct pool;
 
-enum pool_state { POOL_ACTIVE, POOL_COOLING, POOL_DISABLED };
+enum pool_state { POOL_ACTIVE, POOL_COOLING, POOL_DISABLED, POOL_REMOVED };
 
 enum pool_pick_result {
 	POOL_PICKED,      /* out->index is set; pool_release() it later */
@@ -38,9 +38,22 @@ struct pool_limits {
 struct pool *pool_new(const struct config *cfg);
 void pool_free(struct pool *p);
 
-size_t pool_size(const struct pool *p);
+/* Slots ever filled, removed identities included: valid indices. */
+size_t pool_size(struct pool *p);
 const char *pool_id(const struct pool *p, int i);
-const char *pool_token(const struct pool *p, int i);
+/* "Authorization: Bearer <token>" for identity i (malloc'd; wipe it):
+ * a copy, since a reload may rotate the token meanwhile. */
+char *pool_authorization(struct pool *p, int i);
+
+/*
+ * Applies a reloaded configuration: identities with the same id keep their
+ * budgets and counters and take the new token; new ids get new slots
+ * (*dropped counts those past the spare capacity); ids no longer
+ * configured are removed, never picked again. The indices whose token is
+ * new (to probe) go into changed; returns how many.
+ */
+size_t pool_reconcile(struct pool *p, const struct config *cfg, int *changed,
+    size_t max_changed, size_t *dropped);
 enum pool_state pool_state_of(struct pool *p, int i);
 
 /* Records the identity's GitHub login. Identities with the same login

@@ -74,7 +74,7 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 {
 	struct probe_buf b = { 0 };
 	struct curl_slist *h = NULL;
-	char url[2048], auth[4200];
+	char url[2048], *auth;
 	long status = -1;
 	CURL *e = curl_easy_init();
 	CURLcode rc;
@@ -83,10 +83,11 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 	if (e == NULL)
 		return -1;
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", pool_token(pool, i));
+	auth = pool_authorization(pool, i);
 	h = curl_slist_append(h, auth);
 	h = curl_slist_append(h, "Accept: application/vnd.github+json");
-	explicit_bzero(auth, sizeof(auth));
+	explicit_bzero(auth, strlen(auth));
+	free(auth);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, GHPOOL_USER_AGENT);
@@ -144,48 +145,55 @@ probe_learn_buckets(struct pool *pool, int i, json_t *doc)
 	}
 }
 
+bool
+probe_identity(struct pool *pool, int i, const char *upstream_url, long timeout_secs)
+{
+	json_t *doc = NULL;
+	const char *login, *shared;
+	bool usable = false;
+	long st;
+
+	st = probe_get(pool, i, upstream_url, "/rate_limit", timeout_secs, &doc);
+	if (st == 401) {
+		log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
+		pool_disable(pool, i);
+		json_decref(doc);
+		return false;
+	}
+	if (st == 200)
+		probe_learn_buckets(pool, i, doc);
+	else
+		log_warn("identity %s: GET /rate_limit answered %ld; budget unknown until its first read",
+		    pool_id(pool, i), st);
+	json_decref(doc);
+
+	st = probe_get(pool, i, upstream_url, "/user", timeout_secs, &doc);
+	login = json_string_value(json_object_get(doc, "login"));
+	if (st == 401) {
+		log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
+		pool_disable(pool, i);
+	} else if (st == 200 && login != NULL) {
+		shared = pool_set_login(pool, i, login);
+		log_info("identity %s is GitHub user %s", pool_id(pool, i), login);
+		if (shared != NULL)
+			log_warn("identities %s and %s are the same GitHub user %s: they share one rate-limit budget",
+			    shared, pool_id(pool, i), login);
+		usable = true;
+	} else {
+		/* App installation tokens cannot read /user; keep them. */
+		log_warn("identity %s: GET /user answered %ld; login unknown", pool_id(pool, i), st);
+		usable = true;
+	}
+	json_decref(doc);
+	return usable;
+}
+
 int
 probe_identities(struct pool *pool, const char *upstream_url, long timeout_secs)
 {
 	int usable = 0;
 
-	for (int i = 0; i < (int)pool_size(pool); i++) {
-		json_t *doc = NULL;
-		const char *login, *shared;
-		long st;
-
-		st = probe_get(pool, i, upstream_url, "/rate_limit", timeout_secs, &doc);
-		if (st == 401) {
-			log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
-			pool_disable(pool, i);
-			json_decref(doc);
-			continue;
-		}
-		if (st == 200)
-			probe_learn_buckets(pool, i, doc);
-		else
-			log_warn("identity %s: GET /rate_limit answered %ld; budget unknown until its first read",
-			    pool_id(pool, i), st);
-		json_decref(doc);
-
-		st = probe_get(pool, i, upstream_url, "/user", timeout_secs, &doc);
-		login = json_string_value(json_object_get(doc, "login"));
-		if (st == 401) {
-			log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
-			pool_disable(pool, i);
-		} else if (st == 200 && login != NULL) {
-			shared = pool_set_login(pool, i, login);
-			log_info("identity %s is GitHub user %s", pool_id(pool, i), login);
-			if (shared != NULL)
-				log_warn("identities %s and %s are the same GitHub user %s: they share one rate-limit budget",
-				    shared, pool_id(pool, i), login);
-			usable++;
-		} else {
-			/* App installation tokens cannot read /user; keep them. */
-			log_warn("identity %s: GET /user answered %ld; login unknown", pool_id(pool, i), st);
-			usable++;
-		}
-		json_decref(doc);
-	}
+	for (int i = 0; i < (int)pool_size(pool); i++)
+		usable += probe_identity(pool, i, upstream_url, timeout_secs);
 	return usable;
 }

@@ -8,6 +8,11 @@
 
 struct pool;
 
+#include <stdbool.h>
+
+/* Probes one identity (after a reload gave it a new token). */
+bool probe_identity(struct pool *pool, int i, const char *upstream_url, long timeout_secs);
+
 /* Probes every identity in turn; returns the number left usable. */
 int probe_identities(struct pool *pool, const char *upstream_url, long timeout_secs);
 

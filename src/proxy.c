@@ -695,7 +695,7 @@ proxy_upstream_headers(struct proxy_call *c, const char *etag)
 		h = curl_slist_append(h, line);
 		free(line);
 	}
-	line = util_printf("Authorization: Bearer %s", pool_token(c->px->pool, c->identity));
+	line = pool_authorization(c->px->pool, c->identity);
 	h = curl_slist_append(h, line);
 	explicit_bzero(line, strlen(line));
 	free(line);

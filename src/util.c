@@ -155,3 +155,14 @@ util_hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+const char *
+util_getenv(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}

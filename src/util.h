@@ -28,6 +28,10 @@ void util_token_fingerprint(const char *token, char out[9]);
 void util_hash_seed(void);
 uint64_t util_hash(const char *s, size_t n);
 
+/* NAME's value in an environment block (NULL-terminated "NAME=value"
+ * strings, as environ), or NULL. Modules take envp so tests can pass their own. */
+const char *util_getenv(char *const *envp, const char *name);
+
 /* The value of one hexadecimal digit, or -1. */
 int util_hex_digit(int c);
 
