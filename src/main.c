@@ -7,7 +7,9 @@
  * ever runs inside a worker's event loop.
  */
 #include "audit.h"
+#include "aws.h"
 #include "config.h"
+#include "gcp.h"
 #include "log.h"
 #include "mgmt.h"
 #include "policy.h"
@@ -199,6 +201,8 @@ main(int argc, char **argv)
 	if (check) {
 		config_print(&cfg, stdout);
 		config_free(&cfg);
+		aws_cleanup();
+		gcp_cleanup();
 		curl_global_cleanup();
 		return 0;
 	}
@@ -219,6 +223,8 @@ main(int argc, char **argv)
 	}
 	rc = run(&cfg, path);
 	config_free(&cfg);
+	aws_cleanup();
+	gcp_cleanup();
 	curl_global_cleanup();
 	libevent_global_shutdown();
 	return rc;
