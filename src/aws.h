@@ -2,7 +2,7 @@
  * aws: secrets from AWS Secrets Manager for `aws:secretsmanager:<id>:<key>`
  * references. GetSecretValue signed with libcurl's SigV4; credentials from
  * the standard chain in the SDKs' order (environment, web identity,
- * container, shared files, EC2 IMDSv2), temporary ones cached and
+ * shared files, container, EC2 IMDSv2), temporary ones cached and
  * refreshed before they expire. Blocking: called from the main thread at
  * start-up and on reload only.
  */
