@@ -6,6 +6,7 @@
  * the file, the variable for the environment, the identity for a token.
  */
 #include "config.h"
+#include "app.h"
 #include "secret.h"
 #include "toml.h"
 #include "util.h"
@@ -218,13 +219,18 @@ config_identity_check_dup(struct loader *ld, const toml_value *at, const char *i
 	return 0;
 }
 
+static const char *const identity_keys[] = {
+	"id", "token", "app_id", "private_key", "installation_id", "owner", NULL,
+};
+static const char *const rule_keys[] = { "pattern", "ttl_secs", NULL };
+
 /*
  * Element i of the array of tables `name` ([[name]]), which may hold no
- * keys but a and b. NULL, with the error written, if it is anything else.
+ * keys but those listed. NULL, with the error written, if it is anything else.
  */
 static const toml_value *
 config_entry(struct loader *ld, const toml_value *arr, size_t i, const char *name,
-    const char *a, const char *b)
+    const char *const *keys)
 {
 	const toml_value *t = toml_type_of(arr) == TOML_ARRAY ? toml_array_at(arr, i) : arr;
 
@@ -235,7 +241,11 @@ config_entry(struct loader *ld, const toml_value *arr, size_t i, const char *nam
 	for (size_t k = 0; k < toml_table_size(t); k++) {
 		const char *key = toml_table_key(t, k);
 
-		if (strcmp(key, a) != 0 && strcmp(key, b) != 0) {
+		size_t k2 = 0;
+
+		while (keys[k2] != NULL && strcmp(key, keys[k2]) != 0)
+			k2++;
+		if (keys[k2] == NULL) {
 			config_fail(ld, toml_table_value(t, k), "unknown key '%s.%s'", name, key);
 			return NULL;
 		}
@@ -243,17 +253,52 @@ config_entry(struct loader *ld, const toml_value *arr, size_t i, const char *nam
 	return t;
 }
 
+/* A GitHub App installation: app_id, private_key, installation_id | owner. */
+static int
+config_app(struct loader *ld, const toml_value *t, struct config_identity *ident)
+{
+	const toml_value *app = toml_table_get(t, "app_id"), *key = toml_table_get(t, "private_key");
+	const toml_value *inst = toml_table_get(t, "installation_id"), *owner = toml_table_get(t, "owner");
+	const char *bad;
+
+	if (app == NULL || key == NULL)
+		return config_fail(ld, t, "identity '%s': a GitHub App needs 'app_id' and 'private_key'",
+		    ident->id);
+	if ((inst == NULL) == (owner == NULL))
+		return config_fail(ld, t, "identity '%s': a GitHub App needs exactly one of 'installation_id' and 'owner'",
+		    ident->id);
+	if (config_int(ld, app, "identities.app_id", 1, INT64_C(1) << 53, &ident->app_id) < 0 ||
+	    (inst != NULL && config_int(ld, inst, "identities.installation_id", 1, INT64_C(1) << 53,
+	    &ident->installation_id) < 0))
+		return -1;
+	if (owner != NULL) {
+		if (toml_type_of(owner) != TOML_STRING || !config_id_valid(toml_string(owner)))
+			return config_fail(ld, owner, "key 'identities.owner' must be a GitHub login");
+		ident->owner = util_strdup(toml_string(owner));
+	}
+	if (toml_type_of(key) != TOML_STRING || *toml_string(key) == '\0')
+		return config_fail(ld, key, "key 'identities.private_key' must be a non-empty string");
+	if ((bad = secret_ref_invalid(toml_string(key))) != NULL)
+		return config_fail(ld, key, "identity '%s': private_key: %s", ident->id, bad);
+	ident->ref = util_strdup(toml_string(key));
+	ident->token_ref = util_strdup(strcmp(secret_kind(ident->ref), "literal") == 0 ?
+	    "(literal)" : ident->ref);
+	ident->line = toml_line(key);
+	ident->app = true;
+	return 0;
+}
+
 static int
 config_identities(struct loader *ld, const toml_value *v)
 {
 	/* Not an array at all: config_entry says so. */
 	if (toml_type_of(v) != TOML_ARRAY)
-		return config_entry(ld, v, 0, "identities", "id", "token") ? 0 : -1;
+		return config_entry(ld, v, 0, "identities", identity_keys) ? 0 : -1;
 	for (size_t i = 0; i < toml_array_size(v); i++) {
 		const toml_value *t, *idv, *tokv;
 		struct config_identity *ident;
 
-		if ((t = config_entry(ld, v, i, "identities", "id", "token")) == NULL)
+		if ((t = config_entry(ld, v, i, "identities", identity_keys)) == NULL)
 			return -1;
 		idv = toml_table_get(t, "id");
 		tokv = toml_table_get(t, "token");
@@ -265,8 +310,18 @@ config_identities(struct loader *ld, const toml_value *v)
 		ident->id = util_strdup(toml_string(idv));
 		if (config_identity_check_dup(ld, idv, ident->id) < 0)
 			return -1;
+		if (toml_table_get(t, "app_id") != NULL || toml_table_get(t, "private_key") != NULL ||
+		    toml_table_get(t, "installation_id") != NULL || toml_table_get(t, "owner") != NULL) {
+			if (tokv != NULL)
+				return config_fail(ld, tokv, "identity '%s': give 'token', or 'app_id' and 'private_key' for a GitHub App, not both",
+				    ident->id);
+			if (config_app(ld, t, ident) < 0)
+				return -1;
+			continue;
+		}
 		if (tokv == NULL)
-			return config_fail(ld, t, "identity '%s' needs key 'token'", ident->id);
+			return config_fail(ld, t, "identity '%s' needs key 'token' (or 'app_id', 'private_key' and 'installation_id' or 'owner' for a GitHub App)",
+			    ident->id);
 		if (toml_type_of(tokv) != TOML_STRING)
 			return config_fail(ld, tokv, "key 'identities.token' must be a string");
 		if (*toml_string(tokv) == '\0')
@@ -309,12 +364,12 @@ config_cache_rules(struct loader *ld, const toml_value *v)
 	struct config_cache *cc = &ld->cfg->cache;
 
 	if (toml_type_of(v) != TOML_ARRAY)
-		return config_entry(ld, v, 0, "cache.rules", "pattern", "ttl_secs") ? 0 : -1;
+		return config_entry(ld, v, 0, "cache.rules", rule_keys) ? 0 : -1;
 	for (size_t i = 0; i < toml_array_size(v); i++) {
 		const toml_value *t, *pat, *ttl;
 		struct config_cache_rule *r;
 
-		if ((t = config_entry(ld, v, i, "cache.rules", "pattern", "ttl_secs")) == NULL)
+		if ((t = config_entry(ld, v, i, "cache.rules", rule_keys)) == NULL)
 			return -1;
 		pat = toml_table_get(t, "pattern");
 		ttl = toml_table_get(t, "ttl_secs");
@@ -490,6 +545,25 @@ config_env_pats(struct loader *ld)
 	return 0;
 }
 
+/* A GitHub App identity's first installation token. */
+static int
+config_mint(struct config *cfg, struct config_identity *id, char *why, size_t whylen)
+{
+	struct app_params p = {
+		.upstream_url = cfg->upstream_url, .app_id = id->app_id,
+		.private_key = id->private_key, .installation_id = id->installation_id,
+		.owner = id->owner, .timeout_secs = cfg->upstream_timeout_secs,
+	};
+	struct app_token t;
+
+	if (app_mint(&p, &t, why, whylen) < 0)
+		return -1;
+	id->token = t.token;             /* moved, not copied */
+	id->token_expires_at = t.expires_at;
+	id->installation_id = t.installation_id;
+	return 0;
+}
+
 /*
  * Resolves every identity's reference, after the whole configuration is
  * known. An error names the identity, where it was configured and the
@@ -505,20 +579,29 @@ config_resolve_secrets(struct loader *ld)
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		struct config_identity *id = &cfg->identities[i];
 		const char *kind = secret_kind(id->ref);
+		bool minted = true;
 
-		id->token = secret_resolve(id->ref, &o, why, sizeof(why));
+		if (id->app)
+			id->private_key = secret_resolve_text(id->ref, &o, why, sizeof(why));
+		else
+			id->token = secret_resolve(id->ref, &o, why, sizeof(why));
 		/* The reference of a literal is the secret: keep no copy. */
 		explicit_bzero(id->ref, strlen(id->ref));
 		free(id->ref);
 		id->ref = NULL;
-		if (id->token == NULL) {
-			if (id->line > 0)
-				snprintf(where, sizeof(where), "%s: line %d: identity '%s'", ld->name,
-				    id->line, id->id);
-			else
-				snprintf(where, sizeof(where), "environment: identity '%s'", id->id);
-			/* env: reasons name the variable; a literal must not be shown. */
-			if (strcmp(kind, "env") == 0 || strcmp(kind, "literal") == 0)
+		if (id->line > 0)
+			snprintf(where, sizeof(where), "%s: line %d: identity '%s'%s", ld->name,
+			    id->line, id->id, id->app ? ": private_key" : "");
+		else
+			snprintf(where, sizeof(where), "environment: identity '%s'", id->id);
+		if (id->app && id->private_key != NULL)
+			minted = config_mint(cfg, id, why, sizeof(why)) == 0;
+		if (id->token == NULL || !minted) {
+			/* The reference, never a literal: that is the secret. */
+			if (!minted)
+				snprintf(ld->err, ld->errlen, "%s: line %d: identity '%s': GitHub App %lld: %s",
+				    ld->name, id->line, id->id, (long long)id->app_id, why);
+			else if (strcmp(kind, "literal") == 0)
 				snprintf(ld->err, ld->errlen, "%s: %s", where, why);
 			else
 				snprintf(ld->err, ld->errlen, "%s: %s: %s", where, id->token_ref, why);
@@ -738,11 +821,22 @@ config_print(const struct config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		char fp[9];
 
-		util_token_fingerprint(cfg->identities[i].token, fp);
+		const struct config_identity *id = &cfg->identities[i];
+
 		fputs("\n[[identities]]\n", out);
-		config_print_str(out, "id", cfg->identities[i].id);
-		fprintf(out, "token = \"****\"  # from %s, sha256 %s\n",
-		    cfg->identities[i].token_ref, fp);
+		config_print_str(out, "id", id->id);
+		if (id->app) {
+			fprintf(out, "app_id = %lld\n", (long long)id->app_id);
+			if (id->owner != NULL)
+				config_print_str(out, "owner", id->owner);
+			fprintf(out, "%sinstallation_id = %lld\n", id->owner ? "# " : "",
+			    (long long)id->installation_id);
+			fprintf(out, "private_key = \"****\"  # from %s; a token was minted\n",
+			    id->token_ref);
+			continue;
+		}
+		util_token_fingerprint(id->token, fp);
+		fprintf(out, "token = \"****\"  # from %s, sha256 %s\n", id->token_ref, fp);
 	}
 }
 
@@ -782,6 +876,8 @@ config_free(struct config *cfg)
 		struct config_identity *id = &cfg->identities[i];
 		free(id->id);
 		free(id->token_ref);
+		free(id->owner);
+		secret_free(id->private_key);
 		config_token_wipe(id);
 	}
 	free(cfg->identities);

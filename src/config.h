@@ -19,6 +19,13 @@ struct config_identity {
 	char *token;        /* resolved secret; never printed */
 	int line;           /* where it was configured; 0: the environment */
 	int64_t resolved_at;   /* epoch seconds */
+	/* A GitHub App installation instead of a token: token is minted. */
+	bool app;
+	int64_t app_id;
+	int64_t installation_id;    /* configured, or discovered from owner */
+	char *owner;
+	char *private_key;          /* resolved PEM; kept for refreshes */
+	int64_t token_expires_at;   /* of the minted token; 0 for tokens */
 };
 
 /* A [[cache.rules]] entry: paths matching the glob get this TTL. */

@@ -6,6 +6,7 @@
  * every thread and taken synchronously here with sigwait(), so no handler
  * ever runs inside a worker's event loop.
  */
+#include "app.h"
 #include "audit.h"
 #include "aws.h"
 #include "config.h"
@@ -48,21 +49,24 @@ usage(FILE *out)
  * SIGHUP, or every secrets_refresh_secs: read the configuration again and
  * resolve every secret. Only a configuration that loads whole replaces the
  * identities; otherwise the old ones keep serving. Reads in flight finish
- * with the token they were sent with.
+ * with the token they were sent with. Returns the new configuration (its
+ * App keys serve later refreshes), or NULL.
  */
-static void
+static struct config *
 reload(struct pool *pool, const char *path, const struct config *running)
 {
-	struct config fresh;
+	struct config *fresh = util_calloc(1, sizeof(*fresh));
 	char err[1024];
 	int changed[256];
 	size_t n, dropped;
 
-	if (config_load(&fresh, path, environ, err, sizeof(err)) < 0) {
+	if (config_load(fresh, path, environ, err, sizeof(err)) < 0) {
 		log_error("reload failed, the running configuration stays: %s", err);
-		return;
+		free(fresh);
+		return NULL;
 	}
-	n = pool_reconcile(pool, &fresh, changed, sizeof(changed) / sizeof(changed[0]), &dropped);
+	n = pool_reconcile(pool, fresh, changed, sizeof(changed) / sizeof(changed[0]), &dropped);
+	config_drop_tokens(fresh);
 	for (size_t k = 0; k < n; k++) {
 		log_info("identity %s: new or rotated token, probing", pool_id(pool, changed[k]));
 		probe_identity(pool, changed[k], running->upstream_url, running->upstream_timeout_secs);
@@ -70,24 +74,85 @@ reload(struct pool *pool, const char *path, const struct config *running)
 	if (dropped > 0)
 		log_error("reload: %zu new identities did not fit; restart ghpool to add them", dropped);
 	log_info("reloaded %s: %zu identities, %zu new or rotated tokens (settings other than "
-	    "identities and their secrets apply on restart)", fresh.source, fresh.n_identities, n);
-	config_free(&fresh);
+	    "identities and their secrets apply on restart)", fresh->source, fresh->n_identities, n);
+	return fresh;
 }
 
-/* Waits for a signal; a refresh interval turns into a SIGHUP. */
-static int
-wait_signal(const sigset_t *sigs, int64_t refresh_secs)
+/*
+ * Mints new tokens for GitHub App identities whose token is within
+ * APP_REFRESH_MARGIN_SECS of expiring. A failure is retried every 30 s
+ * while the old token keeps serving until it expires.
+ */
+static void
+refresh_apps(struct pool *pool, const struct config *cur, int64_t *retry_at)
 {
-	struct timespec ts = { (time_t)refresh_secs, 0 };
+	int64_t now = util_now();
+
+	for (size_t k = 0; k < cur->n_identities; k++) {
+		const struct config_identity *id = &cur->identities[k];
+		struct app_params p = {
+			.upstream_url = cur->upstream_url, .app_id = id->app_id,
+			.private_key = id->private_key, .installation_id = id->installation_id,
+			.owner = id->owner, .timeout_secs = cur->upstream_timeout_secs,
+		};
+		struct app_token t;
+		char err[512];
+		int i;
+
+		if (!id->app || (i = pool_find(pool, id->id)) < 0 || now < retry_at[k] ||
+		    now < pool_token_expires_at(pool, i) - APP_REFRESH_MARGIN_SECS)
+			continue;
+		if (app_mint(&p, &t, err, sizeof(err)) < 0) {
+			retry_at[k] = now + 30;
+			log_warn("identity %s: App token refresh failed, retrying in 30 s (the current token "
+			    "expires in %llds): %s", id->id,
+			    (long long)(pool_token_expires_at(pool, i) - now), err);
+			continue;
+		}
+		pool_set_token(pool, i, t.token, t.expires_at);
+		log_info("identity %s: App token refreshed, valid for %llds", id->id,
+		    (long long)(t.expires_at - now));
+		app_token_clear(&t);
+	}
+}
+
+/* The next moment something is due: a periodic reload or an App refresh. */
+static int64_t
+next_due(struct pool *pool, const struct config *cur, const int64_t *retry_at,
+    int64_t next_reload)
+{
+	int64_t next = next_reload, t;
+	int i;
+
+	for (size_t k = 0; k < cur->n_identities; k++) {
+		if (!cur->identities[k].app || (i = pool_find(pool, cur->identities[k].id)) < 0)
+			continue;
+		t = pool_token_expires_at(pool, i) - APP_REFRESH_MARGIN_SECS;
+		if (retry_at[k] > t)
+			t = retry_at[k];
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
+/* Waits for a signal until deadline (INT64_MAX: none); 0 when it passes. */
+static int
+wait_signal(const sigset_t *sigs, int64_t deadline)
+{
+	int64_t left = deadline - util_now();
+	struct timespec ts;
 	int sig;
 
-	if (refresh_secs <= 0) {
+	if (deadline == INT64_MAX) {
 		if (sigwait(sigs, &sig) != 0)
 			return SIGTERM;
 		return sig;
 	}
+	ts.tv_sec = (time_t)(left > 0 ? left : 0);
+	ts.tv_nsec = 0;
 	sig = sigtimedwait(sigs, NULL, &ts);
-	return sig < 0 ? SIGHUP : sig;
+	return sig < 0 ? 0 : sig;
 }
 
 static void
@@ -112,6 +177,10 @@ run(struct config *cfg, const char *path)
 	char err[512];
 	sigset_t sigs;
 	int sig, rc = 1, usable;
+	/* The latest configuration loaded: its App keys serve refreshes. */
+	struct config *cur = cfg;
+	int64_t *retry_at = util_calloc(cfg->n_identities + 1, sizeof(*retry_at));
+	int64_t last_reload = util_now();
 
 	config_drop_tokens(cfg);
 	warn_literals(cfg);
@@ -144,11 +213,36 @@ run(struct config *cfg, const char *path)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	while ((sig = wait_signal(&sigs, cfg->secrets_refresh_secs)) == SIGHUP)
-		reload(pool, path, cfg);
+	for (;;) {
+		int64_t next_reload = cur->secrets_refresh_secs > 0 ?
+		    last_reload + cur->secrets_refresh_secs : INT64_MAX;
+		struct config *fresh;
+
+		sig = wait_signal(&sigs, next_due(pool, cur, retry_at, next_reload));
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGHUP || util_now() >= next_reload) {
+			last_reload = util_now();
+			if ((fresh = reload(pool, path, cur)) != NULL) {
+				if (cur != cfg) {
+					config_free(cur);
+					free(cur);
+				}
+				cur = fresh;
+				free(retry_at);
+				retry_at = util_calloc(cur->n_identities + 1, sizeof(*retry_at));
+			}
+		}
+		refresh_apps(pool, cur, retry_at);
+	}
 	log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
+	if (cur != cfg) {
+		config_free(cur);
+		free(cur);
+	}
+	free(retry_at);
 	server_free(srv);
 	mgmt_free(m);
 	proxy_free(px);

@@ -48,7 +48,9 @@ struct identity {
 	size_t budget;            /* index into pool.budgets */
 	bool disabled;            /* per token: a sibling token may still work */
 	bool removed;             /* gone from the configuration on a reload */
+	bool app;                 /* a GitHub App installation: tokens expire */
 	int64_t resolved_at;      /* when its secret was last resolved */
+	int64_t expires_at;       /* an App token's expiry; 0: none */
 	uint64_t requests;
 	uint64_t errors;
 };
@@ -127,6 +129,8 @@ pool_new(const struct config *cfg)
 		p->ids[i].id = util_strdup(cfg->identities[i].id);
 		p->ids[i].token = util_strdup(cfg->identities[i].token);
 		p->ids[i].resolved_at = cfg->identities[i].resolved_at;
+		p->ids[i].app = cfg->identities[i].app;
+		p->ids[i].expires_at = cfg->identities[i].token_expires_at;
 		p->ids[i].budget = i;
 	}
 	return p;
@@ -181,8 +185,10 @@ pool_authorization(struct pool *p, int i)
 }
 
 static void
-pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_at)
+pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_at,
+    int64_t expires_at)
 {
+	id->expires_at = expires_at;
 	if (id->token != NULL) {
 		explicit_bzero(id->token, strlen(id->token));
 		free(id->token);
@@ -191,6 +197,38 @@ pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_a
 	id->resolved_at = resolved_at;
 	/* A new token deserves a new chance; its first answer judges it. */
 	id->disabled = false;
+}
+
+int
+pool_find(struct pool *p, const char *id)
+{
+	int found = -1;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids && found < 0; i++)
+		if (!p->ids[i].removed && strcasecmp(p->ids[i].id, id) == 0)
+			found = (int)i;
+	pthread_mutex_unlock(&p->mu);
+	return found;
+}
+
+int64_t
+pool_token_expires_at(struct pool *p, int i)
+{
+	int64_t t;
+
+	pthread_mutex_lock(&p->mu);
+	t = p->ids[i].expires_at;
+	pthread_mutex_unlock(&p->mu);
+	return t;
+}
+
+void
+pool_set_token(struct pool *p, int i, const char *token, int64_t expires_at)
+{
+	pthread_mutex_lock(&p->mu);
+	pool_set_token_locked(&p->ids[i], token, util_now(), expires_at);
+	pthread_mutex_unlock(&p->mu);
 }
 
 size_t
@@ -232,7 +270,8 @@ pool_reconcile(struct pool *p, const struct config *cfg, int *changed, size_t ma
 			(*dropped)++;
 			continue;
 		}
-		pool_set_token_locked(id, ci->token, ci->resolved_at);
+		id->app = ci->app;
+		pool_set_token_locked(id, ci->token, ci->resolved_at, ci->token_expires_at);
 		if (n_changed < max_changed)
 			changed[n_changed++] = (int)i;
 	}
@@ -572,13 +611,16 @@ pool_stats(struct pool *p)
 			    "reset", (json_int_t)bk->l.reset,
 			    "in_flight", (json_int_t)bk->in_flight));
 		}
-		o = json_pack("{s:s,s:s?,s:s,s:I,s:I,s:I,s:o}",
-		    "id", id->id, "login", id->login, "state", state_names[st],
+		o = json_pack("{s:s,s:s,s:s?,s:s,s:I,s:I,s:I,s:o}",
+		    "id", id->id, "kind", id->app ? "app" : "token", "login", id->login,
+		    "state", state_names[st],
 		    "requests", (json_int_t)id->requests,
 		    "errors", (json_int_t)id->errors,
 		    "secret_resolved_at", (json_int_t)id->resolved_at, "buckets", buckets);
 		if (st == POOL_COOLING)
 			json_object_set_new(o, "cooling_until", json_integer(b->cool_until));
+		if (id->app)
+			json_object_set_new(o, "token_expires_at", json_integer(id->expires_at));
 		if (id->budget != i)
 			json_object_set_new(o, "shares_budget_with", json_string(p->ids[id->budget].id));
 		json_array_append_new(arr, o);

@@ -45,6 +45,14 @@ const char *pool_id(const struct pool *p, int i);
  * a copy, since a reload may rotate the token meanwhile. */
 char *pool_authorization(struct pool *p, int i);
 
+/* The slot of a configured (not removed) id, or -1. */
+int pool_find(struct pool *p, const char *id);
+
+/* A GitHub App identity's token and its expiry (epoch seconds), after a
+ * refresh; budgets and counters stay. */
+void pool_set_token(struct pool *p, int i, const char *token, int64_t expires_at);
+int64_t pool_token_expires_at(struct pool *p, int i);
+
 /*
  * Applies a reloaded configuration: identities with the same id keep their
  * budgets and counters and take the new token; new ids get new slots

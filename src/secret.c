@@ -196,8 +196,9 @@ secret_gcp(const char *ref, const struct secret_opts *o, char *err, size_t errle
 	return value;
 }
 
-char *
-secret_resolve(const char *ref, const struct secret_opts *o, char *err, size_t errlen)
+/* Any kind, any text but an empty one. */
+static char *
+secret_fetch(const char *ref, const struct secret_opts *o, char *err, size_t errlen)
 {
 	const char *bad = secret_ref_invalid(ref), *val;
 	const char *kind = secret_kind(ref);
@@ -221,15 +222,31 @@ secret_resolve(const char *ref, const struct secret_opts *o, char *err, size_t e
 	} else {
 		value = util_strdup(ref);
 	}
-	if (value == NULL)
-		return NULL;
-	if (*value == '\0' || !secret_clean(value)) {
-		snprintf(err, errlen, *value == '\0' ? "the secret is empty" :
-		    "the secret contains whitespace or control characters (a trailing newline?)");
+	if (value != NULL && *value == '\0') {
+		snprintf(err, errlen, "the secret is empty");
 		secret_free(value);
-		return NULL;
+		value = NULL;
 	}
 	return value;
+}
+
+char *
+secret_resolve(const char *ref, const struct secret_opts *o, char *err, size_t errlen)
+{
+	char *value = secret_fetch(ref, o, err, errlen);
+
+	if (value != NULL && !secret_clean(value)) {
+		snprintf(err, errlen, "the secret contains whitespace or control characters (a trailing newline?)");
+		secret_free(value);
+		value = NULL;
+	}
+	return value;
+}
+
+char *
+secret_resolve_text(const char *ref, const struct secret_opts *o, char *err, size_t errlen)
+{
+	return secret_fetch(ref, o, err, errlen);
 }
 
 void

@@ -29,6 +29,10 @@ const char *secret_ref_invalid(const char *ref);
 /* The value (malloc'd; wipe before freeing), or NULL with the reason. */
 char *secret_resolve(const char *ref, const struct secret_opts *o, char *err, size_t errlen);
 
+/* The same for a multi-line secret, such as a PEM private key: only an
+ * empty value is refused. */
+char *secret_resolve_text(const char *ref, const struct secret_opts *o, char *err, size_t errlen);
+
 /* Tokens go into an HTTP header: no whitespace, no control bytes. */
 bool secret_clean(const char *value);
 
