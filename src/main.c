@@ -79,6 +79,22 @@ reload(struct pool *pool, const char *path, const struct config *running)
 }
 
 /*
+ * When an App token is due for a new one: APP_REFRESH_MARGIN_SECS before
+ * it expires, or half way through its life if it lives no longer than
+ * that margin (never a mint loop on short-lived tokens).
+ */
+static int64_t
+app_due(struct pool *pool, int i)
+{
+	int64_t set_at, expires = pool_token_expires_at(pool, i, &set_at);
+	int64_t due = expires - APP_REFRESH_MARGIN_SECS;
+
+	if (due <= set_at)
+		due = set_at + (expires - set_at) / 2;
+	return due;
+}
+
+/*
  * Mints new tokens for GitHub App identities whose token is within
  * APP_REFRESH_MARGIN_SECS of expiring. A failure is retried every 30 s
  * while the old token keeps serving until it expires.
@@ -96,17 +112,18 @@ refresh_apps(struct pool *pool, const struct config *cur, int64_t *retry_at)
 			.owner = id->owner, .timeout_secs = cur->upstream_timeout_secs,
 		};
 		struct app_token t;
+		int64_t set_at, left;
 		char err[512];
 		int i;
 
 		if (!id->app || (i = pool_find(pool, id->id)) < 0 || now < retry_at[k] ||
-		    now < pool_token_expires_at(pool, i) - APP_REFRESH_MARGIN_SECS)
+		    now < app_due(pool, i))
 			continue;
 		if (app_mint(&p, &t, err, sizeof(err)) < 0) {
 			retry_at[k] = now + 30;
+			left = pool_token_expires_at(pool, i, &set_at) - now;
 			log_warn("identity %s: App token refresh failed, retrying in 30 s (the current token "
-			    "expires in %llds): %s", id->id,
-			    (long long)(pool_token_expires_at(pool, i) - now), err);
+			    "expires in %llds): %s", id->id, (long long)left, err);
 			continue;
 		}
 		pool_set_token(pool, i, t.token, t.expires_at);
@@ -127,7 +144,7 @@ next_due(struct pool *pool, const struct config *cur, const int64_t *retry_at,
 	for (size_t k = 0; k < cur->n_identities; k++) {
 		if (!cur->identities[k].app || (i = pool_find(pool, cur->identities[k].id)) < 0)
 			continue;
-		t = pool_token_expires_at(pool, i) - APP_REFRESH_MARGIN_SECS;
+		t = app_due(pool, i);
 		if (retry_at[k] > t)
 			t = retry_at[k];
 		if (t < next)
@@ -160,9 +177,9 @@ warn_literals(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_identities; i++)
 		if (strcmp(cfg->identities[i].token_ref, "(literal)") == 0)
-			log_warn("identity %s: its token is written in the configuration; literals are for "
+			log_warn("identity %s: its %s is written in the configuration; literals are for "
 			    "local development (use env:, k8s:, aws: or gcp: references)",
-			    cfg->identities[i].id);
+			    cfg->identities[i].id, cfg->identities[i].app ? "private key" : "token");
 }
 
 static int

@@ -51,6 +51,7 @@ struct identity {
 	bool app;                 /* a GitHub App installation: tokens expire */
 	int64_t resolved_at;      /* when its secret was last resolved */
 	int64_t expires_at;       /* an App token's expiry; 0: none */
+	int64_t installation_id;  /* an App's installation; 0: a token */
 	uint64_t requests;
 	uint64_t errors;
 };
@@ -131,6 +132,7 @@ pool_new(const struct config *cfg)
 		p->ids[i].resolved_at = cfg->identities[i].resolved_at;
 		p->ids[i].app = cfg->identities[i].app;
 		p->ids[i].expires_at = cfg->identities[i].token_expires_at;
+		p->ids[i].installation_id = cfg->identities[i].installation_id;
 		p->ids[i].budget = i;
 	}
 	return p;
@@ -213,14 +215,26 @@ pool_find(struct pool *p, const char *id)
 }
 
 int64_t
-pool_token_expires_at(struct pool *p, int i)
+pool_token_expires_at(struct pool *p, int i, int64_t *set_at)
 {
 	int64_t t;
 
 	pthread_mutex_lock(&p->mu);
 	t = p->ids[i].expires_at;
+	*set_at = p->ids[i].resolved_at;
 	pthread_mutex_unlock(&p->mu);
 	return t;
+}
+
+int64_t
+pool_installation(struct pool *p, int i)
+{
+	int64_t v;
+
+	pthread_mutex_lock(&p->mu);
+	v = p->ids[i].installation_id;
+	pthread_mutex_unlock(&p->mu);
+	return v;
 }
 
 void
@@ -271,6 +285,7 @@ pool_reconcile(struct pool *p, const struct config *cfg, int *changed, size_t ma
 			continue;
 		}
 		id->app = ci->app;
+		id->installation_id = ci->installation_id;
 		pool_set_token_locked(id, ci->token, ci->resolved_at, ci->token_expires_at);
 		if (n_changed < max_changed)
 			changed[n_changed++] = (int)i;

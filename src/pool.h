@@ -51,7 +51,10 @@ int pool_find(struct pool *p, const char *id);
 /* A GitHub App identity's token and its expiry (epoch seconds), after a
  * refresh; budgets and counters stay. */
 void pool_set_token(struct pool *p, int i, const char *token, int64_t expires_at);
-int64_t pool_token_expires_at(struct pool *p, int i);
+/* The token's expiry, and when it was set (*set_at). */
+int64_t pool_token_expires_at(struct pool *p, int i, int64_t *set_at);
+/* A GitHub App identity's installation id; 0 for a token identity. */
+int64_t pool_installation(struct pool *p, int i);
 
 /*
  * Applies a reloaded configuration: identities with the same id keep their

@@ -166,7 +166,24 @@ probe_identity(struct pool *pool, int i, const char *upstream_url, long timeout_
 		log_warn("identity %s: GET /rate_limit answered %ld; budget unknown until its first read",
 		    pool_id(pool, i), st);
 	json_decref(doc);
+	doc = NULL;
 
+	/*
+	 * An installation token cannot read /user (403, and a point spent).
+	 * GitHub meters the installation: identities of one installation
+	 * share its budget, as tokens of one user share theirs.
+	 */
+	if (pool_installation(pool, i) > 0) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "installation:%lld", (long long)pool_installation(pool, i));
+		shared = pool_set_login(pool, i, label);
+		log_info("identity %s is GitHub App %s", pool_id(pool, i), label);
+		if (shared != NULL)
+			log_warn("identities %s and %s are the same App %s: they share one rate-limit budget",
+			    shared, pool_id(pool, i), label);
+		return true;
+	}
 	st = probe_get(pool, i, upstream_url, "/user", timeout_secs, &doc);
 	login = json_string_value(json_object_get(doc, "login"));
 	if (st == 401) {

@@ -903,3 +903,367 @@ def test_user_lookups_are_counted_per_token(fake):
     assert [r.counted for r in fake.requests("/user", token="tok_carol")] == [True, True]
     assert len(fake.requests("/user", token="tok_dave")) == 1
     assert len(fake_requests(fake.url, "/user", token="tok_carol")) == 2
+
+
+# ---------------------------------------------------------------------------
+# GitHub Apps: JWTs verified for real, App endpoints, installation tokens
+# ---------------------------------------------------------------------------
+
+from fake_github.client import app_jwt, generate_app_key, rs256_sign  # noqa: E402
+from fake_github.server import (APP_NOT_FOUND_MSG, JWT_EXP_MSG, JWT_EXP_TOO_FAR_MSG,  # noqa: E402
+                                JWT_IAT_MSG, JWT_ISS_MSG, JWT_UNDECODABLE,
+                                app_key_fingerprint)
+
+APP_ID = 12345
+INSTALL = 678
+GHS_RE = re.compile(r"^ghs_[A-Za-z0-9]{36}$")
+ISO_Z_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+@pytest.fixture(scope="module")
+def app_keys():
+    """Two RSA key pairs: (private, public) in PKCS#8 and in GitHub's PKCS#1 download form."""
+    return generate_app_key(), generate_app_key(traditional=True)
+
+
+@pytest.fixture
+def app(fake, app_keys):
+    """App 12345 with installation 678 on octo-org; returns its private key."""
+    (priv, pub), _ = app_keys
+    fake.add_app(APP_ID, pub, installations={INSTALL: {"account": "octo-org",
+                                                       "type": "Organization"}})
+    return priv
+
+
+def as_app(fake, method, target, jwt, body=None):
+    return request(fake.url, method, target, headers={"Authorization": f"Bearer {jwt}"},
+                   body=body)
+
+
+def mint(fake, priv, installation=INSTALL, body=None):
+    r = as_app(fake, "POST", f"/app/installations/{installation}/access_tokens",
+               app_jwt(priv, APP_ID), body=body)
+    assert r.status == 201, r
+    return r.json()["token"]
+
+
+def iso_epoch(s: str) -> int:
+    import calendar
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def test_app_jwt_reaches_the_app_endpoints_and_mints(fake, app, app_keys):
+    jwt = app_jwt(app, APP_ID)
+    r = as_app(fake, "GET", "/app", jwt)
+    assert r.status == 200, r
+    assert {k: r.json()[k] for k in ("id", "slug", "name")} == \
+        {"id": APP_ID, "slug": "ghpool-test", "name": "ghpool-test"}
+    for target in ("/orgs/octo-org/installation", "/users/octo-org/installation",
+                   "/repos/octo-org/hello/installation", f"/app/installations/{INSTALL}"):
+        body = as_app(fake, "GET", target, jwt).json()
+        assert body["id"] == INSTALL and body["app_id"] == APP_ID, (target, body)
+        assert body["account"]["login"] == "octo-org"
+        assert body["account"]["type"] == "Organization"
+    assert [i["id"] for i in as_app(fake, "GET", "/app/installations", jwt).json()] == [INSTALL]
+    before = time.time()
+    r = as_app(fake, "POST", f"/app/installations/{INSTALL}/access_tokens", jwt)
+    assert r.status == 201, r
+    body = r.json()
+    assert GHS_RE.match(body["token"]), body
+    assert ISO_Z_RE.match(body["expires_at"]), body
+    assert int(before) + 3600 <= iso_epoch(body["expires_at"]) <= time.time() + 3600
+    assert body["repository_selection"] == "all" and body["permissions"]["metadata"] == "read"
+    recs = fake.requests(auth="jwt")
+    assert len(recs) == 7 and all(r.app_id == APP_ID and r.status in (200, 201) for r in recs)
+    assert recs[-1].jwt_header["alg"] == "RS256" and recs[-1].jwt_claims["iss"] == APP_ID
+    assert recs[-1].jwt_key == app_key_fingerprint(app_keys[0][1])
+    [m] = fake.mints(INSTALL)
+    assert m["token"] == body["token"] and m["login"] == "ghpool-test[bot]"
+    assert m["expires_at"] == iso_epoch(body["expires_at"]) and m["app_id"] == APP_ID
+
+
+def test_installation_token_reads_as_the_bot(fake, app):
+    tok = mint(fake, app)
+    r = gh(fake, "GET", "/repos/octo-org/hello", token=tok)
+    assert r.status == 200 and r.header("X-OAuth-Scopes") is None
+    assert remaining(r) == 4999
+    rec = fake.requests("/repos/octo-org/hello")[-1]
+    assert (rec.auth, rec.app_id, rec.installation_id, rec.login) == \
+        ("installation", APP_ID, INSTALL, "ghpool-test[bot]")
+    r = gh(fake, "GET", "/user", token=tok)
+    assert r.status == 403 and r.json()["message"] == "Resource not accessible by integration"
+    rl = gh(fake, "GET", "/rate_limit", token=tok).json()["resources"]["core"]
+    assert rl["used"] == 2 and rl["limit"] == 5000
+    q = gh(fake, "POST", "/graphql", token=tok, body=graphql_body("{ rateLimit { remaining } }"))
+    assert q.json()["data"]["rateLimit"]["remaining"] == 4999
+    assert fake.budget(installation=INSTALL, bucket="graphql")["used"] == 1
+    assert fake.budget("tok_alice", "graphql")["used"] == 0
+
+
+def test_each_installation_has_its_own_budget_shared_by_its_tokens(fake, app):
+    fake.add_installation(APP_ID, 679, "alice", type="User")
+    a1, a2, b = mint(fake, app), mint(fake, app), mint(fake, app, 679)
+    assert a1 != a2
+    for tok in (a1, a1, a2):
+        assert gh(fake, "GET", "/repos/octo-org/hello", token=tok).status == 200
+    assert gh(fake, "GET", "/repos/octo-org/hello", token=b).status == 200
+    assert fake.budget(installation=INSTALL)["used"] == 3
+    assert fake.budget(a2)["used"] == 3                    # a token means its installation
+    assert fake.budget(installation=679)["used"] == 1
+    assert fake.budget("tok_alice")["used"] == 0
+    assert fake.budget(app=APP_ID)["used"] == 3            # the JWT requests: the App's own
+    fake.set_budget(installation=INSTALL, remaining=0)
+    r = gh(fake, "GET", "/repos/octo-org/hello", token=a1)
+    assert r.status == 403 and remaining(r) == 0, r
+    assert r.json()["message"].startswith(f"API rate limit exceeded for installation ID {INSTALL}.")
+    assert gh(fake, "GET", "/repos/octo-org/hello", token=b).status == 200
+    assert gh(fake, "GET", "/repos/octo-org/hello").status == 200   # unauthenticated: its own
+
+
+def test_installation_tokens_expire(fake, app_keys):
+    (priv, pub), _ = app_keys
+    fake.add_app(APP_ID, pub, installations={INSTALL: {"account": "octo-org"}},
+                 token_lifetime=2)
+    r = as_app(fake, "POST", f"/app/installations/{INSTALL}/access_tokens", app_jwt(priv, APP_ID))
+    tok, expires = r.json()["token"], iso_epoch(r.json()["expires_at"])
+    assert expires - 2 <= time.time() + 1
+    other = mint(fake, priv)
+    fake.set_app(APP_ID, token_lifetime=3600)
+    lasting = mint(fake, priv)
+    wait_until(lambda: gh(fake, "GET", "/meta", token=tok).status == 401, 5,
+               message="the 2 s token to expire")
+    assert time.time() >= expires - 0.05
+    r = gh(fake, "GET", "/meta", token=tok)
+    assert r.json()["message"] == "Bad credentials" and not fake.requests()[-1].counted
+    assert fake.requests()[-1].auth_error == "installation token expired"
+    assert gh(fake, "GET", "/meta", token=lasting).status == 200
+    assert fake.expire_app_tokens(token=lasting) == 1
+    assert gh(fake, "GET", "/meta", token=lasting).status == 401
+    assert gh(fake, "GET", "/meta", token=other).status == 401
+
+
+def test_app_clock_skew(fake, app):
+    tok = mint(fake, app)
+    assert fake.advance_app_clock(3600) == 3600
+    assert gh(fake, "GET", "/meta", token=tok).status == 401          # GitHub's hour is over
+    r = as_app(fake, "GET", "/app", app_jwt(app, APP_ID))
+    assert r.status == 401 and r.json()["message"] == JWT_EXP_MSG, r
+    assert fake.advance_app_clock(-3600 - 180) == -180                # GitHub 3 min behind
+    r = as_app(fake, "GET", "/app", app_jwt(app, APP_ID))           # iat 2 min ahead of it
+    assert r.status == 401 and r.json()["message"] == JWT_IAT_MSG, r
+    now = int(time.time())
+    skewed = app_jwt(app, APP_ID, iat=now - 200, exp=now + 300)
+    assert as_app(fake, "GET", "/app", skewed).status == 200
+    body = as_app(fake, "POST", f"/app/installations/{INSTALL}/access_tokens", skewed).json()
+    assert abs(iso_epoch(body["expires_at"]) - (now - 180 + 3600)) <= 2
+
+
+def _jwt_cases():
+    now = int(time.time())
+
+    def signed(priv, other, **kw):
+        return app_jwt(priv, APP_ID, **kw)
+
+    def unsigned(header, claims):
+        from fake_github.client import b64url
+        return (b64url(json.dumps(header)) + "." + b64url(json.dumps(claims)) + ".")
+
+    def resigned(priv, header, claims):
+        from fake_github.client import b64url
+        si = b64url(json.dumps(header)) + "." + b64url(json.dumps(claims))
+        return si + "." + b64url(rs256_sign(priv, si.encode()))
+
+    claims = {"iat": now - 60, "exp": now + 540, "iss": APP_ID}
+    return [
+        ("valid", lambda p, o: signed(p, o), 200, None),
+        ("iss-string", lambda p, o: app_jwt(p, str(APP_ID)), 200, None),
+        ("exp-iat-600", lambda p, o: signed(p, o, iat=now - 10, exp=now + 590), 200, None),
+        ("iat-59s-ahead", lambda p, o: signed(p, o, iat=now + 59, exp=now + 300), 200, None),
+        ("other-key", lambda p, o: app_jwt(o, APP_ID), 401, JWT_UNDECODABLE),
+        ("hs256", lambda p, o: signed(p, o, alg="HS256"), 401, JWT_UNDECODABLE),
+        ("alg-none", lambda p, o: unsigned({"alg": "none", "typ": "JWT"}, claims), 401,
+         JWT_UNDECODABLE),
+        ("no-alg", lambda p, o: resigned(p, {"typ": "JWT"}, claims), 401, JWT_UNDECODABLE),
+        ("unknown-app", lambda p, o: app_jwt(p, 999), 401, APP_NOT_FOUND_MSG),
+        ("iss-missing", lambda p, o: resigned(p, {"alg": "RS256"}, {"iat": now - 60,
+                                                                  "exp": now + 540}),
+         401, JWT_ISS_MSG),
+        ("iss-bool", lambda p, o: app_jwt(p, True), 401, JWT_ISS_MSG),
+        ("iat-missing", lambda p, o: resigned(p, {"alg": "RS256"}, {"exp": now + 540,
+                                                                  "iss": APP_ID}),
+         401, JWT_IAT_MSG),
+        ("iat-2min-ahead", lambda p, o: signed(p, o, iat=now + 120, exp=now + 500), 401,
+         JWT_IAT_MSG),
+        ("expired", lambda p, o: signed(p, o, iat=now - 700, exp=now - 100), 401, JWT_EXP_MSG),
+        ("exp-iat-601", lambda p, o: signed(p, o, iat=now - 60, exp=now + 541), 401,
+         JWT_EXP_TOO_FAR_MSG),
+        ("two-segments", lambda p, o: ".".join(signed(p, o).split(".")[:2]), 401,
+         JWT_UNDECODABLE),
+        ("padded", lambda p, o: signed(p, o) + "==", 401, JWT_UNDECODABLE),
+        ("tampered-claims", lambda p, o: (lambda s: s[0] + "." + app_jwt(
+            p, APP_ID, exp=now + 539).split(".")[1] + "." + s[2])(signed(p, o).split(".")),
+         401, JWT_UNDECODABLE),
+    ]
+
+
+@pytest.mark.parametrize("case", [c[0] for c in _jwt_cases()])
+def test_jwt_checks(fake, app, app_keys, case):
+    _, make, status, message = next(c for c in _jwt_cases() if c[0] == case)
+    jwt = make(app, app_keys[1][0])
+    r = as_app(fake, "GET", "/app", jwt)
+    assert r.status == status, r
+    rec = fake.requests("/app")[-1]
+    assert rec.auth == "jwt" and rec.token == jwt
+    if status == 200:
+        assert rec.app_id == APP_ID and rec.counted and rec.auth_error is None
+        return
+    assert r.json()["message"] == message, r
+    assert rec.app_id is None and not rec.counted and rec.auth_error, rec
+
+
+def test_signature_is_checked_every_time(fake, app, app_keys):
+    jwt = app_jwt(app, APP_ID)
+    assert as_app(fake, "GET", "/app", jwt).status == 200
+    head, claims, sig = jwt.split(".")
+    flipped = sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]
+    assert as_app(fake, "GET", "/app", f"{head}.{claims}.{flipped}").status == 401
+    fake.add_app_key(APP_ID, app_keys[1][1])
+    jwt2 = app_jwt(app_keys[1][0], APP_ID)
+    assert as_app(fake, "GET", "/app", jwt2).status == 200           # rotation: both keys
+    assert fake.requests("/app")[-1].jwt_key == app_key_fingerprint(app_keys[1][1])
+    fake.remove_app_key(APP_ID, app_keys[0][1])
+    r = as_app(fake, "GET", "/app", jwt)                               # the very same JWT
+    assert r.status == 401 and r.json()["message"] == JWT_UNDECODABLE
+    assert as_app(fake, "GET", "/app", jwt2).status == 200
+
+
+def test_a_jwt_works_on_app_endpoints_only_and_only_a_jwt_does(fake, app):
+    jwt = app_jwt(app, APP_ID)
+    for method, target, body in (("GET", "/repos/octo-org/hello", None), ("GET", "/rate_limit", None),
+                                 ("GET", "/user", None), ("GET", "/app/", None),
+                                 ("POST", "/graphql", graphql_body("{ viewer { login } }")),
+                                 ("POST", "/repos/octo-org/hello/issues", '{"title": "x"}')):
+        r = as_app(fake, method, target, jwt, body=body)
+        assert r.status == 401 and r.json()["message"] == JWT_UNDECODABLE, (target, r)
+    assert fake.writes == [] and fake.budget(app=APP_ID)["used"] == 0
+    tok = mint(fake, app)
+    for token in (tok, "tok_alice", None):
+        for method, target in (("GET", "/app"), ("GET", "/orgs/octo-org/installation"),
+                               ("POST", f"/app/installations/{INSTALL}/access_tokens")):
+            r = gh(fake, method, target, token=token)
+            assert r.status == 401 and r.json()["message"] == JWT_UNDECODABLE, (token, target, r)
+    # A JWT with the "token" scheme is no JWT to GitHub: an unknown token.
+    r = request(fake.url, "GET", "/app", headers={"Authorization": f"token {jwt}"})
+    assert r.status == 401 and r.json()["message"] == "Bad credentials"
+    assert fake.requests()[-1].auth == "unknown"
+    assert len(fake.mints()) == 1
+
+
+def test_installation_lookups_and_mint_refusals(fake, app, app_keys):
+    fake.add_installation(APP_ID, 679, "alice", type="User")
+    fake.add_app(777, app_keys[1][1], slug="other-app",
+                 installations={900: {"account": "evil-corp"}})
+    jwt = app_jwt(app, APP_ID)
+    assert as_app(fake, "GET", "/orgs/alice/installation", jwt).status == 404   # a user
+    assert as_app(fake, "GET", "/users/alice/installation", jwt).json()["id"] == 679
+    assert as_app(fake, "GET", "/repos/alice/tools/installation", jwt).json()["id"] == 679
+    assert as_app(fake, "GET", "/orgs/evil-corp/installation", jwt).status == 404  # other App's
+    assert as_app(fake, "GET", "/repos/octo-org/nope/installation", jwt).status == 404
+    assert as_app(fake, "GET", "/users/nobody-at-all/installation", jwt).status == 404
+    assert sorted(i["id"] for i in as_app(fake, "GET", "/app/installations", jwt).json()) == \
+        [INSTALL, 679]
+    for iid in (900, 1, 99999):
+        r = as_app(fake, "POST", f"/app/installations/{iid}/access_tokens", jwt)
+        assert r.status == 404 and r.json()["message"] == "Not Found", r
+    other = as_app(fake, "POST", "/app/installations/900/access_tokens",
+                   app_jwt(app_keys[1][0], 777))
+    assert other.status == 201
+    gh(fake, "GET", "/meta", token=other.json()["token"])
+    assert fake.requests("/meta")[-1].login == "other-app[bot]"
+    fake.suspend_installation(679)
+    r = as_app(fake, "POST", "/app/installations/679/access_tokens", jwt)
+    assert r.status == 403 and r.json()["message"] == "This installation has been suspended"
+    assert [m["installation_id"] for m in fake.mints()] == [900]
+
+
+def test_mint_body_permissions_and_repositories(fake, app):
+    jwt = app_jwt(app, APP_ID)
+    target = f"/app/installations/{INSTALL}/access_tokens"
+    r = as_app(fake, "POST", target, jwt, body=json.dumps({"permissions": {"issues": "read"}}))
+    assert r.status == 201 and r.json()["permissions"] == {"issues": "read"}
+    r = as_app(fake, "POST", target, jwt, body=json.dumps({"permissions": {"issues": "write"}}))
+    assert r.status == 422, r
+    r = as_app(fake, "POST", target, jwt, body=json.dumps({"repositories": ["hello"]}))
+    assert r.status == 201 and r.json()["repository_selection"] == "selected"
+    assert [x["full_name"] for x in r.json()["repositories"]] == ["octo-org/hello"]
+    r = as_app(fake, "POST", target, jwt, body=json.dumps({"repositories": ["tools"]}))
+    assert r.status == 422, r
+    assert as_app(fake, "POST", target, jwt, body="{nope").status == 400
+
+
+def test_mint_faults_and_the_log(fake, app):
+    target = f"/app/installations/{INSTALL}/access_tokens"
+    fake.add_fault("status", path=target, method="POST", status=502)
+    r = as_app(fake, "POST", target, app_jwt(app, APP_ID))
+    assert r.status == 502
+    assert mint(fake, app)
+    attempts = fake.requests(target)
+    assert [(a.status, a.fault, a.auth, a.app_id) for a in attempts] == \
+        [(502, "status", "jwt", APP_ID), (201, None, "jwt", APP_ID)]
+    assert len(fake.mints(INSTALL)) == 1
+
+
+def test_uninstall_and_suspension_end_the_tokens(fake, app):
+    tok = mint(fake, app)
+    fake.suspend_installation(INSTALL)
+    assert gh(fake, "GET", "/meta", token=tok).status == 401
+    fake.suspend_installation(INSTALL, False)
+    assert gh(fake, "GET", "/meta", token=tok).status == 200
+    fake.remove_installation(INSTALL)
+    assert gh(fake, "GET", "/meta", token=tok).status == 401
+    r = as_app(fake, "POST", f"/app/installations/{INSTALL}/access_tokens", app_jwt(app, APP_ID))
+    assert r.status == 404
+
+
+def test_apps_over_http_control(fake, app_keys):
+    (priv, pub), _ = app_keys
+    r = request(fake.url, "POST", "/_fake/apps", body=json.dumps({
+        "app_id": APP_ID, "public_key_pem": pub, "slug": "via-http", "token_lifetime": 600,
+        "installations": {str(INSTALL): {"account": "octo-org", "type": "Organization"}}}))
+    assert r.status == 200 and r.json()["slug"] == "via-http", r
+    [listed] = request(fake.url, "GET", "/_fake/apps").json()
+    assert listed["id"] == APP_ID and listed["token_lifetime"] == 600
+    assert listed["keys"] == [app_key_fingerprint(pub)]
+    assert [i["id"] for i in listed["installations"]] == [INSTALL]
+    tok = mint(fake, priv)
+    gh(fake, "GET", "/meta", token=tok)
+    minted = request(fake.url, "GET", f"/_fake/app_tokens?installation_id={INSTALL}").json()
+    assert [m["token"] for m in minted] == [tok] and minted[0]["login"] == "via-http[bot]"
+    budget = request(fake.url, "GET", f"/_fake/budget?installation={INSTALL}").json()
+    assert budget["core"]["used"] == 1
+    log = fake_requests(fake.url, "/meta")
+    assert (log[0]["auth"], log[0]["installation_id"], log[0]["app_id"]) == \
+        ("installation", INSTALL, APP_ID)
+    jwt_log = fake_requests(fake.url, "/app/")
+    assert jwt_log[0]["auth"] == "jwt" and jwt_log[0]["jwt_claims"]["iss"] == APP_ID
+    r = request(fake.url, "POST", "/_fake/app_clock", body=json.dumps({"advance": 30}))
+    assert r.json() == {"offset": 30}
+    r = request(fake.url, "POST", "/_fake/app_tokens/expire",
+                body=json.dumps({"installation_id": INSTALL}))
+    assert r.json() == {"expired": 1}
+    assert gh(fake, "GET", "/meta", token=tok).status == 401
+    _, (priv2, pub2) = app_keys
+    r = request(fake.url, "POST", "/_fake/apps/keys",
+                body=json.dumps({"app_id": APP_ID, "public_key_pem": pub2}))
+    assert r.json() == {"fingerprint": app_key_fingerprint(pub2)}
+    assert as_app(fake, "GET", "/app", app_jwt(priv2, APP_ID)).status == 200
+
+
+def test_reset_forgets_apps_and_their_tokens(fake, app):
+    tok = mint(fake, app)
+    fake.advance_app_clock(10)
+    fake.reset()
+    assert fake.app_clock_offset == 0 and fake.mints() == []
+    assert gh(fake, "GET", "/meta", token=tok).status == 401
+    r = as_app(fake, "GET", "/app", app_jwt(app, APP_ID))
+    assert r.status == 401 and r.json()["message"] == APP_NOT_FOUND_MSG

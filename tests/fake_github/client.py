@@ -176,3 +176,69 @@ def non_read_uses(records: list[Any], tokens: Any) -> list[Any]:
             continue
         out.append(r)
     return out
+
+
+# ---------------------------------------------------------------------------
+# GitHub Apps: keys and JWTs, made with the openssl command line
+# ---------------------------------------------------------------------------
+
+def _openssl(args: list[str], data: bytes | None = None) -> bytes:
+    import shutil
+    import subprocess
+    exe = shutil.which("openssl")
+    if exe is None:
+        raise RuntimeError("GitHub App keys need the openssl command line")
+    p = subprocess.run([exe, *args], input=data, capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError(f"openssl {args[0]} failed: " + p.stderr.decode(errors="replace"))
+    return p.stdout
+
+
+def generate_app_key(bits: int = 2048, traditional: bool = False) -> tuple[str, str]:
+    """A fresh RSA key pair for a GitHub App: (private PEM, public PEM).
+
+    ``openssl genpkey`` writes PKCS#8 ("BEGIN PRIVATE KEY"); traditional=True gives the
+    PKCS#1 form ("BEGIN RSA PRIVATE KEY") of the .pem files GitHub lets you download."""
+    priv = _openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"])
+    if traditional:
+        priv = _openssl(["pkey", "-traditional"], data=priv)
+    pub = _openssl(["pkey", "-pubout"], data=priv)
+    return priv.decode("ascii"), pub.decode("ascii")
+
+
+def b64url(data: bytes | str) -> str:
+    import base64
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def rs256_sign(private_pem: str, data: bytes) -> bytes:
+    """RSASSA-PKCS1-v1_5 SHA-256 signature of ``data`` (``openssl dgst -sha256 -sign``)."""
+    import os
+    import tempfile
+    fd, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(private_pem)
+        return _openssl(["dgst", "-sha256", "-sign", path], data=data)
+    finally:
+        os.unlink(path)
+
+
+def app_jwt(private_pem: str, iss: Any, iat: float | None = None, exp: float | None = None,
+            alg: str = "RS256", header: dict[str, Any] | None = None,
+            extra: dict[str, Any] | None = None, signature: bytes | None = None) -> str:
+    """A GitHub App JWT as GitHub documents it: {"alg": "RS256", "typ": "JWT"},
+    iat = now - 60, exp = now + 540 unless given, iss = the app id (or client id), signed
+    with ``private_pem`` (or carrying ``signature`` as given)."""
+    now = int(time.time())
+    hdr = {"alg": alg, "typ": "JWT"} if header is None else header
+    claims: dict[str, Any] = {"iat": now - 60 if iat is None else iat,
+                              "exp": now + 540 if exp is None else exp, "iss": iss}
+    claims.update(extra or {})
+    signing_input = (b64url(json.dumps(hdr, separators=(",", ":"))) + "."
+                     + b64url(json.dumps(claims, separators=(",", ":"))))
+    if signature is None:
+        signature = rs256_sign(private_pem, signing_input.encode("ascii"))
+    return signing_input + "." + b64url(signature)

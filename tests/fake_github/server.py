@@ -43,6 +43,24 @@ What it models
   and for methods other than GET/HEAD the answer's body and headers (RequestRecord).
 * Fault injection: secondary limits (403/429 + Retry-After), arbitrary status,
   hangs, TCP resets, latency, bad credentials / revocation.
+* GitHub Apps (``add_app``): App JWTs (``Authorization: Bearer <jwt>``) verified for
+  real -- three base64url segments, header ``alg`` RS256 only, the signature checked
+  with the ``openssl`` command line against each of the App's public keys (nothing
+  cached), ``iss`` = the app id (integer, its decimal string, or the App's client id),
+  ``iat`` at most 60 s ahead, ``exp`` in the future, ``exp - iat`` <= 600 s; GitHub's
+  own messages on failure (401). A JWT works on the App endpoints only, and only a
+  JWT does: ``GET /app``, ``GET /app/installations[/{id}]``,
+  ``POST /app/installations/{id}/access_tokens`` (201, a ``ghs_`` token),
+  ``GET /orgs/{org}/installation`` (organisations only), ``GET /users/{login}/installation``
+  (any account) and ``GET /repos/{o}/{r}/installation``; JWT requests count against the
+  App's own budget. Installation tokens read like any token, as login ``<slug>[bot]``,
+  on the *installation's* budget (shared by all its tokens, separate from every user's);
+  ``GET /user`` answers them 403 "Resource not accessible by integration"; they expire
+  at ``expires_at`` (then 401 Bad credentials). The App clock (JWT checks, expiry) can be
+  skewed with ``advance_app_clock``; ``expire_app_tokens`` ends tokens now. Every request
+  is logged with how it authenticated (``auth``: jwt / installation / token / unknown /
+  None, ``app_id``, ``installation_id``, the JWT's header and claims, why it was refused);
+  ``mints()`` lists the tokens minted.
 
 Control
 -------
@@ -64,11 +82,21 @@ and the same over HTTP under ``/_fake/`` (never rate limited, never logged)::
     POST   /_fake/issue               {"repo": "octo-org/hello"|1001, "number": 1, "title": ...}
     POST   /_fake/revoke              {"token": ...}
     POST   /_fake/tokens              {"token": ..., "login": ...}
+    POST   /_fake/apps                {"app_id", "public_key_pem" (str or list), "slug",
+                                      "installations": {"678": {"account", "type"}},
+                                      "token_lifetime", "name", "permissions", "client_id"}
+    GET    /_fake/apps                the Apps, their keys' fingerprints and installations
+    POST   /_fake/apps/keys           {"app_id", "public_key_pem", "remove": false}
+    GET    /_fake/app_tokens?installation_id=N   the minted tokens (mints())
+    POST   /_fake/app_tokens/expire   {"token"} or {"installation_id"} (none: all)
+    POST   /_fake/app_clock           {"advance": seconds} -> {"offset": total}
+    (/_fake/budget also takes "installation": N, or "app": N for the App's JWT budget)
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import email.utils
 import gzip
@@ -79,10 +107,16 @@ import io
 import itertools
 import json
 import math
+import os
 import random
 import re
+import secrets
+import shutil
 import socket
+import string
 import struct
+import subprocess
+import tempfile
 import threading
 import time
 from typing import Any, Callable, Iterable
@@ -106,6 +140,23 @@ JSON_TYPE = "application/json; charset=utf-8"
 BASE_EPOCH = 1700000000  # 2023-11-14T22:13:20Z, "created_at" of everything
 
 FAULT_KINDS = ("secondary", "status", "hang", "reset", "latency", "bad_credentials")
+
+# GitHub Apps
+APP_TOKEN_LIFETIME = 3600          # GitHub's installation tokens live one hour
+JWT_MAX_LIFETIME = 600             # exp - iat ceiling
+JWT_CLOCK_SKEW = 60                # iat may be this far ahead of GitHub's clock
+DEFAULT_APP_PERMISSIONS = {"contents": "read", "issues": "read", "metadata": "read",
+                           "pull_requests": "read"}
+JWT_UNDECODABLE = "A JSON web token could not be decoded"
+JWT_ISS_MSG = "'Issuer' claim ('iss') must be an Integer"
+JWT_IAT_MSG = ("'Issued at' claim ('iat') must be an Integer representing the time that the "
+               "assertion was issued")
+JWT_EXP_MSG = ("'Expiration time' claim ('exp') must be a numeric value representing the "
+               "future time at which the assertion expires")
+JWT_EXP_TOO_FAR_MSG = "'Expiration time' claim ('exp') is too far in the future"
+APP_NOT_FOUND_MSG = "Integration not found"
+INTEGRATION_FORBIDDEN_MSG = "Resource not accessible by integration"
+_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 def _iso(epoch: float) -> str:
@@ -200,11 +251,22 @@ class RequestRecord:
     response_body, response_headers
               what the fake answered (body before gzip; headers as (name, value) pairs),
               kept for methods other than GET and HEAD only (None otherwise)
+    auth      how the request authenticated: "jwt" (a GitHub App JWT, valid or not: see
+              auth_error), "installation" (an installation token, even expired), "token"
+              (a known user token), "unknown" (any other credential), None (none)
+    app_id    jwt: the App it verified as (None if it did not); installation: its App
+    installation_id   installation tokens only
+    jwt_header, jwt_claims   jwt: the decoded header and claims (None if undecodable)
+    jwt_key   jwt: app_key_fingerprint() of the public key that verified the signature,
+              or None
+    auth_error  why the credential was refused (jwt problems, expiry, revocation), or None
     """
 
     __slots__ = ("seq", "time", "client", "method", "path", "headers", "body", "token",
                  "login", "counted", "bucket", "status", "fault", "request_id", "done",
-                 "gql_type", "gql_name", "gql_error", "response_body", "response_headers")
+                 "gql_type", "gql_name", "gql_error", "response_body", "response_headers",
+                 "auth", "app_id", "installation_id", "jwt_header", "jwt_claims", "jwt_key",
+                 "auth_error")
 
     def __init__(self, **kw: Any):
         for name in self.__slots__:
@@ -247,12 +309,25 @@ class RequestRecord:
                               else self.response_body.decode("utf-8", "replace")),
             "response_headers": (None if self.response_headers is None
                                  else [list(p) for p in self.response_headers]),
+            "auth": self.auth, "app_id": self.app_id, "installation_id": self.installation_id,
+            "jwt_header": self.jwt_header, "jwt_claims": self.jwt_claims,
+            "jwt_key": self.jwt_key, "auth_error": self.auth_error,
         }
 
     def __repr__(self) -> str:
         gql = f" gql={self.gql_type}:{self.gql_name}" if self.gql_type else ""
-        return (f"<{self.method} {self.path} token={self.token} status={self.status} "
-                f"counted={self.counted} bucket={self.bucket} fault={self.fault}{gql}>")
+        auth = ""
+        if self.auth in ("jwt", "installation"):
+            auth = f" auth={self.auth} app={self.app_id}"
+            if self.installation_id is not None:
+                auth += f" installation={self.installation_id}"
+            if self.auth_error:
+                auth += f" ({self.auth_error})"
+        token = self.token
+        if self.auth == "jwt" and token:
+            token = token[:12] + "..."
+        return (f"<{self.method} {self.path} token={token} status={self.status} "
+                f"counted={self.counted} bucket={self.bucket} fault={self.fault}{gql}{auth}>")
 
 
 class Fault:
@@ -365,6 +440,11 @@ class Ctx:
         self.token: str | None = None
         self.login: str | None = None
         self.bucket = "core"
+        self.principal = "ip:" + client            # whose budget it is charged to
+        self.auth: str | None = None               # see RequestRecord.auth
+        self.app_id: int | None = None
+        self.installation_id: int | None = None
+        self.auth_error: str | None = None         # refused credential: GitHub's message
         self.media = parse_media(headers.get("Accept"))
         self.gql: GqlInfo | None = None        # POST /graphql: what the body asks for
         self.gql_args: dict[str, Any] = {}     # arguments of the GraphQL field resolved
@@ -677,6 +757,7 @@ class FakeGitHub:
         self._rid_counter = itertools.count(1)
         self._seq = itertools.count(1)
         self._stopping = False
+        self._app_tmpdir: str | None = None   # public keys of the Apps, for openssl
         self._init_state()
 
     # --- lifecycle ------------------------------------------------------------
@@ -693,6 +774,17 @@ class FakeGitHub:
             self.log: list[RequestRecord] = []
             self.writes: list[dict[str, Any]] = []
             self.data = _Data()
+            # GitHub Apps: app id -> App; installation id -> installation; installation
+            # token -> what was minted (also in self.tokens, as "<slug>[bot]"); every mint.
+            self.apps: dict[int, dict[str, Any]] = {}
+            self.installations: dict[int, dict[str, Any]] = {}
+            self.app_tokens: dict[str, dict[str, Any]] = {}
+            self.minted: list[dict[str, Any]] = []
+            self.app_clock_offset = 0.0
+            tmp = getattr(self, "_app_tmpdir", None)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+                self._app_tmpdir = None
             # GraphQL Query root fields: name -> fn(fake, ctx, variables) -> value. The
             # field's arguments (variables substituted) are in ctx.gql_args. Values are
             # projected on the query's selection set: dict members that are callables
@@ -746,6 +838,10 @@ class FakeGitHub:
         if self._thread:
             self._thread.join(5)
         self._server = None
+        with self._lock:
+            if self._app_tmpdir is not None:
+                shutil.rmtree(self._app_tmpdir, ignore_errors=True)
+                self._app_tmpdir = None
 
     def __enter__(self) -> "FakeGitHub":
         return self.start()
@@ -771,14 +867,18 @@ class FakeGitHub:
         self._init_state()
 
     def requests(self, path: str | None = None, method: str | None = None,
-                 token: str | None = None) -> list[RequestRecord]:
-        """Copy of the request log, optionally filtered (path = raw-target prefix)."""
+                 token: str | None = None, auth: str | None = None,
+                 installation_id: int | None = None) -> list[RequestRecord]:
+        """Copy of the request log, optionally filtered (path = raw-target prefix; auth =
+        jwt / installation / token / unknown, see RequestRecord)."""
         with self._lock:
             recs = [r.copy() for r in self.log]
         return [r for r in recs
                 if (path is None or r.path.startswith(path))
                 and (method is None or r.method == method.upper())
-                and (token is None or r.token == token)]
+                and (token is None or r.token == token)
+                and (auth is None or r.auth == auth)
+                and (installation_id is None or r.installation_id == int(installation_id))]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -822,22 +922,34 @@ class FakeGitHub:
         with self._lock:
             self.revoked.add(token)
 
-    def _principal_of(self, token: str | None = None, login: str | None = None) -> str:
+    def _principal_of(self, token: str | None = None, login: str | None = None,
+                      installation: int | None = None, app: int | None = None) -> str:
+        if installation is not None:
+            return f"installation:{int(installation)}"
+        if app is not None:
+            return f"app:{int(app)}"
         if login is None:
             if token is None or token not in self.tokens:
                 raise KeyError(f"unknown token {token!r}")
+            info = self.app_tokens.get(token)
+            if info is not None:
+                return f"installation:{info['installation_id']}"
             login = self.tokens[token]
         return "user:" + login
 
     def set_budget(self, token: str | None = None, bucket: str = "core",
                    remaining: int | None = None, reset: float | None = None,
                    limit: int | None = None, used: int | None = None,
-                   login: str | None = None) -> dict[str, int]:
-        """Set a bucket of the user behind ``token`` (or ``login``)."""
+                   login: str | None = None, installation: int | None = None,
+                   app: int | None = None) -> dict[str, int]:
+        """Set a bucket of the user behind ``token`` (or ``login``), of an App
+        ``installation`` (shared by all its tokens; an installation token given as
+        ``token`` means its installation), or of an ``app``'s JWT requests."""
         if bucket not in BUCKETS:
             raise ValueError(f"unknown bucket {bucket!r}")
         with self._lock:
-            b = self._bucket(self._principal_of(token, login), bucket, refresh=False)
+            b = self._bucket(self._principal_of(token, login, installation, app), bucket,
+                             refresh=False)
             if limit is not None:
                 b["limit"] = int(limit)
             if remaining is not None:
@@ -851,10 +963,12 @@ class FakeGitHub:
             return dict(b)
 
     def budget(self, token: str | None = None, bucket: str = "core",
-               login: str | None = None) -> dict[str, int]:
+               login: str | None = None, installation: int | None = None,
+               app: int | None = None) -> dict[str, int]:
         """Current state of a bucket (refilled first if its reset has passed)."""
         with self._lock:
-            return dict(self._bucket(self._principal_of(token, login), bucket))
+            return dict(self._bucket(self._principal_of(token, login, installation, app),
+                                     bucket))
 
     def set_issue_title(self, repo: str | int, number: int, title: str) -> dict[str, Any]:
         """Mutate an issue's title (changes bodies, ETags and Last-Modified)."""
@@ -869,6 +983,213 @@ class FakeGitHub:
         """The repository's (fixed) commit SHAs, oldest first; the last one is "main"."""
         with self._lock:
             return _commit_shas(self._repo_id(repo))
+
+    # --- python control API: GitHub Apps -------------------------------------------
+
+    def add_app(self, app_id: int, public_key_pem: str | Iterable[str],
+                slug: str = "ghpool-test",
+                installations: dict[int, dict[str, Any]] | None = None,
+                token_lifetime: int = APP_TOKEN_LIFETIME, name: str | None = None,
+                permissions: dict[str, str] | None = None, client_id: str | None = None,
+                owner: str = "octo-org") -> dict[str, Any]:
+        """Register a GitHub App (replacing one of the same id, and its installations).
+
+        public_key_pem: the App's public key (PEM), or several (GitHub keeps up to 25 and
+        accepts a JWT signed with any); a private key is accepted too (its public half is
+        used). installations: {installation id: {"account": login, "type": "Organization"
+        | "User", "permissions": {...}, "suspended": False}}. token_lifetime: seconds an
+        installation token lives (GitHub: 3600). Returns what GET /app answers.
+        """
+        app_id = int(app_id)
+        pems = [public_key_pem] if isinstance(public_key_pem, str) else list(public_key_pem)
+        if not pems:
+            raise ValueError("an App needs at least one public key")
+        with self._lock:
+            for iid in [i for i, inst in self.installations.items() if inst["app_id"] == app_id]:
+                del self.installations[iid]
+            default_client_id = "Iv1." + hashlib.sha1(str(app_id).encode()).hexdigest()[:16]
+            app = {"id": app_id, "slug": str(slug), "name": name or str(slug),
+                   "client_id": client_id or default_client_id,
+                   "owner": str(owner), "token_lifetime": int(token_lifetime),
+                   "permissions": dict(permissions or DEFAULT_APP_PERMISSIONS), "keys": {}}
+            for pem in pems:
+                self._register_app_key(app, pem)
+            self.apps[app_id] = app
+            for iid, spec in (installations or {}).items():
+                self.add_installation(app_id, int(iid), **dict(spec))
+            return self._app_json(app)
+
+    def add_app_key(self, app_id: int, public_key_pem: str) -> str:
+        """Add a key to an App (key rotation); returns its fingerprint."""
+        with self._lock:
+            return self._register_app_key(self.apps[int(app_id)], public_key_pem)
+
+    def remove_app_key(self, app_id: int, public_key_pem: str) -> None:
+        """Delete a key of an App: JWTs signed with it are refused from now on."""
+        with self._lock:
+            app = self.apps[int(app_id)]
+            fp = app_key_fingerprint(public_key_pem)
+            path = app["keys"].pop(fp)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def add_installation(self, app_id: int, installation_id: int, account: str,
+                         type: str = "Organization",  # noqa: A002 - GitHub's word
+                         permissions: dict[str, str] | None = None,
+                         suspended: bool = False) -> dict[str, Any]:
+        """Install App ``app_id`` on ``account`` (a login; type Organization or User)."""
+        if type not in ("Organization", "User"):
+            raise ValueError(f"installation type must be Organization or User, not {type!r}")
+        with self._lock:
+            app = self.apps[int(app_id)]
+            inst = {"id": int(installation_id), "app_id": app["id"], "account": str(account),
+                    "type": type, "suspended": bool(suspended),
+                    "permissions": dict(permissions or app["permissions"])}
+            self.installations[inst["id"]] = inst
+            return self._installation_json(inst)
+
+    def remove_installation(self, installation_id: int) -> None:
+        """Uninstall: the installation is gone, and so are its tokens (401)."""
+        with self._lock:
+            self.installations.pop(int(installation_id))
+            for tok, info in self.app_tokens.items():
+                if info["installation_id"] == int(installation_id):
+                    self.revoked.add(tok)
+
+    def set_app(self, app_id: int, token_lifetime: int | None = None,
+                slug: str | None = None) -> None:
+        """Change an App's token lifetime (for later mints) or slug."""
+        with self._lock:
+            app = self.apps[int(app_id)]
+            if token_lifetime is not None:
+                app["token_lifetime"] = int(token_lifetime)
+            if slug is not None:
+                app["slug"] = str(slug)
+
+    def suspend_installation(self, installation_id: int, suspended: bool = True) -> None:
+        """A suspended installation mints nothing (403) and its tokens stop working."""
+        with self._lock:
+            self.installations[int(installation_id)]["suspended"] = bool(suspended)
+
+    def mints(self, installation_id: int | None = None,
+              app_id: int | None = None) -> list[dict[str, Any]]:
+        """Every installation token minted, oldest first: token, installation_id, app_id,
+        login, expires_at (epoch seconds, as answered), minted_at (time.time()),
+        permissions, repository_selection, expired (forced by expire_app_tokens)."""
+        with self._lock:
+            return [dict(m) for m in self.minted
+                    if (installation_id is None or m["installation_id"] == int(installation_id))
+                    and (app_id is None or m["app_id"] == int(app_id))]
+
+    def app_token_info(self, token: str) -> dict[str, Any] | None:
+        """What was minted as ``token`` (see mints), or None."""
+        with self._lock:
+            info = self.app_tokens.get(token)
+            return dict(info) if info is not None else None
+
+    def expire_app_tokens(self, installation_id: int | None = None,
+                          token: str | None = None) -> int:
+        """End installation tokens now (all, one installation's, or one); returns how many."""
+        n = 0
+        with self._lock:
+            for tok, info in self.app_tokens.items():
+                if token is not None and tok != token:
+                    continue
+                if installation_id is not None and info["installation_id"] != int(installation_id):
+                    continue
+                info["expired"] = True
+                n += 1
+        return n
+
+    def advance_app_clock(self, seconds: float) -> float:
+        """Move GitHub's App clock (JWT iat/exp checks, token expiry, the expires_at of new
+        tokens) ``seconds`` ahead of this machine's (negative: behind): clock skew between
+        ghpool and GitHub. Returns the total offset. reset() sets it back to 0."""
+        with self._lock:
+            self.app_clock_offset += float(seconds)
+            return self.app_clock_offset
+
+    def app_list(self) -> list[dict[str, Any]]:
+        """The Apps as GET /app shows them, plus keys (fingerprints), token_lifetime and
+        installations (as GET /app/installations/{id} shows them)."""
+        with self._lock:
+            out = []
+            for app_id, app in sorted(self.apps.items()):
+                a = self._app_json(app)
+                a["keys"] = sorted(app["keys"])
+                a["token_lifetime"] = app["token_lifetime"]
+                a["installations"] = [self._installation_json(i) for _, i in
+                                      sorted(self.installations.items())
+                                      if i["app_id"] == app_id]
+                out.append(a)
+            return out
+
+    def app_now(self) -> float:
+        """GitHub's App clock (time.time() + the offset advance_app_clock set)."""
+        return time.time() + self.app_clock_offset
+
+    def _app_dir(self) -> str:
+        if self._app_tmpdir is None or not os.path.isdir(self._app_tmpdir):
+            self._app_tmpdir = tempfile.mkdtemp(prefix="fake-github-apps-")
+        return self._app_tmpdir
+
+    def _register_app_key(self, app: dict[str, Any], pem: str) -> str:
+        pem = _public_pem(pem)
+        fp = app_key_fingerprint(pem)
+        if fp in app["keys"]:
+            return fp
+        path = os.path.join(self._app_dir(), f"app{app['id']}-{fp}.pem")
+        with open(path, "w") as f:
+            f.write(pem)
+        p = _openssl(["pkey", "-pubin", "-in", path, "-noout"])
+        if p.returncode != 0:
+            os.unlink(path)
+            raise ValueError("not a PEM public key: " + p.stderr.decode(errors="replace"))
+        app["keys"][fp] = path
+        return fp
+
+    def _account_id(self, login: str) -> int:
+        info = SEED_OWNERS.get(login.lower())
+        return info["id"] if info else 100000 + self._user_id(login)
+
+    def _app_json(self, app: dict[str, Any]) -> dict[str, Any]:
+        owner = app["owner"]
+        return {
+            "id": app["id"], "slug": app["slug"], "node_id": f"A_{app['id']}",
+            "client_id": app["client_id"], "name": app["name"],
+            "owner": {"login": owner, "id": self._account_id(owner),
+                      "type": SEED_OWNERS.get(owner.lower(), {}).get("type", "User")},
+            "description": "", "external_url": "https://example.com/ghpool",
+            "html_url": f"https://github.com/apps/{app['slug']}",
+            "created_at": _iso(BASE_EPOCH), "updated_at": _iso(BASE_EPOCH),
+            "permissions": dict(app["permissions"]), "events": [],
+            "installations_count": sum(1 for i in self.installations.values()
+                                       if i["app_id"] == app["id"]),
+        }
+
+    def _installation_json(self, inst: dict[str, Any]) -> dict[str, Any]:
+        app = self.apps[inst["app_id"]]
+        account, org = inst["account"], inst["type"] == "Organization"
+        acc = {"login": account, "id": self._account_id(account), "type": inst["type"],
+               "url": f"{self.url}/{'orgs' if org else 'users'}/{account}",
+               "html_url": f"https://github.com/{account}"}
+        iid = inst["id"]
+        settings = f"organizations/{account}/settings" if org else "settings"
+        return {
+            "id": iid, "account": acc, "app_id": app["id"], "app_slug": app["slug"],
+            "client_id": app["client_id"], "target_id": acc["id"], "target_type": inst["type"],
+            "repository_selection": "all",
+            "access_tokens_url": f"{self.url}/app/installations/{iid}/access_tokens",
+            "repositories_url": f"{self.url}/installation/repositories",
+            "html_url": f"https://github.com/{settings}/installations/{iid}",
+            "permissions": dict(inst["permissions"]), "events": [],
+            "created_at": _iso(BASE_EPOCH), "updated_at": _iso(BASE_EPOCH),
+            "single_file_name": None, "has_multiple_single_files": False,
+            "suspended_by": None,
+            "suspended_at": _iso(BASE_EPOCH) if inst["suspended"] else None,
+        }
 
     # --- internals: identities and budgets --------------------------------------
 
@@ -920,12 +1241,18 @@ class FakeGitHub:
 
     def _serve(self, ctx: Ctx) -> tuple[Resp, str]:
         rid = self._new_request_id()
+        received = time.time()
         ctx.token = _token_of(ctx.headers.get("Authorization"))
         ctx.bucket = bucket_for(ctx.method, ctx.raw)
-        rec = RequestRecord(seq=next(self._seq), time=time.time(), client=ctx.client,
+        jwt = self._authenticate(ctx)  # may run openssl: outside the lock
+        rec = RequestRecord(seq=next(self._seq), time=received, client=ctx.client,
                             method=ctx.method, path=ctx.raw, headers=ctx.headers, body=ctx.body,
                             token=ctx.token, login=None, counted=False, bucket=ctx.bucket,
-                            status=None, fault=None, request_id=rid, done=False)
+                            status=None, fault=None, request_id=rid, done=False,
+                            auth=ctx.auth, app_id=ctx.app_id,
+                            installation_id=ctx.installation_id, auth_error=jwt.get("reason"),
+                            jwt_header=jwt.get("header"), jwt_claims=jwt.get("claims"),
+                            jwt_key=jwt.get("key"))
         if ctx.method == "POST" and ctx.raw_path == "/graphql":
             ctx.gql = gql_request_info(ctx.body)
             if ctx.gql is None:
@@ -995,6 +1322,10 @@ class FakeGitHub:
         with self._lock:
             login = self.tokens.get(ctx.token) if ctx.token else None
             principal = ("user:" + login) if login else "ip:" + ctx.client
+            if ctx.token in self.app_tokens:
+                principal = f"installation:{self.app_tokens[ctx.token]['installation_id']}"
+            elif ctx.auth == "jwt" and ctx.app_id is not None:
+                principal, login = f"app:{ctx.app_id}", self.apps[ctx.app_id]["slug"]
             b = dict(self._bucket(principal, ctx.bucket))
         rate = self._rate_headers(b, ctx.bucket)
         if f.kind == "bad_credentials":
@@ -1026,15 +1357,50 @@ class FakeGitHub:
             return _resp_from_body(f.status, body, f.content_type, headers)
         raise AssertionError(f.kind)
 
+    def _refuse(self, ctx: Ctx, rec: RequestRecord, message: str, why: str,
+                status: int = 401) -> Resp:
+        """An authentication failure: not counted, the client address's core headers."""
+        rec.auth_error = rec.auth_error or why
+        b = dict(self._bucket("ip:" + ctx.client, "core"))
+        return Resp.json(status, error_body(status, message), pretty=False,
+                         headers=self._rate_headers(b, "core"))
+
     def _answer(self, ctx: Ctx, rec: RequestRecord) -> Resp:
         with self._lock:
-            if ctx.token is not None:
+            app_endpoint = _is_app_endpoint(ctx.method, ctx.segments)
+            if ctx.auth == "jwt":
+                if ctx.app_id is None or ctx.app_id not in self.apps:
+                    return self._refuse(ctx, rec, ctx.auth_error or JWT_UNDECODABLE,
+                                        "App unknown")
+                if not app_endpoint:
+                    return self._refuse(ctx, rec, JWT_UNDECODABLE,
+                                        "an App JWT used on an endpoint that is not an App one")
+                ctx.login = self.apps[ctx.app_id]["slug"]
+                ctx.principal = f"app:{ctx.app_id}"
+            elif ctx.token is not None:
                 if ctx.token not in self.tokens or ctx.token in self.revoked:
-                    b = dict(self._bucket("ip:" + ctx.client, "core"))
-                    return Resp.json(401, error_body(401, "Bad credentials"), pretty=False,
-                                     headers=self._rate_headers(b, "core"))
+                    return self._refuse(ctx, rec, "Bad credentials",
+                                        "revoked" if ctx.token in self.revoked else "unknown")
+                info = self.app_tokens.get(ctx.token)
+                if info is not None:
+                    inst = self.installations.get(info["installation_id"])
+                    if info["expired"] or self.app_now() >= info["expires_at"]:
+                        return self._refuse(ctx, rec, "Bad credentials",
+                                            "installation token expired")
+                    if inst is None or inst["suspended"]:
+                        return self._refuse(ctx, rec, "Bad credentials",
+                                            "installation removed or suspended")
+                    ctx.principal = f"installation:{info['installation_id']}"
+                else:
+                    ctx.principal = "user:" + self.tokens[ctx.token]
+                if app_endpoint:
+                    return self._refuse(ctx, rec, JWT_UNDECODABLE,
+                                        "an App endpoint without an App JWT")
                 ctx.login = self.tokens[ctx.token]
-            principal = ("user:" + ctx.login) if ctx.login else "ip:" + ctx.client
+            elif app_endpoint:
+                return self._refuse(ctx, rec, JWT_UNDECODABLE,
+                                    "an App endpoint without an App JWT")
+            principal = ctx.principal
             b = self._bucket(principal, ctx.bucket)
             if ctx.raw_path == "/rate_limit" and ctx.method in ("GET", "HEAD"):
                 return self._rate_limit_resp(principal)
@@ -1047,13 +1413,13 @@ class FakeGitHub:
                                  headers=self._rate_headers(b, ctx.bucket))
             if b["remaining"] <= 0 and ctx.bucket == "graphql" and ctx.login:
                 # GitHub's GraphQL primary limit: HTTP 200 and a RATE_LIMITED error.
-                msg = f"API rate limit already exceeded for user ID {self._user_id(ctx.login)}."
+                msg = f"API rate limit already exceeded for {self._limited_who(ctx)}."
                 return Resp.json(200, {"data": None, "errors": [
                     {"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": msg}]},
                     pretty=False, headers=self._rate_headers(b, ctx.bucket))
             if b["remaining"] <= 0:
                 if ctx.login:
-                    who = f"user ID {self._user_id(ctx.login)}"
+                    who = self._limited_who(ctx)
                     msg = (f"API rate limit exceeded for {who}. If you reach out to GitHub "
                            f"Support for help, please include the request ID {rec.request_id} "
                            f"and timestamp {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC.")
@@ -1086,7 +1452,8 @@ class FakeGitHub:
                         rec.counted = False
             if ctx.login:
                 resp.headers.append(("Cache-Control", "private, max-age=60, s-maxage=60"))
-                resp.headers.append(("X-OAuth-Scopes", "repo, read:org"))
+                if ctx.auth == "token":  # classic tokens only; never Apps' tokens
+                    resp.headers.append(("X-OAuth-Scopes", "repo, read:org"))
             else:
                 resp.headers.append(("Cache-Control", "public, max-age=60, s-maxage=60"))
             resp.headers += self._rate_headers(b, ctx.bucket)
@@ -1102,16 +1469,198 @@ class FakeGitHub:
         return Resp.json(200, {"resources": res, "rate": dict(res["core"])},
                          headers=self._rate_headers(core, "core"))
 
+    def _limited_who(self, ctx: Ctx) -> str:
+        """Who GitHub names in a primary-limit message."""
+        kind, _, ident = ctx.principal.partition(":")
+        if kind == "installation":
+            return f"installation ID {ident}"
+        if kind == "app":
+            return f"integration ID {ident}"
+        return f"user ID {self._user_id(str(ctx.login))}"
+
     def _graphql_rate_limit(self, ctx: Ctx) -> dict[str, Any]:
-        b = self._bucket("user:" + str(ctx.login), "graphql")
+        b = self._bucket(ctx.principal, "graphql")
         return {"limit": b["limit"], "cost": 1, "remaining": b["remaining"],
                 "used": b["used"], "resetAt": _iso(b["reset"])}
+
+    # --- internals: GitHub Apps -----------------------------------------------------
+
+    def _authenticate(self, ctx: Ctx) -> dict[str, Any]:
+        """Classify the credential (ctx.auth, app_id, installation_id); verify an App JWT.
+        Returns the JWT's header / claims / key / reason for the log ({} otherwise)."""
+        tok = ctx.token
+        if tok is None:
+            return {}
+        scheme = (ctx.headers.get("Authorization") or "").strip().partition(" ")[0].lower()
+        if scheme == "bearer" and "." in tok:
+            ctx.auth = "jwt"
+            v = self._verify_app_jwt(tok)
+            ctx.app_id = v.get("app_id")
+            ctx.auth_error = v.get("error")
+            return v
+        with self._lock:
+            info = self.app_tokens.get(tok)
+            if info is not None:
+                ctx.auth = "installation"
+                ctx.app_id, ctx.installation_id = info["app_id"], info["installation_id"]
+            else:
+                ctx.auth = "token" if tok in self.tokens else "unknown"
+        return {}
+
+    def _verify_app_jwt(self, jwt: str) -> dict[str, Any]:
+        """GitHub's checks of an App JWT. Returns header, claims, app_id (set only when
+        every check passed), key (fingerprint of the key that verified it), error
+        (GitHub's message) and reason (what exactly was wrong)."""
+        out: dict[str, Any] = {}
+
+        def fail(message: str, reason: str) -> dict[str, Any]:
+            out["error"], out["reason"] = message, reason
+            return out
+
+        parts = jwt.split(".")
+        if len(parts) != 3:
+            return fail(JWT_UNDECODABLE, f"{len(parts)} segments, not 3")
+        try:
+            header = json.loads(b64url_decode(parts[0]))
+            claims = json.loads(b64url_decode(parts[1]))
+            signature = b64url_decode(parts[2])
+        except (ValueError, UnicodeDecodeError) as e:
+            return fail(JWT_UNDECODABLE, f"malformed JWT: {e}")
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return fail(JWT_UNDECODABLE, "header or claims not a JSON object")
+        out["header"], out["claims"] = header, claims
+        alg = header.get("alg")
+        if alg != "RS256":
+            return fail(JWT_UNDECODABLE, f"alg {alg!r} is not RS256")
+        iss = claims.get("iss")
+        with self._lock:
+            app = None
+            if isinstance(iss, int) and not isinstance(iss, bool):
+                app = self.apps.get(iss)
+            elif isinstance(iss, str) and iss.isdigit() and iss.isascii():
+                app = self.apps.get(int(iss))
+            elif isinstance(iss, str) and iss:
+                app = next((a for a in self.apps.values() if a["client_id"] == iss), None)
+            else:
+                return fail(JWT_ISS_MSG, f"iss {iss!r} is neither an app id nor a client id")
+            if app is None:
+                return fail(APP_NOT_FOUND_MSG, f"no App {iss!r}")
+            keys = list(app["keys"].items())
+            app_id = app["id"]
+            tmpdir = self._app_dir()
+        if not signature:
+            return fail(JWT_UNDECODABLE, "empty signature")
+        signed = (parts[0] + "." + parts[1]).encode("ascii")
+        for fp, path in keys:
+            if _rs256_verify(path, signed, signature, tmpdir):
+                out["key"] = fp
+                break
+        else:
+            return fail(JWT_UNDECODABLE, f"the signature verifies with no key of App {app_id}")
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+            return fail(JWT_IAT_MSG, "iat missing or not a number")
+        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+            return fail(JWT_EXP_MSG, "exp missing or not a number")
+        now = self.app_now()
+        if iat > now + JWT_CLOCK_SKEW:
+            return fail(JWT_IAT_MSG, f"iat is {iat - now:.0f}s ahead of GitHub's clock")
+        if exp <= now:
+            return fail(JWT_EXP_MSG, f"expired {now - exp:.0f}s ago")
+        if exp - iat > JWT_MAX_LIFETIME:
+            return fail(JWT_EXP_TOO_FAR_MSG, f"exp - iat = {exp - iat}s > {JWT_MAX_LIFETIME}s")
+        out["app_id"] = app_id
+        return out
+
+    def _route_app(self, ctx: Ctx, seg: list[str]) -> Resp:
+        """The App endpoints, for a verified JWT of App ctx.app_id."""
+        app = self.apps[int(ctx.app_id)]  # type: ignore[arg-type]
+        mine = {i: inst for i, inst in self.installations.items() if inst["app_id"] == app["id"]}
+        if seg == ["app"]:
+            return Resp.json(200, self._app_json(app))
+        if seg == ["app", "installations"]:
+            return Resp.json(200, [self._installation_json(i) for _, i in sorted(mine.items())])
+        if len(seg) >= 3 and seg[:2] == ["app", "installations"]:
+            inst = mine.get(int(seg[2])) if seg[2].isdigit() else None
+            if inst is None:
+                return not_found()
+            if len(seg) == 3:
+                return Resp.json(200, self._installation_json(inst))
+            return self._mint(ctx, app, inst)
+        if seg[0] in ("orgs", "users"):
+            login = seg[1].lower()
+            for _, inst in sorted(mine.items()):
+                if inst["account"].lower() == login and (
+                        seg[0] == "users" or inst["type"] == "Organization"):
+                    return Resp.json(200, self._installation_json(inst))
+            return not_found()
+        if seg[0] == "repos":
+            if self.data.find(seg[1], seg[2]) is None:
+                return not_found()
+            for _, inst in sorted(mine.items()):
+                if inst["account"].lower() == seg[1].lower():
+                    return Resp.json(200, self._installation_json(inst))
+            return not_found()
+        return not_found()
+
+    def _mint(self, ctx: Ctx, app: dict[str, Any], inst: dict[str, Any]) -> Resp:
+        """POST /app/installations/{id}/access_tokens."""
+        doc = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app"
+        if inst["suspended"]:
+            return Resp.json(403, error_body(403, "This installation has been suspended", doc),
+                             pretty=False)
+        payload = ctx.json_body() if ctx.body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        perms = dict(inst["permissions"])
+        asked = payload.get("permissions")
+        if asked is not None:
+            order = {"read": 1, "write": 2, "admin": 3}
+            if not isinstance(asked, dict) or any(
+                    k not in perms or order.get(str(v), 9) > order.get(perms[k], 0)
+                    for k, v in asked.items()):
+                return Resp.json(422, error_body(
+                    422, "The permissions requested are not granted to this installation.", doc),
+                    pretty=False)
+            perms = dict(asked)
+        selection, repos = "all", None
+        names = payload.get("repositories")
+        if names is not None:
+            repos = []
+            for n in names if isinstance(names, list) else [None]:
+                rid = self.data.find(inst["account"], n) if isinstance(n, str) else None
+                if rid is None:
+                    return Resp.json(422, error_body(
+                        422, "There is at least one repository that does not exist or is not "
+                        "accessible to the parent installation.", doc), pretty=False)
+                repos.append(self._repo_json(rid))
+            selection = "selected"
+        now = self.app_now()
+        expires = int(now) + int(app["token_lifetime"])
+        token = "ghs_" + "".join(secrets.choice(string.ascii_letters + string.digits)
+                                 for _ in range(36))
+        login = app["slug"] + "[bot]"
+        info = {"token": token, "installation_id": inst["id"], "app_id": app["id"],
+                "login": login, "expires_at": expires, "minted_at": time.time(),
+                "permissions": perms, "repository_selection": selection, "expired": False}
+        self.app_tokens[token] = info
+        self.minted.append(info)
+        self.tokens[token] = login
+        self._user_id(login)
+        body: dict[str, Any] = {"token": token, "expires_at": _iso(expires),
+                                "permissions": perms, "repository_selection": selection}
+        if repos is not None:
+            body["repositories"] = repos
+        return Resp.json(201, body)
 
     # --- routes -------------------------------------------------------------------
 
     def _route(self, ctx: Ctx) -> Resp:
         seg = ctx.segments
         m = ctx.method
+        if ctx.auth == "jwt":  # _answer let it through: an App endpoint
+            with self._lock:
+                return self._route_app(ctx, seg)
         if m == "POST" and seg == ["graphql"]:
             return self._graphql(ctx)
         if m in ("GET", "HEAD"):
@@ -1151,6 +1700,11 @@ class FakeGitHub:
         if seg == ["user"]:
             if ctx.login is None:
                 return Resp.json(401, error_body(401, "Requires authentication"), pretty=False)
+            if ctx.auth == "installation":
+                return Resp.json(403, error_body(
+                    403, INTEGRATION_FORBIDDEN_MSG,
+                    "https://docs.github.com/rest/users/users#get-the-authenticated-user"),
+                    pretty=False)
             return Resp.json(200, self._user_json(ctx.login), cacheable=True,
                              last_modified=BASE_EPOCH)
         if len(seg) >= 2 and seg[0] == "users":
@@ -1749,7 +2303,9 @@ class FakeGitHub:
                 return Resp.json(200, self.set_budget(**payload))
             if path == "/_fake/budget" and method == "GET":
                 tok, login = q.get("token"), q.get("login")
-                return Resp.json(200, {b: self.budget(tok, b, login=login) for b in BUCKETS})
+                inst, app = q.get("installation"), q.get("app")
+                return Resp.json(200, {b: self.budget(tok, b, login=login, installation=inst,
+                                                      app=app) for b in BUCKETS})
             if path == "/_fake/issue" and method == "POST":
                 return Resp.json(200, self.set_issue_title(payload["repo"], payload["number"],
                                                            payload["title"]))
@@ -1759,6 +2315,28 @@ class FakeGitHub:
             if path == "/_fake/tokens" and method == "POST":
                 self.add_token(payload["token"], payload["login"])
                 return Resp.json(200, {"ok": True})
+            if path == "/_fake/apps" and method == "POST":
+                spec = dict(payload)
+                app_id, pem = spec.pop("app_id"), spec.pop("public_key_pem")
+                insts = {int(k): v for k, v in (spec.pop("installations", None) or {}).items()}
+                return Resp.json(200, self.add_app(app_id, pem, installations=insts, **spec))
+            if path == "/_fake/apps" and method == "GET":
+                return Resp.json(200, self.app_list())
+            if path == "/_fake/apps/keys" and method == "POST":
+                if payload.get("remove"):
+                    self.remove_app_key(payload["app_id"], payload["public_key_pem"])
+                    return Resp.json(200, {"ok": True})
+                return Resp.json(200, {"fingerprint": self.add_app_key(
+                    payload["app_id"], payload["public_key_pem"])})
+            if path == "/_fake/app_tokens" and method == "GET":
+                iid = q.get("installation_id")
+                return Resp.json(200, self.mints(int(iid) if iid else None))
+            if path == "/_fake/app_tokens/expire" and method == "POST":
+                return Resp.json(200, {"expired": self.expire_app_tokens(
+                    payload.get("installation_id"), payload.get("token"))})
+            if path == "/_fake/app_clock" and method == "POST":
+                offset = self.advance_app_clock(payload.get("advance", 0))
+                return Resp.json(200, {"offset": offset})
         except (KeyError, TypeError, ValueError) as e:
             return Resp.json(400, {"message": f"bad control request: {e!r}"})
         return Resp.json(404, {"message": "unknown control endpoint"})
@@ -1796,6 +2374,78 @@ def _accepts_gzip(value: str | None) -> bool:
             q = params.strip()
             return not (q.startswith("q=") and float(q[2:] or 0) == 0)
     return False
+
+
+def _is_app_endpoint(method: str, seg: list[str]) -> bool:
+    """An endpoint that takes an App JWT (and nothing else)."""
+    if method in ("GET", "HEAD"):
+        if seg in (["app"], ["app", "installations"]):
+            return True
+        if len(seg) == 3 and seg[:2] == ["app", "installations"]:
+            return True
+        if len(seg) == 3 and seg[0] in ("orgs", "users") and seg[1] and seg[2] == "installation":
+            return True
+        if len(seg) == 4 and seg[0] == "repos" and seg[1] and seg[2] and seg[3] == "installation":
+            return True
+    return (method == "POST" and len(seg) == 4 and seg[:2] == ["app", "installations"]
+            and seg[3] == "access_tokens")
+
+
+def b64url_decode(seg: str) -> bytes:
+    """Strict JWS base64url: alphabet [A-Za-z0-9_-], no padding. ValueError otherwise."""
+    if not _B64URL_RE.match(seg):
+        raise ValueError("not base64url (bad character or padding)")
+    if len(seg) % 4 == 1:
+        raise ValueError("not base64url (bad length)")
+    try:
+        return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except binascii.Error as e:
+        raise ValueError(f"not base64url ({e})") from None
+
+
+def _openssl(args: list[str], data: bytes | None = None,
+             timeout: float = 30.0) -> subprocess.CompletedProcess:
+    exe = shutil.which("openssl")
+    if exe is None:
+        raise RuntimeError("the fake GitHub's Apps need the openssl command line")
+    return subprocess.run([exe, *args], input=data, capture_output=True, timeout=timeout)
+
+
+def _public_pem(pem: str) -> str:
+    pem = pem.strip() + "\n"
+    return public_key_of(pem) if "PRIVATE KEY" in pem else pem
+
+
+def app_key_fingerprint(pem: str) -> str:
+    """How the fake names an App key (RequestRecord.jwt_key, GET /_fake/apps): 16 hex
+    digits of the SHA-256 of its public PEM (a private key PEM gives its public key's)."""
+    return hashlib.sha256(_public_pem(pem).strip().encode()).hexdigest()[:16]
+
+
+def public_key_of(private_pem: str) -> str:
+    """The public key (SubjectPublicKeyInfo PEM) of a private key PEM (PKCS#1 or #8)."""
+    p = _openssl(["pkey", "-pubout"], data=private_pem.encode())
+    if p.returncode != 0:
+        raise ValueError("not a private key: " + p.stderr.decode(errors="replace"))
+    return p.stdout.decode("ascii")
+
+
+def _rs256_verify(pubfile: str, signed: bytes, signature: bytes, tmpdir: str) -> bool:
+    """RSASSA-PKCS1-v1_5 with SHA-256, checked by ``openssl dgst -verify`` every time."""
+    try:
+        fd, sigfile = tempfile.mkstemp(dir=tmpdir, suffix=".sig")
+    except OSError:  # reset() removed the directory meanwhile
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(signature)
+        p = _openssl(["dgst", "-sha256", "-verify", pubfile, "-signature", sigfile], data=signed)
+        return p.returncode == 0 and b"Verified OK" in p.stdout
+    finally:
+        try:
+            os.unlink(sigfile)
+        except OSError:
+            pass
 
 
 def _token_of(auth: str | None) -> str | None:
