@@ -10,19 +10,26 @@
 #include "util.h"
 
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct freshness {
+struct fresh_table {
 	int64_t by_class[ROUTE_CLASS_IMMUTABLE + 1];
 	struct config_cache_rule *rules;
 	size_t n_rules;
 };
 
-struct freshness *
-freshness_new(const struct config *cfg)
+/* Replaced whole on reload; a lookup reads one version. */
+struct freshness {
+	pthread_rwlock_t lock;
+	struct fresh_table *t;
+};
+
+static struct fresh_table *
+fresh_table_new(const struct config *cfg)
 {
-	struct freshness *f = util_calloc(1, sizeof(*f));
+	struct fresh_table *f = util_calloc(1, sizeof(*f));
 	const struct config_cache *cc = &cfg->cache;
 
 	f->by_class[ROUTE_CLASS_DEFAULT] = cc->default_ttl_secs;
@@ -41,8 +48,8 @@ freshness_new(const struct config *cfg)
 	return f;
 }
 
-void
-freshness_free(struct freshness *f)
+static void
+fresh_table_free(struct fresh_table *f)
 {
 	if (f == NULL)
 		return;
@@ -52,11 +59,49 @@ freshness_free(struct freshness *f)
 	free(f);
 }
 
-int64_t
-freshness_ttl(const struct freshness *f, const char *path, const char *query, size_t qlen)
+struct freshness *
+freshness_new(const struct config *cfg)
 {
-	for (size_t i = 0; i < f->n_rules; i++)
-		if (fnmatch(f->rules[i].pattern, path, FNM_PATHNAME) == 0)
-			return f->rules[i].ttl_secs;
-	return f->by_class[route_class(path, strlen(path), query, qlen)];
+	struct freshness *f = util_calloc(1, sizeof(*f));
+
+	pthread_rwlock_init(&f->lock, NULL);
+	f->t = fresh_table_new(cfg);
+	return f;
+}
+
+void
+freshness_update(struct freshness *f, const struct config *cfg)
+{
+	struct fresh_table *fresh = fresh_table_new(cfg), *old;
+
+	pthread_rwlock_wrlock(&f->lock);
+	old = f->t;
+	f->t = fresh;
+	pthread_rwlock_unlock(&f->lock);
+	fresh_table_free(old);
+}
+
+void
+freshness_free(struct freshness *f)
+{
+	if (f == NULL)
+		return;
+	fresh_table_free(f->t);
+	pthread_rwlock_destroy(&f->lock);
+	free(f);
+}
+
+int64_t
+freshness_ttl(struct freshness *f, const char *path, const char *query, size_t qlen)
+{
+	int64_t ttl = -1;
+
+	pthread_rwlock_rdlock(&f->lock);
+	for (size_t i = 0; i < f->t->n_rules && ttl < 0; i++)
+		if (fnmatch(f->t->rules[i].pattern, path, FNM_PATHNAME) == 0)
+			ttl = f->t->rules[i].ttl_secs;
+	if (ttl < 0)
+		ttl = f->t->by_class[route_class(path, strlen(path), query, qlen)];
+	pthread_rwlock_unlock(&f->lock);
+	return ttl;
 }

@@ -15,8 +15,11 @@ struct freshness;
 struct freshness *freshness_new(const struct config *cfg);
 void freshness_free(struct freshness *f);
 
+/* Replaces the TTLs and rules with cfg's (reload). */
+void freshness_update(struct freshness *f, const struct config *cfg);
+
 /* TTL in seconds for a read of path (NUL-terminated, raw) with query. */
-int64_t freshness_ttl(const struct freshness *f, const char *path,
+int64_t freshness_ttl(struct freshness *f, const char *path,
     const char *query, size_t qlen);
 
 #endif

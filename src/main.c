@@ -52,8 +52,36 @@ usage(FILE *out)
  * with the token they were sent with. Returns the new configuration (its
  * App keys serve later refreshes), or NULL.
  */
+/* Keys a running ghpool cannot change: say so rather than ignore them. */
+static void
+warn_restart_only(const struct config *a, const struct config *b)
+{
+	static const char *const names[] = {
+		"listen", "port", "workers", "upstream_url", "public_url", "upstream_timeout_secs",
+		"audit_log", "audit_fsync", "cache.max_entries", "cache.max_bytes",
+		"cache.max_entry_bytes",
+	};
+	bool changed[] = {
+		strcmp(a->listen, b->listen) != 0, a->port != b->port, a->workers != b->workers,
+		strcmp(a->upstream_url, b->upstream_url) != 0,
+		(a->public_url == NULL) != (b->public_url == NULL) ||
+		    (a->public_url && strcmp(a->public_url, b->public_url) != 0),
+		a->upstream_timeout_secs != b->upstream_timeout_secs,
+		(a->audit_log == NULL) != (b->audit_log == NULL) ||
+		    (a->audit_log && strcmp(a->audit_log, b->audit_log) != 0),
+		a->audit_fsync != b->audit_fsync,
+		a->cache.max_entries != b->cache.max_entries, a->cache.max_bytes != b->cache.max_bytes,
+		a->cache.max_entry_bytes != b->cache.max_entry_bytes,
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (changed[i])
+			log_warn("reload: '%s' changed; it takes effect when ghpool restarts", names[i]);
+}
+
 static struct config *
-reload(struct pool *pool, const char *path, const struct config *running)
+reload(struct pool *pool, struct policy *policy, struct proxy *px, const char *path,
+    const struct config *started, const struct config *running)
 {
 	struct config *fresh = util_calloc(1, sizeof(*fresh));
 	char err[1024];
@@ -65,16 +93,20 @@ reload(struct pool *pool, const char *path, const struct config *running)
 		free(fresh);
 		return NULL;
 	}
+	warn_restart_only(running, fresh);
+	policy_update(policy, fresh);
+	proxy_update(px, fresh);
+	pool_set_reserve(pool, fresh->pool_reserve);
 	n = pool_reconcile(pool, fresh, changed, sizeof(changed) / sizeof(changed[0]), &dropped);
 	config_drop_tokens(fresh);
 	for (size_t k = 0; k < n; k++) {
 		log_info("identity %s: new or rotated token, probing", pool_id(pool, changed[k]));
-		probe_identity(pool, changed[k], running->upstream_url, running->upstream_timeout_secs);
+		probe_identity(pool, changed[k], started->upstream_url, started->upstream_timeout_secs);
 	}
 	if (dropped > 0)
 		log_error("reload: %zu new identities did not fit; restart ghpool to add them", dropped);
-	log_info("reloaded %s: %zu identities, %zu new or rotated tokens (settings other than "
-	    "identities and their secrets apply on restart)", fresh->source, fresh->n_identities, n);
+	log_info("reloaded %s: %zu identities, %zu new or rotated tokens", fresh->source,
+	    fresh->n_identities, n);
 	return fresh;
 }
 
@@ -100,16 +132,18 @@ app_due(struct pool *pool, int i)
  * while the old token keeps serving until it expires.
  */
 static void
-refresh_apps(struct pool *pool, const struct config *cur, int64_t *retry_at)
+refresh_apps(struct pool *pool, const struct config *cur, const struct config *started,
+    int64_t *retry_at)
 {
 	int64_t now = util_now();
 
+	/* Minted where the reads go: the upstream ghpool started with. */
 	for (size_t k = 0; k < cur->n_identities; k++) {
 		const struct config_identity *id = &cur->identities[k];
 		struct app_params p = {
-			.upstream_url = cur->upstream_url, .app_id = id->app_id,
+			.upstream_url = started->upstream_url, .app_id = id->app_id,
 			.private_key = id->private_key, .installation_id = id->installation_id,
-			.owner = id->owner, .timeout_secs = cur->upstream_timeout_secs,
+			.owner = id->owner, .timeout_secs = started->upstream_timeout_secs,
 		};
 		struct app_token t;
 		int64_t set_at, left;
@@ -240,7 +274,7 @@ run(struct config *cfg, const char *path)
 			break;
 		if (sig == SIGHUP || util_now() >= next_reload) {
 			last_reload = util_now();
-			if ((fresh = reload(pool, path, cur)) != NULL) {
+			if ((fresh = reload(pool, policy, px, path, cfg, cur)) != NULL) {
 				if (cur != cfg) {
 					config_free(cur);
 					free(cur);
@@ -250,7 +284,7 @@ run(struct config *cfg, const char *path)
 				retry_at = util_calloc(cur->n_identities + 1, sizeof(*retry_at));
 			}
 		}
-		refresh_apps(pool, cur, retry_at);
+		refresh_apps(pool, cur, cfg, retry_at);
 	}
 	log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;

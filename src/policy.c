@@ -11,26 +11,66 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-struct policy {
+struct policy_rules {
 	bool all;
 	char **owners;
 	size_t n_owners;
 };
+
+/* The rules are replaced whole on reload; a check reads one version. */
+struct policy {
+	pthread_rwlock_t lock;
+	struct policy_rules *r;
+};
+
+static struct policy_rules *
+policy_rules_new(const struct config *cfg)
+{
+	struct policy_rules *r = util_calloc(1, sizeof(*r));
+
+	r->all = cfg->owners_all;
+	r->n_owners = cfg->n_allowed_owners;
+	r->owners = util_calloc(r->n_owners ? r->n_owners : 1, sizeof(char *));
+	for (size_t i = 0; i < r->n_owners; i++)
+		r->owners[i] = util_strdup(cfg->allowed_owners[i]);
+	return r;
+}
+
+static void
+policy_rules_free(struct policy_rules *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_owners; i++)
+		free(r->owners[i]);
+	free(r->owners);
+	free(r);
+}
 
 struct policy *
 policy_new(const struct config *cfg)
 {
 	struct policy *p = util_calloc(1, sizeof(*p));
 
-	p->all = cfg->owners_all;
-	p->n_owners = cfg->n_allowed_owners;
-	p->owners = util_calloc(p->n_owners ? p->n_owners : 1, sizeof(char *));
-	for (size_t i = 0; i < p->n_owners; i++)
-		p->owners[i] = util_strdup(cfg->allowed_owners[i]);
+	pthread_rwlock_init(&p->lock, NULL);
+	p->r = policy_rules_new(cfg);
 	return p;
+}
+
+void
+policy_update(struct policy *p, const struct config *cfg)
+{
+	struct policy_rules *fresh = policy_rules_new(cfg), *old;
+
+	pthread_rwlock_wrlock(&p->lock);
+	old = p->r;
+	p->r = fresh;
+	pthread_rwlock_unlock(&p->lock);
+	policy_rules_free(old);
 }
 
 void
@@ -38,20 +78,24 @@ policy_free(struct policy *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n_owners; i++)
-		free(p->owners[i]);
-	free(p->owners);
+	policy_rules_free(p->r);
+	pthread_rwlock_destroy(&p->lock);
 	free(p);
 }
 
 bool
-policy_allows_none(const struct policy *p)
+policy_allows_none(struct policy *p)
 {
-	return !p->all && p->n_owners == 0;
+	bool none;
+
+	pthread_rwlock_rdlock(&p->lock);
+	none = !p->r->all && p->r->n_owners == 0;
+	pthread_rwlock_unlock(&p->lock);
+	return none;
 }
 
 static bool
-policy_owner_allowed(const struct policy *p, const char *owner, size_t len)
+policy_owner_allowed(const struct policy_rules *p, const char *owner, size_t len)
 {
 	if (p->all)
 		return true;
@@ -82,8 +126,8 @@ policy_quote_owner(const char *s, size_t len, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-const char *
-policy_check_read(const struct policy *p, const struct route_info *ri,
+static const char *
+policy_check_locked(const struct policy_rules *p, const struct route_info *ri,
     char *buf, size_t buflen)
 {
 	char owner[128];
@@ -105,6 +149,17 @@ policy_check_read(const struct policy *p, const struct route_info *ri,
 	return buf;
 }
 
+const char *
+policy_check_read(struct policy *p, const struct route_info *ri, char *buf, size_t buflen)
+{
+	const char *why;
+
+	pthread_rwlock_rdlock(&p->lock);
+	why = policy_check_locked(p->r, ri, buf, buflen);
+	pthread_rwlock_unlock(&p->lock);
+	return why;
+}
+
 /*
  * A GraphQL query can reach any owner the pooled token can see, and until
  * GraphQL documents are checked owner by owner the only safe answer for a
@@ -112,9 +167,14 @@ policy_check_read(const struct policy *p, const struct route_info *ri,
  * token or not at all.
  */
 const char *
-policy_check_graphql(const struct policy *p)
+policy_check_graphql(struct policy *p)
 {
-	if (p->all)
+	bool all;
+
+	pthread_rwlock_rdlock(&p->lock);
+	all = p->r->all;
+	pthread_rwlock_unlock(&p->lock);
+	if (all)
 		return NULL;
 	return "pooled GraphQL queries need allowed_owners = [\"*\"]: ghpool does not yet check "
 	    "GraphQL documents owner by owner; send your own Authorization header to run this "

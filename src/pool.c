@@ -201,6 +201,14 @@ pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_a
 	id->disabled = false;
 }
 
+void
+pool_set_reserve(struct pool *p, int64_t reserve)
+{
+	pthread_mutex_lock(&p->mu);
+	p->reserve = reserve;
+	pthread_mutex_unlock(&p->mu);
+}
+
 int
 pool_find(struct pool *p, const char *id)
 {

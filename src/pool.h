@@ -45,6 +45,9 @@ const char *pool_id(const struct pool *p, int i);
  * a copy, since a reload may rotate the token meanwhile. */
 char *pool_authorization(struct pool *p, int i);
 
+/* [pool] reserve, changed by a reload. */
+void pool_set_reserve(struct pool *p, int64_t reserve);
+
 /* The slot of a configured (not removed) id, or -1. */
 int pool_find(struct pool *p, const char *id);
 

@@ -57,8 +57,8 @@ struct proxy {
 	struct freshness *freshness;
 	struct whois *whois;
 	struct passthrough *pass;
-	int64_t stale_ms;
-	int64_t graphql_ttl_ms;
+	atomic_int_least64_t stale_ms;        /* both may change on reload */
+	atomic_int_least64_t graphql_ttl_ms;
 	bool enabled;            /* [cache] max_entries = 0 turns it all off */
 	char *upstream_url;
 	char *public_url;        /* NULL: from the request's Host */
@@ -115,8 +115,8 @@ proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy,
 	px->cache = cache_new(&lim);
 	px->coalesce = coalesce_new();
 	px->freshness = freshness_new(cfg);
-	px->stale_ms = cfg->cache.stale_if_error_secs * 1000;
-	px->graphql_ttl_ms = cfg->cache.graphql_ttl_secs * 1000;
+	atomic_init(&px->stale_ms, cfg->cache.stale_if_error_secs * 1000);
+	atomic_init(&px->graphql_ttl_ms, cfg->cache.graphql_ttl_secs * 1000);
 	px->whois = whois_new(PROXY_WHOIS_ENTRIES, PROXY_WHOIS_TTL_MS);
 	px->pass = passthrough_new(px->cache, px->whois, audit);
 	px->enabled = cfg->cache.max_entries > 0;
@@ -136,6 +136,14 @@ proxy_set_local_address(struct proxy *px, const char *listen, int port)
 		px->fallback_base = util_printf("http://[%s]:%d", listen, port);
 	else
 		px->fallback_base = util_printf("http://%s:%d", any ? "127.0.0.1" : listen, port);
+}
+
+void
+proxy_update(struct proxy *px, const struct config *cfg)
+{
+	freshness_update(px->freshness, cfg);
+	atomic_store(&px->stale_ms, cfg->cache.stale_if_error_secs * 1000);
+	atomic_store(&px->graphql_ttl_ms, cfg->cache.graphql_ttl_secs * 1000);
 }
 
 void
@@ -591,7 +599,7 @@ proxy_stale_usable(struct proxy_call *c)
 	/* Never what a write made stale: the writer must read its write. */
 	return c->cached != NULL && cache_entry_status(c->cached) == 200 &&
 	    !cache_entry_invalidated(c->cached) &&
-	    cache_entry_age_ms(c->cached, util_mono_ms()) < c->ttl_ms + c->px->stale_ms;
+	    cache_entry_age_ms(c->cached, util_mono_ms()) < c->ttl_ms + atomic_load(&c->px->stale_ms);
 }
 
 /* The pool has nobody for this read: say why, in GitHub's own shapes. */
@@ -912,7 +920,7 @@ proxy_lookup(struct proxy_call *c, const char *query)
 		return;
 	}
 	c->cached = e;   /* expired or refused: revalidate, or serve stale */
-	c->ttl_ms = c->graphql ? c->px->graphql_ttl_ms :
+	c->ttl_ms = c->graphql ? atomic_load(&c->px->graphql_ttl_ms) :
 	    freshness_ttl(c->px->freshness, c->path, query, strlen(query)) * 1000;
 	if (coalesce_join(c->px->coalesce, c->key, c->key_len, c->mb,
 	    proxy_on_coalesced, c, &c->flight))

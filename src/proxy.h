@@ -29,6 +29,10 @@ void proxy_free(struct proxy *px);
  * of rewritten URLs for requests without a usable Host header. */
 void proxy_set_local_address(struct proxy *px, const char *listen, int port);
 
+/* A reload's cache lifetimes: TTLs, rules, stale_if_error_secs. Entries
+ * already stored keep the lifetime they were stored with. */
+void proxy_update(struct proxy *px, const struct config *cfg);
+
 /* From now on every new request is refused with 503 (shutdown). */
 void proxy_set_closing(struct proxy *px);
 

@@ -150,3 +150,23 @@ def test_secrets_refresh_secs_rotates_without_a_signal(ghpool, fake, tmp_path):
     g.wait_log(r"reloaded .*1 new or rotated", timeout=10)
     wait_until(lambda: g.get(REPO).status == 200 and tokens_seen(fake)[-1] == "tok_alice2",
                10, message="traffic on the rotated token")
+
+
+def test_reload_applies_owners_reserve_and_ttls_and_names_what_needs_a_restart(ghpool, fake):
+    g = ghpool(allowed_owners=["octo-org"], cache={"max_entries": 100, "default_ttl_secs": 60})
+    assert g.get("/repos/alice/tools").status == 403
+    text = g.config_path.read_text()
+    assert 'allowed_owners = ["octo-org"]' in text, text
+    text = text.replace('allowed_owners = ["octo-org"]', 'allowed_owners = ["octo-org", "alice"]')
+    text = text.replace("workers = 2", "workers = 3")
+    g.config_path.write_text(text)
+    g.proc.send_signal(signal.SIGHUP)
+    g.wait_log(r"reloaded ")
+    g.wait_log(r"reload: 'workers' changed; it takes effect when ghpool restarts")
+    assert g.get("/repos/alice/tools").status == 200
+    # and back: a reload that removes an owner denies it at once
+    g.config_path.write_text(text.replace('allowed_owners = ["octo-org", "alice"]',
+                                          'allowed_owners = ["octo-org"]'))
+    g.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: g.get("/repos/alice/tools").status == 403, 5,
+               message="alice denied again after the second reload")

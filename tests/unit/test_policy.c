@@ -10,7 +10,7 @@
 
 /* The policy judges what route_parse() made of a path. */
 static const char *
-check(const struct policy *p, const char *path, size_t len, char *buf, size_t buflen)
+check(struct policy *p, const char *path, size_t len, char *buf, size_t buflen)
 {
 	struct route_info ri;
 
@@ -105,4 +105,27 @@ Test(policy, star_allows_everything_and_empty_allows_nothing)
 	cr_expect_not_null(check(none, "/repos/octo-org/x", 17, buf, sizeof(buf)));
 	policy_free(all);
 	policy_free(none);
+}
+
+/* A reload replaces the owners whole: the new list judges the next check. */
+Test(policy, update_replaces_the_rules)
+{
+	static char *others[] = { "evil-corp" };
+	struct policy *p = make_policy(false);
+	struct config cfg;
+	char buf[200];
+
+	cr_expect_null(check(p, "/repos/octo-org/hello", 21, buf, sizeof(buf)));
+	cr_expect_not_null(check(p, "/repos/evil-corp/x", 18, buf, sizeof(buf)));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.allowed_owners = others;
+	cfg.n_allowed_owners = 1;
+	policy_update(p, &cfg);
+	cr_expect_not_null(check(p, "/repos/octo-org/hello", 21, buf, sizeof(buf)));
+	cr_expect_null(check(p, "/repos/evil-corp/x", 18, buf, sizeof(buf)));
+	cr_expect_not_null(policy_check_graphql(p));
+	cfg.owners_all = true;
+	policy_update(p, &cfg);
+	cr_expect_null(policy_check_graphql(p));
+	policy_free(p);
 }
