@@ -8,6 +8,7 @@
 #include "app.h"
 #include "fetch.h"
 #include "jwt.h"
+#include "secret.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -15,6 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The JWT mints tokens for every installation for ten minutes: wipe it. */
+static void
+app_headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(h);
+}
 
 static struct curl_slist *
 app_headers(const char *jwt)
@@ -105,7 +115,7 @@ app_discover(const struct app_params *p, const char *jwt, int64_t *id, char *err
 	    "installation was found)", p->owner);
 done:
 	fetch_answer_clear(&a);
-	curl_slist_free_all(h);
+	app_headers_free(h);
 	return rc;
 }
 
@@ -150,7 +160,7 @@ app_mint(const struct app_params *p, struct app_token *out, char *err, size_t er
 	doc = json_loadb(a.body, a.len, 0, NULL);
 	token = json_string_value(json_object_get(doc, "token"));
 	out->expires_at = app_parse_time(json_string_value(json_object_get(doc, "expires_at")));
-	if (token == NULL || *token == '\0' || strpbrk(token, " \t\r\n") != NULL ||
+	if (token == NULL || *token == '\0' || strlen(token) > 255 || !secret_clean(token) ||
 	    out->expires_at <= now) {
 		snprintf(err, errlen, "GitHub's token answer for installation %lld has no usable "
 		    "token or expires_at", (long long)installation);
@@ -168,7 +178,7 @@ done:
 		json_decref(doc);
 	}
 	fetch_answer_clear(&a);
-	curl_slist_free_all(h);
+	app_headers_free(h);
 	free(url);
 	if (jwt != NULL) {
 		explicit_bzero(jwt, strlen(jwt));

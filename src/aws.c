@@ -24,6 +24,7 @@
  * goes into a log line or an error; buffers that held one are wiped.
  */
 #include "aws.h"
+#include "fetch.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -42,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AWS_MAX_BODY (1024 * 1024)      /* secrets are at most 64 KiB */
 #define AWS_MAX_FILE (1024 * 1024)
 #define AWS_MAX_TOKEN_FILE (64 * 1024)
 #define AWS_REFRESH_SECS 300            /* renew this long before Expiration */
@@ -84,24 +84,17 @@ struct aws_plan {
 	const char *auth_file, *auth;           /* container */
 };
 
-struct aws_buf {
-	char *p;
-	size_t len, cap;
-};
-
-struct aws_req {
-	const char *method;     /* NULL: GET, or POST with a body */
-	const char *url;
-	struct curl_slist *headers;
-	const char *body;
-	size_t body_len;
-	const char *sigv4;      /* CURLOPT_AWS_SIGV4, signing with creds */
-	const struct aws_creds *creds;
-	long timeout, connect_timeout;
-};
-
 static struct aws_creds aws_cached;
 static char *aws_cached_key;
+
+/*
+ * Every exchange goes through fetch (bounded answer, no redirects, http and
+ * https only, wiped buffers). Its failure text is curl's generic one only:
+ * curl's error buffer could quote the request.
+ */
+static const struct fetch_options aws_fetch_opts = { .generic_errors = true };
+/* Link-local credential endpoints: a proxy must never see their answers. */
+static const struct fetch_options aws_local_opts = { .generic_errors = true, .no_proxy = true };
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -186,45 +179,6 @@ aws_clean(char *out, size_t outlen, const char *s, const char *const *secrets, s
 	for (i = 0; s[i] != '\0' && i + 1 < outlen && i < 240; i++)
 		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
 	out[i] = '\0';
-}
-
-static void
-aws_buf_free(struct aws_buf *b)
-{
-	if (b->p != NULL) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-static size_t
-aws_on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct aws_buf *b = arg;
-	size_t len = size * n, cap;
-	char *np;
-
-	if (len > AWS_MAX_BODY - b->len)
-		return 0;
-	if (b->len + len + 1 > b->cap) {
-		for (cap = b->cap ? b->cap : 4096; cap < b->len + len + 1; cap *= 2)
-			;
-		/* Not realloc: the old block may hold credentials and must be wiped. */
-		if ((np = malloc(cap)) == NULL)
-			return 0;
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return len;
 }
 
 /* Appends "name: value"; the formatted copy is wiped (curl keeps its own). */
@@ -548,67 +502,6 @@ aws_ini_get(const char *text, const char *profile, bool config_file, const char 
 }
 
 /* ------------------------------------------------------------------------
- * HTTP
- * ---------------------------------------------------------------------- */
-
-/*
- * Runs rq: 0 with the status and body, or -1 with the transport's failure in
- * err and *unreachable set when nothing answered at all (IMDS off EC2).
- */
-static int
-aws_http(const struct aws_req *rq, long *status, struct aws_buf *out, bool *unreachable,
-    char *err, size_t errlen)
-{
-	CURL *e = curl_easy_init();
-	CURLcode rc;
-	int ret = -1;
-
-	*status = 0;
-	if (unreachable != NULL)
-		*unreachable = false;
-	if (e == NULL) {
-		snprintf(err, errlen, "cannot start an HTTP request");
-		return -1;
-	}
-	curl_easy_setopt(e, CURLOPT_URL, rq->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, GHPOOL_USER_AGENT);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, rq->connect_timeout);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, rq->timeout);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, aws_on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-	if (rq->headers != NULL)
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->headers);
-	if (rq->body != NULL) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)rq->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
-	}
-	if (rq->method != NULL)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq->method);
-	if (rq->sigv4 != NULL) {
-		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, rq->sigv4);
-		curl_easy_setopt(e, CURLOPT_USERNAME, rq->creds->akid);
-		curl_easy_setopt(e, CURLOPT_PASSWORD, rq->creds->secret);
-	}
-	rc = curl_easy_perform(e);
-	if (rc != CURLE_OK) {
-		if (unreachable != NULL)
-			*unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-			    rc == CURLE_OPERATION_TIMEDOUT;
-		/* curl's generic text only: its error buffer could quote the request. */
-		snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-		goto done;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-	ret = 0;
-done:
-	curl_easy_cleanup(e);
-	return ret;
-}
-
-/* ------------------------------------------------------------------------
  * Region, endpoints, shared files
  * ---------------------------------------------------------------------- */
 
@@ -839,10 +732,10 @@ done:
 
 /* AccessKeyId, SecretAccessKey, Token, Expiration of a container or IMDS answer. */
 static int
-aws_json_creds(const struct aws_buf *b, struct aws_creds *c, const char *what, char *err,
+aws_json_creds(const struct fetch_answer *b, struct aws_creds *c, const char *what, char *err,
     size_t errlen)
 {
-	json_t *doc = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+	json_t *doc = b->body ? json_loadb(b->body, b->len, 0, NULL) : NULL;
 	const char *ak = json_string_value(json_object_get(doc, "AccessKeyId"));
 	const char *sk = json_string_value(json_object_get(doc, "SecretAccessKey"));
 	const char *tok = json_string_value(json_object_get(doc, "Token"));
@@ -882,10 +775,10 @@ done:
 
 /* The code and message of a JSON error answer, for "what answered HTTP n: ...". */
 static void
-aws_json_error(const struct aws_buf *b, long status, const char *what, const char *secret,
+aws_json_error(const struct fetch_answer *b, long status, const char *what, const char *secret,
     char *err, size_t errlen)
 {
-	json_t *doc = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+	json_t *doc = b->body ? json_loadb(b->body, b->len, 0, NULL) : NULL;
 	const char *code = json_string_value(json_object_get(doc, "code"));
 	const char *msg = json_string_value(json_object_get(doc, "message"));
 	char c[96], m[256];
@@ -910,9 +803,8 @@ aws_web_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *c
 	char *e_role = NULL, *e_sess = NULL, *e_tok = NULL, *code = NULL, *msg = NULL;
 	char why[160], cl[96], ml[256];
 	struct curl_slist *h = NULL;
-	struct aws_buf b = { 0 };
-	struct aws_req rq = { 0 };
-	long st;
+	struct fetch_answer b = { 0 };
+	struct fetch_request rq = { 0 };
 	int rc = -1, fe;
 
 	if ((fe = aws_read_file(pl->token_file, AWS_MAX_TOKEN_FILE, &file)) != 0) {
@@ -938,28 +830,28 @@ aws_web_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *c
 	aws_header(&h, "Accept", "text/xml");
 	/* A JWT makes the body large enough for curl to wait on 100-continue. */
 	h = curl_slist_append(h, "Expect:");
-	rq = (struct aws_req){ .url = pl->url, .headers = h, .body = body,
-	    .body_len = strlen(body), .timeout = cx->timeout, .connect_timeout = 5 };
-	if (aws_http(&rq, &st, &b, NULL, why, sizeof(why)) < 0) {
+	rq = (struct fetch_request){ .url = pl->url, .headers = h, .body = body,
+	    .timeout_secs = cx->timeout };
+	if (fetch_perform_with(&rq, &aws_fetch_opts, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "AWS web identity: cannot reach STS at %s: %s", pl->url, why);
 		goto done;
 	}
-	if (st != 200) {
-		code = b.p ? aws_xml_text(b.p, b.len, "Code") : NULL;
-		msg = b.p ? aws_xml_text(b.p, b.len, "Message") : NULL;
+	if (b.status != 200) {
+		code = b.body ? aws_xml_text(b.body, b.len, "Code") : NULL;
+		msg = b.body ? aws_xml_text(b.body, b.len, "Message") : NULL;
 		aws_clean(cl, sizeof(cl), code ? code : "", (const char *const[]){ tok }, 1);
 		aws_clean(ml, sizeof(ml), msg ? msg : "", (const char *const[]){ tok }, 1);
 		if (code != NULL)
 			snprintf(err, errlen, "AWS web identity: STS AssumeRoleWithWebIdentity: %s%s%s",
 			    cl, *ml ? ": " : "", ml);
 		else
-			snprintf(err, errlen, "AWS web identity: STS answered HTTP %ld", st);
+			snprintf(err, errlen, "AWS web identity: STS answered HTTP %ld", b.status);
 		goto done;
 	}
-	c->akid = aws_xml_text(b.p ? b.p : "", b.len, "AccessKeyId");
-	c->secret = aws_xml_text(b.p ? b.p : "", b.len, "SecretAccessKey");
-	c->token = aws_xml_text(b.p ? b.p : "", b.len, "SessionToken");
-	exp = aws_xml_text(b.p ? b.p : "", b.len, "Expiration");
+	c->akid = aws_xml_text(b.body ? b.body : "", b.len, "AccessKeyId");
+	c->secret = aws_xml_text(b.body ? b.body : "", b.len, "SecretAccessKey");
+	c->token = aws_xml_text(b.body ? b.body : "", b.len, "SessionToken");
+	exp = aws_xml_text(b.body ? b.body : "", b.len, "Expiration");
 	if (c->akid == NULL || c->secret == NULL || c->token == NULL || !*c->akid || !*c->secret) {
 		snprintf(err, errlen, "AWS web identity: STS's answer holds no credentials");
 		goto done;
@@ -991,7 +883,7 @@ done:
 	free(code);
 	free(msg);
 	curl_slist_free_all(h);
-	aws_buf_free(&b);
+	fetch_answer_clear(&b);
 	return rc;
 }
 
@@ -1001,9 +893,8 @@ aws_container_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_cr
 {
 	char *file = NULL, *auth = NULL, why[160];
 	struct curl_slist *h = NULL;
-	struct aws_buf b = { 0 };
-	struct aws_req rq = { 0 };
-	long st;
+	struct fetch_answer b = { 0 };
+	struct fetch_request rq = { 0 };
 	int rc = -1, fe;
 
 	/* The file is re-read on each fetch: the agent rotates the token in it. */
@@ -1026,24 +917,23 @@ aws_container_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_cr
 	if (auth != NULL && *auth != '\0')
 		aws_header(&h, "Authorization", auth);
 	aws_header(&h, "Accept", "application/json");
-	rq = (struct aws_req){ .url = pl->url, .headers = h, .timeout = cx->timeout,
-	    .connect_timeout = 5 };
-	if (aws_http(&rq, &st, &b, NULL, why, sizeof(why)) < 0) {
+	rq = (struct fetch_request){ .url = pl->url, .headers = h, .timeout_secs = cx->timeout };
+	if (fetch_perform_with(&rq, &aws_local_opts, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "AWS container credentials: cannot reach %s: %s", pl->url, why);
 		goto done;
 	}
-	if (st != 200) {
+	if (b.status != 200) {
 		char what[320];
 
 		snprintf(what, sizeof(what), "AWS container credentials: %s", pl->url);
-		aws_json_error(&b, st, what, auth, err, errlen);
+		aws_json_error(&b, b.status, what, auth, err, errlen);
 		goto done;
 	}
 	rc = aws_json_creds(&b, c, "AWS container credentials", err, errlen);
 done:
 	aws_wipe_free(file);
 	aws_headers_free(h);
-	aws_buf_free(&b);
+	fetch_answer_clear(&b);
 	return rc;
 }
 
@@ -1053,19 +943,22 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 {
 	char *url = NULL, *role, why[160];
 	struct curl_slist *h = NULL;
-	struct aws_buf tok = { 0 }, b = { 0 };
-	struct aws_req rq = { 0 };
-	bool unreachable;
+	struct fetch_answer tok = { 0 }, b = { 0 };
+	/* Off EC2 nothing answers: a short connect timeout keeps start-up quick. */
+	static const struct fetch_options imds_opts = { .connect_timeout_secs = 1,
+	    .generic_errors = true, .no_proxy = true };
+	struct fetch_request rq = { 0 };
 	long st, t = cx->timeout < 2 ? cx->timeout : 2;
 	int rc = -1;
 
-	/* Off EC2 nothing answers: a short connect timeout keeps start-up quick. */
 	url = util_printf("%s/latest/api/token", pl->url);
 	aws_header(&h, "X-aws-ec2-metadata-token-ttl-seconds", "21600");
-	rq = (struct aws_req){ .method = "PUT", .url = url, .headers = h, .timeout = t,
-	    .connect_timeout = 1 };
-	if (aws_http(&rq, &st, &tok, &unreachable, why, sizeof(why)) < 0) {
-		if (unreachable) {
+	rq = (struct fetch_request){ .method = "PUT", .url = url, .headers = h,
+	    .timeout_secs = t };
+	if (fetch_perform_with(&rq, &imds_opts, &tok, why, sizeof(why)) < 0) {
+		/* Nothing answered at all: not on EC2, so not configured. */
+		if (tok.result == CURLE_COULDNT_CONNECT || tok.result == CURLE_COULDNT_RESOLVE_HOST ||
+		    tok.result == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(cx->note, sizeof(cx->note), "not reachable at %s", pl->url);
 			rc = 0;
 		} else {
@@ -1073,24 +966,27 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 		}
 		goto done;
 	}
-	if (st != 200 || tok.p == NULL || !aws_header_safe(aws_trim(tok.p)) || !*aws_trim(tok.p)) {
+	st = tok.status;
+	if (st != 200 || tok.body == NULL || !aws_header_safe(aws_trim(tok.body)) ||
+	    !*aws_trim(tok.body)) {
 		snprintf(err, errlen, "AWS EC2 instance metadata: PUT %s answered HTTP %ld without a "
 		    "session token (ghpool needs IMDSv2)", url, st);
 		goto done;
 	}
 	aws_headers_free(h);
 	h = NULL;
-	aws_header(&h, "X-aws-ec2-metadata-token", aws_trim(tok.p));
+	aws_header(&h, "X-aws-ec2-metadata-token", aws_trim(tok.body));
 	free(url);
 	url = util_printf("%s/latest/meta-data/iam/security-credentials/", pl->url);
 	rq.method = NULL;
 	rq.url = url;
 	rq.headers = h;
-	if (aws_http(&rq, &st, &b, NULL, why, sizeof(why)) < 0) {
+	if (fetch_perform_with(&rq, &imds_opts, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "AWS EC2 instance metadata: GET %s: %s", url, why);
 		goto done;
 	}
-	role = b.p ? aws_trim(b.p) : NULL;
+	st = b.status;
+	role = b.body ? aws_trim(b.body) : NULL;
 	if (role != NULL)
 		role[strcspn(role, "\r\n")] = '\0';
 	if (st == 404 || (st == 200 && (role == NULL || *role == '\0'))) {
@@ -1110,12 +1006,13 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 	}
 	free(url);
 	url = util_printf("%s/latest/meta-data/iam/security-credentials/%s", pl->url, role);
-	aws_buf_free(&b);
+	fetch_answer_clear(&b);
 	rq.url = url;
-	if (aws_http(&rq, &st, &b, NULL, why, sizeof(why)) < 0) {
+	if (fetch_perform_with(&rq, &imds_opts, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "AWS EC2 instance metadata: GET %s: %s", url, why);
 		goto done;
 	}
+	st = b.status;
 	if (st != 200) {
 		snprintf(err, errlen, "AWS EC2 instance metadata: GET %s answered HTTP %ld", url, st);
 		goto done;
@@ -1124,8 +1021,8 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 done:
 	free(url);
 	aws_headers_free(h);
-	aws_buf_free(&tok);
-	aws_buf_free(&b);
+	fetch_answer_clear(&tok);
+	fetch_answer_clear(&b);
 	return rc;
 }
 
@@ -1334,10 +1231,10 @@ done:
 
 /* An AWS JSON error answer: "AWS Secrets Manager: <type>: <message>". */
 static void
-aws_sm_error(const struct aws_buf *b, long st, const struct aws_creds *c, bool *auth_failed,
+aws_sm_error(const struct fetch_answer *b, long st, const struct aws_creds *c, bool *auth_failed,
     char *err, size_t errlen)
 {
-	json_t *doc = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+	json_t *doc = b->body ? json_loadb(b->body, b->len, 0, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(doc, "__type"));
 	const char *msg = json_string_value(json_object_get(doc, "message"));
 	const char *const secrets[] = { c->secret, c->token };
@@ -1364,9 +1261,9 @@ done:
 
 /* The string under json_key in a GetSecretValue answer's SecretString. */
 static char *
-aws_sm_value(const struct aws_buf *b, const char *json_key, char *err, size_t errlen)
+aws_sm_value(const struct fetch_answer *b, const char *json_key, char *err, size_t errlen)
 {
-	json_t *doc = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL, *inner = NULL, *v;
+	json_t *doc = b->body ? json_loadb(b->body, b->len, 0, NULL) : NULL, *inner = NULL, *v;
 	json_t *ss = json_object_get(doc, "SecretString");
 	char *value = NULL;
 
@@ -1418,9 +1315,9 @@ aws_sm_get(struct aws_ctx *cx, const char *endpoint, const struct aws_creds *c,
 	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL, *sigv4 = NULL, *value = NULL;
 	char why[160];
 	struct curl_slist *h = NULL;
-	struct aws_buf b = { 0 };
-	struct aws_req rq = { 0 };
-	long st;
+	struct fetch_answer b = { 0 };
+	struct fetch_request rq = { 0 };
+	struct fetch_options opts = aws_fetch_opts;
 
 	*auth_failed = false;
 	if (body == NULL) {
@@ -1433,20 +1330,22 @@ aws_sm_get(struct aws_ctx *cx, const char *endpoint, const struct aws_creds *c,
 	/* A caller header, so curl signs it along with the rest. */
 	if (c->token != NULL)
 		aws_header(&h, "X-Amz-Security-Token", c->token);
-	rq = (struct aws_req){ .url = endpoint, .headers = h, .body = body,
-	    .body_len = strlen(body), .sigv4 = sigv4, .creds = c, .timeout = cx->timeout,
-	    .connect_timeout = 5 };
-	if (aws_http(&rq, &st, &b, NULL, why, sizeof(why)) < 0) {
+	rq = (struct fetch_request){ .url = endpoint, .headers = h, .body = body,
+	    .timeout_secs = cx->timeout };
+	opts.aws_sigv4 = sigv4;
+	opts.username = c->akid;
+	opts.password = c->secret;
+	if (fetch_perform_with(&rq, &opts, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "AWS Secrets Manager: cannot reach %s: %s", endpoint, why);
 		goto done;
 	}
-	if (st != 200)
-		aws_sm_error(&b, st, c, auth_failed, err, errlen);
+	if (b.status != 200)
+		aws_sm_error(&b, b.status, c, auth_failed, err, errlen);
 	else
 		value = aws_sm_value(&b, json_key, err, errlen);
 done:
 	aws_headers_free(h);
-	aws_buf_free(&b);
+	fetch_answer_clear(&b);
 	free(sigv4);
 	free(body);
 	json_decref(req);

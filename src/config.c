@@ -31,6 +31,7 @@ struct loader {
 	char *const *envp;
 	char *err;
 	size_t errlen;
+	const struct config *running;   /* a reload: Apps mint where reads go */
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -253,6 +254,21 @@ config_entry(struct loader *ld, const toml_value *arr, size_t i, const char *nam
 	return t;
 }
 
+/* A GitHub login: it goes into a URL path, so nothing but its alphabet. */
+static bool
+config_login_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 39 || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
 /* A GitHub App installation: app_id, private_key, installation_id | owner. */
 static int
 config_app(struct loader *ld, const toml_value *t, struct config_identity *ident)
@@ -272,8 +288,8 @@ config_app(struct loader *ld, const toml_value *t, struct config_identity *ident
 	    &ident->installation_id) < 0))
 		return -1;
 	if (owner != NULL) {
-		if (toml_type_of(owner) != TOML_STRING || !config_id_valid(toml_string(owner)))
-			return config_fail(ld, owner, "key 'identities.owner' must be a GitHub login");
+		if (toml_type_of(owner) != TOML_STRING || !config_login_valid(toml_string(owner)))
+			return config_fail(ld, owner, "key 'identities.owner' must be a GitHub login (letters, digits and '-', at most 39)");
 		ident->owner = util_strdup(toml_string(owner));
 	}
 	if (toml_type_of(key) != TOML_STRING || *toml_string(key) == '\0')
@@ -547,12 +563,15 @@ config_env_pats(struct loader *ld)
 
 /* A GitHub App identity's first installation token. */
 static int
-config_mint(struct config *cfg, struct config_identity *id, char *why, size_t whylen)
+config_mint(struct loader *ld, struct config_identity *id, char *why, size_t whylen)
 {
+	/* On reload the upstream ghpool runs with, not a changed one that
+	 * only applies on restart. */
+	const struct config *up = ld->running ? ld->running : ld->cfg;
 	struct app_params p = {
-		.upstream_url = cfg->upstream_url, .app_id = id->app_id,
+		.upstream_url = up->upstream_url, .app_id = id->app_id,
 		.private_key = id->private_key, .installation_id = id->installation_id,
-		.owner = id->owner, .timeout_secs = cfg->upstream_timeout_secs,
+		.owner = id->owner, .timeout_secs = up->upstream_timeout_secs,
 	};
 	struct app_token t;
 
@@ -595,7 +614,7 @@ config_resolve_secrets(struct loader *ld)
 		else
 			snprintf(where, sizeof(where), "environment: identity '%s'", id->id);
 		if (id->app && id->private_key != NULL)
-			minted = config_mint(cfg, id, why, sizeof(why)) == 0;
+			minted = config_mint(ld, id, why, sizeof(why)) == 0;
 		if (id->token == NULL || !minted) {
 			/* The reference, never a literal: that is the secret. */
 			if (!minted)
@@ -684,11 +703,11 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->k8s_secrets_dir = util_strdup(SECRET_K8S_DIR);
 }
 
-int
-config_load_text(struct config *cfg, const char *text, size_t len,
-    const char *name, char *const *envp, char *err, size_t errlen)
+static int
+config_load_with(struct config *cfg, const char *text, size_t len, const char *name,
+    char *const *envp, const struct config *running, char *err, size_t errlen)
 {
-	struct loader ld = { cfg, name, envp, err, errlen };
+	struct loader ld = { cfg, name, envp, err, errlen, running };
 	char perr[400];
 	toml_value *root = NULL;
 	int rc = -1;
@@ -713,6 +732,13 @@ out:
 	if (rc < 0)
 		config_free(cfg);
 	return rc;
+}
+
+int
+config_load_text(struct config *cfg, const char *text, size_t len,
+    const char *name, char *const *envp, char *err, size_t errlen)
+{
+	return config_load_with(cfg, text, len, name, envp, NULL, err, errlen);
 }
 
 static int
@@ -749,9 +775,9 @@ out:
 	return rc;
 }
 
-int
-config_load(struct config *cfg, const char *path, char *const *envp,
-    char *err, size_t errlen)
+static int
+config_load_path(struct config *cfg, const char *path, char *const *envp,
+    const struct config *running, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -762,14 +788,28 @@ config_load(struct config *cfg, const char *path, char *const *envp,
 	if (path == NULL || *path == '\0') {
 		/* The default file is optional: without it we run from env. */
 		if (access("config.toml", F_OK) != 0)
-			return config_load_text(cfg, NULL, 0, "environment", envp, err, errlen);
+			return config_load_with(cfg, NULL, 0, "environment", envp, running, err, errlen);
 		path = "config.toml";
 	}
 	if (config_read_file(path, &text, &len, err, errlen) < 0)
 		return -1;
-	rc = config_load_text(cfg, text, len, path, envp, err, errlen);
+	rc = config_load_with(cfg, text, len, path, envp, running, err, errlen);
+	explicit_bzero(text, len);   /* literal tokens and keys */
 	free(text);
 	return rc;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *const *envp, char *err, size_t errlen)
+{
+	return config_load_path(cfg, path, envp, NULL, err, errlen);
+}
+
+int
+config_reload(struct config *cfg, const char *path, char *const *envp,
+    const struct config *running, char *err, size_t errlen)
+{
+	return config_load_path(cfg, path, envp, running, err, errlen);
 }
 
 static void

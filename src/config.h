@@ -81,6 +81,11 @@ struct config {
 int config_load(struct config *cfg, const char *path, char *const *envp,
     char *err, size_t errlen);
 
+/* The same on reload: GitHub App tokens are minted against running's
+ * upstream, since a changed upstream_url applies only on restart. */
+int config_reload(struct config *cfg, const char *path, char *const *envp,
+    const struct config *running, char *err, size_t errlen);
+
 /* Same, from text already in memory; name is used in messages. */
 int config_load_text(struct config *cfg, const char *text, size_t len,
     const char *name, char *const *envp, char *err, size_t errlen);

@@ -17,6 +17,7 @@
  * freed; jansson offers no such hook, so strings it parsed are scrubbed in
  * place (its lexer's scratch buffer is beyond reach).
  */
+#include "fetch.h"
 #include "gcp.h"
 #include "jwt.h"
 #include "util.h"
@@ -48,8 +49,6 @@
 /* Off GCP the metadata server is absent: fail fast instead of waiting. */
 #define GCP_METADATA_CONNECT_SECS 2L
 #define GCP_DEFAULT_TIMEOUT_SECS  10L
-/* Payloads are 64 KiB at most; their base64 and JSON fit easily. */
-#define GCP_MAX_BODY          (1024 * 1024)
 #define GCP_MAX_KEY_FILE      (64 * 1024)
 #define GCP_MAX_TOKEN         8192
 /* Longer than any real token lifetime; bounds the arithmetic. */
@@ -62,23 +61,6 @@ static struct {
 	int64_t renew_at_ms;
 } gcp_cache;
 
-/* A response body that may hold a secret: it grows by copy-and-wipe. */
-struct gcp_buf {
-	char *p;
-	size_t len, cap;
-	bool too_big;
-};
-
-/* One blocking HTTP exchange. */
-struct gcp_req {
-	const char *url;
-	struct curl_slist *headers;
-	const char *post;       /* form body, or NULL for a GET */
-	long timeout_secs;
-	long connect_secs;
-	bool direct;            /* never through a proxy: the metadata server */
-};
-
 /* ------------------------------------------------------------------------
  * Small helpers
  * ---------------------------------------------------------------------- */
@@ -90,48 +72,6 @@ gcp_wipe_free(char *s)
 		explicit_bzero(s, strlen(s));
 		free(s);
 	}
-}
-
-static void
-gcp_buf_wipe(struct gcp_buf *b)
-{
-	if (b->p != NULL) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-/* realloc would leave the old copy behind in freed memory: copy, wipe, free. */
-static size_t
-gcp_on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct gcp_buf *b = arg;
-	size_t add = size * n, cap;
-	char *np;
-
-	if (add > GCP_MAX_BODY - b->len) {
-		b->too_big = true;
-		return 0;
-	}
-	if (b->len + add + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + add + 1)
-			cap *= 2;
-		if ((np = malloc(cap)) == NULL)
-			return 0;
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, add);
-	b->len += add;
-	b->p[b->len] = '\0';
-	return add;
 }
 
 /* Header lists may carry "Authorization: Bearer ...": wipe each copy. */
@@ -288,58 +228,6 @@ done:
 }
 
 /* ------------------------------------------------------------------------
- * HTTP
- * ---------------------------------------------------------------------- */
-
-/*
- * One blocking exchange: 0 with the status and the body in b, or -1 with
- * curl's reason in why (names hosts and ports, never headers or bodies).
- */
-static int
-gcp_http(const struct gcp_req *r, long *status, struct gcp_buf *b, char *why, size_t whylen)
-{
-	char ebuf[CURL_ERROR_SIZE] = "";
-	CURL *e = curl_easy_init();
-	CURLcode rc;
-	int ret = -1;
-
-	if (e == NULL) {
-		snprintf(why, whylen, "cannot start curl");
-		goto done;
-	}
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, GHPOOL_USER_AGENT);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* A redirect would carry our bearer token or assertion elsewhere. */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_secs);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, r->connect_secs);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, gcp_on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
-	if (r->headers != NULL)
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-	if (r->post != NULL)
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->post);
-	if (r->direct)
-		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	rc = curl_easy_perform(e);
-	if (rc != CURLE_OK) {
-		if (b->too_big)
-			snprintf(why, whylen, "the answer is larger than %d bytes", GCP_MAX_BODY);
-		else
-			snprintf(why, whylen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
-		goto done;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-	ret = 0;
-done:
-	curl_easy_cleanup(e);
-	return ret;
-}
-
-/* ------------------------------------------------------------------------
  * Access tokens
  * ---------------------------------------------------------------------- */
 
@@ -356,16 +244,17 @@ gcp_token_drop(void)
  * {"error", "error_description"}; who names the endpoint in errors.
  */
 static char *
-gcp_token_answer(const struct gcp_buf *b, long status, const char *who,
-    int64_t *expires_in, char *err, size_t errlen)
+gcp_token_answer(const struct fetch_answer *b, const char *who, int64_t *expires_in,
+    char *err, size_t errlen)
 {
+	long status = b->status;
 	json_t *doc = NULL, *tok, *life;
 	const char *e, *d;
 	char pe[80], pd[300];
 	char *out = NULL;
 
-	if (b->p != NULL)
-		doc = json_loadb(b->p, b->len, 0, NULL);
+	if (b->body != NULL)
+		doc = json_loadb(b->body, b->len, 0, NULL);
 	if (status != 200) {
 		e = json_string_value(json_object_get(doc, "error"));
 		d = json_string_value(json_object_get(doc, "error_description"));
@@ -462,12 +351,11 @@ gcp_token_from_key_file(const char *path, long timeout, int64_t *expires_in,
 	char *file = NULL, *jwt = NULL, *form = NULL, *out = NULL, *who = NULL;
 	const char *type, *email, *key, *kid, *uri;
 	char label[64], why[CURL_ERROR_SIZE + 64], bad[300] = "";
-	struct gcp_buf b = { 0 };
+	struct fetch_answer b = { 0 };
 	json_t *doc = NULL, *claims = NULL;
 	json_error_t jsonerr;
 	int64_t now;
 	size_t len = 0;
-	long status = 0;
 
 	if ((file = gcp_read_key_file(path, &len, bad, sizeof(bad))) == NULL)
 		goto done;
@@ -516,16 +404,17 @@ gcp_token_from_key_file(const char *path, long timeout, int64_t *expires_in,
 	/* The assertion is base64url and dots: nothing to escape in a form. */
 	form = util_printf("grant_type=%s&assertion=%s", GCP_JWT_GRANT, jwt);
 	who = util_printf("token endpoint %s", uri);
-	if (gcp_http(&(struct gcp_req){ .url = uri, .post = form, .timeout_secs = timeout,
-	    .connect_secs = timeout }, &status, &b, why, sizeof(why)) < 0) {
+	if (fetch_perform_with(&(struct fetch_request){ .url = uri, .body = form,
+	    .timeout_secs = timeout }, &(struct fetch_options){ .connect_timeout_secs = timeout,
+	    .say_limit = true }, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", who, why);
 		goto done;
 	}
-	out = gcp_token_answer(&b, status, who, expires_in, err, errlen);
+	out = gcp_token_answer(&b, who, expires_in, err, errlen);
 done:
 	if (bad[0] != '\0')
 		snprintf(err, errlen, GCP_ENV_CREDENTIALS "=%s: %s", path, bad);
-	gcp_buf_wipe(&b);
+	fetch_answer_clear(&b);
 	gcp_wipe_free(form);
 	gcp_wipe_free(jwt);
 	free(who);
@@ -562,8 +451,8 @@ gcp_token_from_metadata(const char *host, long timeout, int64_t *expires_in,
 	char *url = NULL, *out = NULL, *who = NULL;
 	char why[CURL_ERROR_SIZE + 64];
 	struct curl_slist *h = NULL;
-	struct gcp_buf b = { 0 };
-	long status = 0, connect = GCP_METADATA_CONNECT_SECS;
+	struct fetch_answer b = { 0 };
+	long connect = GCP_METADATA_CONNECT_SECS;
 
 	if (!gcp_host_ok(host)) {
 		snprintf(err, errlen, GCP_ENV_METADATA_HOST " must be host or host:port");
@@ -579,15 +468,17 @@ gcp_token_from_metadata(const char *host, long timeout, int64_t *expires_in,
 	}
 	if (timeout < connect)
 		connect = timeout;
-	if (gcp_http(&(struct gcp_req){ .url = url, .headers = h, .timeout_secs = timeout,
-	    .connect_secs = connect, .direct = true }, &status, &b, why, sizeof(why)) < 0) {
+	/* Never through a proxy: the metadata server is link-local. */
+	if (fetch_perform_with(&(struct fetch_request){ .url = url, .headers = h,
+	    .timeout_secs = timeout }, &(struct fetch_options){ .connect_timeout_secs = connect,
+	    .no_proxy = true, .say_limit = true }, &b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "no Google credentials found (" GCP_ENV_CREDENTIALS
 		    " is unset and the metadata server at %s did not answer)", host);
 		goto done;
 	}
-	out = gcp_token_answer(&b, status, who, expires_in, err, errlen);
+	out = gcp_token_answer(&b, who, expires_in, err, errlen);
 done:
-	gcp_buf_wipe(&b);
+	fetch_answer_clear(&b);
 	curl_slist_free_all(h);
 	free(who);
 	free(url);
@@ -742,7 +633,7 @@ done:
 /* GET url with the bearer token; 0 with the answer, or -1 with err. */
 static int
 gcp_access(const char *url, const char *base, const char *token, long timeout,
-    long *status, struct gcp_buf *b, char *err, size_t errlen)
+    struct fetch_answer *b, char *err, size_t errlen)
 {
 	char why[CURL_ERROR_SIZE + 64];
 	char *auth = util_printf("Authorization: Bearer %s", token);
@@ -753,8 +644,9 @@ gcp_access(const char *url, const char *base, const char *token, long timeout,
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	if (gcp_http(&(struct gcp_req){ .url = url, .headers = h, .timeout_secs = timeout,
-	    .connect_secs = timeout }, status, b, why, sizeof(why)) < 0) {
+	if (fetch_perform_with(&(struct fetch_request){ .url = url, .headers = h,
+	    .timeout_secs = timeout }, &(struct fetch_options){ .connect_timeout_secs = timeout,
+	    .say_limit = true }, b, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "GCP Secret Manager at %s: %s", base, why);
 		goto done;
 	}
@@ -767,9 +659,10 @@ done:
 
 /* AccessSecretVersion's answer: the payload checked and trimmed, or an error. */
 static char *
-gcp_secret_answer(const struct gcp_buf *b, long status, char *err, size_t errlen)
+gcp_secret_answer(const struct fetch_answer *b, char *err, size_t errlen)
 {
-	json_t *doc = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+	json_t *doc = b->body ? json_loadb(b->body, b->len, 0, NULL) : NULL;
+	long status = b->status;
 	json_t *payload = json_object_get(doc, "payload"), *data, *e, *crc;
 	const char *st, *msg;
 	unsigned char *val = NULL;
@@ -843,10 +736,9 @@ gcp_secret_resolve(const char *resource, char *const *envp,
     long timeout_secs, char *err, size_t errlen)
 {
 	char *name = NULL, *base = NULL, *url = NULL, *value = NULL;
-	struct gcp_buf b = { 0 };
+	struct fetch_answer b = { 0 };
 	const char *token;
 	bool cached = false;
-	long status = 0;
 
 	if (timeout_secs <= 0)
 		timeout_secs = GCP_DEFAULT_TIMEOUT_SECS;
@@ -858,19 +750,19 @@ gcp_secret_resolve(const char *resource, char *const *envp,
 	for (int attempt = 0;; attempt++) {
 		if ((token = gcp_token_get(envp, timeout_secs, &cached, err, errlen)) == NULL)
 			goto done;
-		gcp_buf_wipe(&b);
-		if (gcp_access(url, base, token, timeout_secs, &status, &b, err, errlen) < 0)
+		fetch_answer_clear(&b);
+		if (gcp_access(url, base, token, timeout_secs, &b, err, errlen) < 0)
 			goto done;
 		/* A cached token may have been revoked since: one fresh try. */
-		if (status == 401 && cached && attempt == 0) {
+		if (b.status == 401 && cached && attempt == 0) {
 			gcp_token_drop();
 			continue;
 		}
 		break;
 	}
-	value = gcp_secret_answer(&b, status, err, errlen);
+	value = gcp_secret_answer(&b, err, errlen);
 done:
-	gcp_buf_wipe(&b);
+	fetch_answer_clear(&b);
 	free(url);
 	free(base);
 	free(name);

@@ -88,7 +88,7 @@ reload(struct pool *pool, struct policy *policy, struct proxy *px, const char *p
 	int changed[256];
 	size_t n, dropped;
 
-	if (config_load(fresh, path, environ, err, sizeof(err)) < 0) {
+	if (config_reload(fresh, path, environ, started, err, sizeof(err)) < 0) {
 		log_error("reload failed, the running configuration stays: %s", err);
 		free(fresh);
 		return NULL;
@@ -123,6 +123,9 @@ app_due(struct pool *pool, int i)
 
 	if (due <= set_at)
 		due = set_at + (expires - set_at) / 2;
+	/* A broken upstream handing out instant expiries gets no mint storm. */
+	if (due < set_at + 5)
+		due = set_at + 5;
 	return due;
 }
 
@@ -333,6 +336,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* A SIGHUP during a slow start-up (secrets from the network) must not
+	 * kill us; SIGINT and SIGTERM still do until the workers start. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* Resolving secrets may already use curl. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "ghpool: cannot initialise libcurl\n");

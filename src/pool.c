@@ -52,6 +52,7 @@ struct identity {
 	int64_t resolved_at;      /* when its secret was last resolved */
 	int64_t expires_at;       /* an App token's expiry; 0: none */
 	int64_t installation_id;  /* an App's installation; 0: a token */
+	uint64_t token_gen;       /* bumped by every new token */
 	uint64_t requests;
 	uint64_t errors;
 };
@@ -176,14 +177,26 @@ pool_id(const struct pool *p, int i)
 
 /* Tokens rotate on reload: copied out under the lock. */
 char *
-pool_authorization(struct pool *p, int i)
+pool_authorization(struct pool *p, int i, uint64_t *token_gen)
 {
 	char *h;
 
 	pthread_mutex_lock(&p->mu);
 	h = util_printf("Authorization: Bearer %s", p->ids[i].token);
+	*token_gen = p->ids[i].token_gen;
 	pthread_mutex_unlock(&p->mu);
 	return h;
+}
+
+uint64_t
+pool_token_gen(struct pool *p, int i)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&p->mu);
+	g = p->ids[i].token_gen;
+	pthread_mutex_unlock(&p->mu);
+	return g;
 }
 
 static void
@@ -196,6 +209,7 @@ pool_set_token_locked(struct identity *id, const char *token, int64_t resolved_a
 		free(id->token);
 	}
 	id->token = util_strdup(token);
+	id->token_gen++;
 	id->resolved_at = resolved_at;
 	/* A new token deserves a new chance; its first answer judges it. */
 	id->disabled = false;
@@ -313,26 +327,64 @@ pool_state_of(struct pool *p, int i)
 	return s;
 }
 
+/*
+ * Moves identity i out of the budget it is in, leaving that budget to the
+ * others in it: when i owns a shared budget, the next sharer takes it over
+ * whole. Afterwards i owns an empty budget of its own.
+ */
+static void
+pool_detach_locked(struct pool *p, size_t i)
+{
+	size_t heir = p->n_ids;
+
+	if (p->ids[i].budget != i) {
+		p->ids[i].budget = i;        /* budgets[i] was emptied on merge */
+		return;
+	}
+	for (size_t j = 0; j < p->n_ids && heir == p->n_ids; j++)
+		if (j != i && p->ids[j].budget == i)
+			heir = j;
+	if (heir == p->n_ids)
+		return;                      /* nobody shares it: keep it */
+	p->budgets[heir] = p->budgets[i];
+	for (size_t j = 0; j < p->n_ids; j++)
+		if (j != i && p->ids[j].budget == i)
+			p->ids[j].budget = heir;
+	memset(&p->budgets[i], 0, sizeof(p->budgets[i]));
+}
+
 const char *
 pool_set_login(struct pool *p, int i, const char *login)
 {
 	const char *other = NULL;
+	struct identity *me = &p->ids[i];
 
 	pthread_mutex_lock(&p->mu);
-	free(p->ids[i].login);
-	p->ids[i].login = util_strdup(login);
+	/* Probed again, same account: nothing to move. */
+	if (me->login != NULL && strcasecmp(me->login, login) == 0) {
+		for (size_t j = 0; j < p->n_ids; j++)
+			if ((int)j != i && p->ids[j].budget == me->budget) {
+				other = p->ids[j].id;
+				break;
+			}
+		pthread_mutex_unlock(&p->mu);
+		return other;
+	}
+	if (me->login != NULL)
+		pool_detach_locked(p, (size_t)i);
+	free(me->login);
+	me->login = util_strdup(login);
 	for (size_t j = 0; j < p->n_ids; j++) {
-		if ((int)j == i || p->ids[j].login == NULL ||
+		if ((int)j == i || p->ids[j].removed || p->ids[j].login == NULL ||
 		    strcasecmp(p->ids[j].login, login) != 0)
 			continue;
 		/* Same GitHub account: share j's budget, drop ours. */
 		other = p->ids[j].id;
-		if (p->ids[i].budget == (size_t)i) {
+		if (me->budget == (size_t)i) {
 			free(p->budgets[i].buckets);
-			p->budgets[i].buckets = NULL;
-			p->budgets[i].n_buckets = 0;
+			memset(&p->budgets[i], 0, sizeof(p->budgets[i]));
 		}
-		p->ids[i].budget = p->ids[j].budget;
+		me->budget = p->ids[j].budget;
 		break;
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -409,10 +461,12 @@ pool_observe_headers(struct pool *p, int i, const char *fallback,
 }
 
 void
-pool_disable(struct pool *p, int i)
+pool_disable(struct pool *p, int i, uint64_t token_gen)
 {
 	pthread_mutex_lock(&p->mu);
-	p->ids[i].disabled = true;
+	/* A 401 for a token rotated away since says nothing of the new one. */
+	if (p->ids[i].token_gen == token_gen)
+		p->ids[i].disabled = true;
 	pthread_mutex_unlock(&p->mu);
 }
 

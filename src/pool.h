@@ -43,7 +43,9 @@ size_t pool_size(struct pool *p);
 const char *pool_id(const struct pool *p, int i);
 /* "Authorization: Bearer <token>" for identity i (malloc'd; wipe it):
  * a copy, since a reload may rotate the token meanwhile. */
-char *pool_authorization(struct pool *p, int i);
+char *pool_authorization(struct pool *p, int i, uint64_t *token_gen);
+/* Which of identity i's tokens is current: a number bumped by each new one. */
+uint64_t pool_token_gen(struct pool *p, int i);
 
 /* [pool] reserve, changed by a reload. */
 void pool_set_reserve(struct pool *p, int64_t reserve);
@@ -93,7 +95,9 @@ void pool_observe_headers(struct pool *p, int i, const char *fallback,
  * headers); without a known reset it refills after window_secs. */
 void pool_exhaust(struct pool *p, int i, const char *bucket, int64_t window_secs);
 
-void pool_disable(struct pool *p, int i);
+/* Disables identity i if token_gen (from pool_authorization) is still its
+ * token: GitHub's verdict on a rotated-away token is no verdict on it. */
+void pool_disable(struct pool *p, int i, uint64_t token_gen);
 /* Cools down identity i's whole budget (every token of its login). */
 void pool_cooldown(struct pool *p, int i, int64_t secs);
 void pool_count_error(struct pool *p, int i);

@@ -75,6 +75,7 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 	struct probe_buf b = { 0 };
 	struct curl_slist *h = NULL;
 	char url[2048], *auth;
+	uint64_t gen;
 	long status = -1;
 	CURL *e = curl_easy_init();
 	CURLcode rc;
@@ -83,7 +84,7 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 	if (e == NULL)
 		return -1;
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	auth = pool_authorization(pool, i);
+	auth = pool_authorization(pool, i, &gen);
 	h = curl_slist_append(h, auth);
 	h = curl_slist_append(h, "Accept: application/vnd.github+json");
 	explicit_bzero(auth, strlen(auth));
@@ -109,6 +110,9 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 	if (b.p != NULL)
 		*doc = json_loadb(b.p, b.len, 0, NULL);
 out:
+	/* curl's copy of the Authorization line holds the token. */
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(h);
 	curl_easy_cleanup(e);
 	free(b.p);
@@ -151,12 +155,14 @@ probe_identity(struct pool *pool, int i, const char *upstream_url, long timeout_
 	json_t *doc = NULL;
 	const char *login, *shared;
 	bool usable = false;
+	/* Main thread: nobody rotates this token while we probe it. */
+	uint64_t gen = pool_token_gen(pool, i);
 	long st;
 
 	st = probe_get(pool, i, upstream_url, "/rate_limit", timeout_secs, &doc);
 	if (st == 401) {
 		log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
-		pool_disable(pool, i);
+		pool_disable(pool, i, gen);
 		json_decref(doc);
 		return false;
 	}
@@ -188,7 +194,7 @@ probe_identity(struct pool *pool, int i, const char *upstream_url, long timeout_
 	login = json_string_value(json_object_get(doc, "login"));
 	if (st == 401) {
 		log_error("identity %s disabled: GitHub rejected its token (401)", pool_id(pool, i));
-		pool_disable(pool, i);
+		pool_disable(pool, i, gen);
 	} else if (st == 200 && login != NULL) {
 		shared = pool_set_login(pool, i, login);
 		log_info("identity %s is GitHub user %s", pool_id(pool, i), login);

@@ -81,6 +81,7 @@ struct proxy_call {
 	char *operation;         /* GraphQL: "query:Name" for the access line */
 	int identity;            /* current attempt's identity, -1 if none */
 	int excluded;            /* identity the retry must avoid */
+	uint64_t token_gen;      /* which of its tokens the attempt carries */
 	int attempts;
 	/* Cache state; key is NULL for reads that bypass the cache (HEAD). */
 	char *key;
@@ -415,7 +416,7 @@ proxy_apply_verdict(struct proxy_call *c, enum proxy_verdict v, int64_t cooldown
 	case VERDICT_REVOKED:
 		log_warn("identity %s disabled: GitHub answered 401 (token revoked or expired)",
 		    pool_id(pool, c->identity));
-		pool_disable(pool, c->identity);
+		pool_disable(pool, c->identity, c->token_gen);
 		break;
 	case VERDICT_SECONDARY:
 		log_warn("identity %s hit a secondary rate limit: cooling down for %llds",
@@ -703,7 +704,7 @@ proxy_upstream_headers(struct proxy_call *c, const char *etag)
 		h = curl_slist_append(h, line);
 		free(line);
 	}
-	line = pool_authorization(c->px->pool, c->identity);
+	line = pool_authorization(c->px->pool, c->identity, &c->token_gen);
 	h = curl_slist_append(h, line);
 	explicit_bzero(line, strlen(line));
 	free(line);

@@ -170,3 +170,27 @@ def test_reload_applies_owners_reserve_and_ttls_and_names_what_needs_a_restart(g
     g.proc.send_signal(signal.SIGHUP)
     wait_until(lambda: g.get("/repos/alice/tools").status == 403, 5,
                message="alice denied again after the second reload")
+
+
+def test_a_401_for_the_rotated_away_token_does_not_disable_the_new_one(ghpool, fake, tmp_path):
+    """Rotate, then revoke the old token: the usual PAT workflow. A read still in
+    flight with the old token gets 401; the identity, which holds the new token
+    by then, stays active."""
+    import threading
+    root = tmp_path / "secrets"
+    kubelet_secret(root, "ghpool-pats", {"pat": "tok_alice"})
+    g = ghpool(k8s_secrets_dir=str(root), identities=[k8s_identity("main", "pat")])
+    fake.add_fault("latency", path=REPO, token="tok_alice", ms=1300, count=None)
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", g.get(REPO, timeout=30)))
+    t.start()
+    time.sleep(0.5)
+    kubelet_secret(root, "ghpool-pats", {"pat": "tok_alice2"}, generation=2)
+    g.proc.send_signal(signal.SIGHUP)
+    g.wait_log(r"reloaded .*1 new or rotated")
+    fake.revoke("tok_alice")
+    t.join(30)
+    assert g.identity("main")["state"] == "active"
+    r = g.get(REPO)
+    assert r.status == 200, r
+    assert tokens_seen(fake)[-1] == "tok_alice2"

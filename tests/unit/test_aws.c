@@ -310,7 +310,7 @@ Test(aws, clean_answer_text)
 static char *
 sm_value(const char *answer, const char *key, char *err, size_t errlen)
 {
-	struct aws_buf b = { (char *)answer, strlen(answer), strlen(answer) + 1 };
+	struct fetch_answer b = { .body = (char *)answer, .len = strlen(answer) };
 
 	err[0] = '\0';
 	return aws_sm_value(&b, key, err, errlen);
@@ -373,7 +373,7 @@ Test(aws, secrets_manager_errors)
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct aws_buf b = { (char *)cases[i].answer, strlen(cases[i].answer), 0 };
+		struct fetch_answer b = { .body = (char *)cases[i].answer, .len = strlen(cases[i].answer) };
 		bool auth = false;
 
 		aws_sm_error(&b, 400, &c, &auth, err, sizeof(err));

@@ -126,11 +126,11 @@ Test(pool, disabled_and_cooling)
 	pool_cooldown(p, 0, 30);
 	cr_expect_eq(pool_state_of(p, 0), POOL_COOLING);
 	cr_expect_eq(pick(p, "core", -1), 1);
-	pool_disable(p, 1);
+	pool_disable(p, 1, pool_token_gen(p, 1));
 	cr_expect_eq(pool_state_of(p, 1), POOL_DISABLED);
 	cr_assert_eq(pool_acquire(p, "core", -1, &pk), POOL_ALL_COOLING);
 	cr_expect_geq(pk.retry_at, util_now() + 29);
-	pool_disable(p, 0);
+	pool_disable(p, 0, pool_token_gen(p, 0));
 	cr_expect_eq(pool_acquire(p, "core", -1, &pk), POOL_NO_IDENTITY);
 	cr_expect_eq(pool_usable(p), 0);
 	pool_free(p);
@@ -182,7 +182,7 @@ Test(pool, summary_sums_usable_and_earliest_reset)
 	set_bucket(p, 0, "core", 5000, 1000, now + 300);
 	set_bucket(p, 1, "core", 5000, 50, now + 200);
 	set_bucket(p, 2, "core", 5000, 4000, now + 100);
-	pool_disable(p, 2);
+	pool_disable(p, 2, pool_token_gen(p, 2));
 	pool_summary(p, "core", &s);
 	cr_expect_eq(s.limit, 10000);
 	cr_expect_eq(s.remaining, 900);
@@ -203,5 +203,49 @@ Test(pool, stats_never_show_tokens)
 	cr_expect(strstr(text, "\"id\": \"a\"") != NULL, "%s", text);
 	free(text);
 	json_decref(st);
+	pool_free(p);
+}
+
+/* A 401 that answers a token rotated away since must not disable the
+ * identity, which holds a new token now. */
+Test(pool, stale_token_verdict_is_ignored)
+{
+	struct pool *p = make_pool(1, 0);
+	uint64_t old_gen;
+	char *auth = pool_authorization(p, 0, &old_gen);
+
+	free(auth);
+	pool_set_token(p, 0, "tok_new", 0);
+	cr_expect_neq(pool_token_gen(p, 0), old_gen);
+	pool_disable(p, 0, old_gen);
+	cr_expect_eq(pool_state_of(p, 0), POOL_ACTIVE);
+	pool_disable(p, 0, pool_token_gen(p, 0));
+	cr_expect_eq(pool_state_of(p, 0), POOL_DISABLED);
+	pool_free(p);
+}
+
+/* Re-learning the same login changes nothing; a new login detaches the
+ * identity from the budget it shared, which its sharers keep. */
+Test(pool, login_changes_keep_shared_budgets)
+{
+	struct pool *p = make_pool(3, 0);
+	struct pool_limits l = { 5000, 1234, 3766, util_now() + 3600 };
+
+	pool_set_login(p, 0, "alice");
+	cr_expect_str_eq(pool_set_login(p, 1, "alice"), "a");
+	pool_observe(p, 1, "core", &l);
+	/* the owner is probed again: the shared bucket survives */
+	pool_set_login(p, 0, "alice");
+	pool_set_login(p, 1, "ALICE");
+	cr_expect_eq(pool_summary(p, "core", &l), true);
+	cr_expect_eq(l.remaining, 1234);
+	/* the owner's token now belongs to bob: alice's budget stays with 1 */
+	pool_set_login(p, 0, "bob");
+	cr_expect_eq(pool_summary(p, "core", &l), true);
+	cr_expect_eq(l.remaining, 1234);     /* bob's budget is unknown yet */
+	l = (struct pool_limits){ 5000, 4000, 1000, util_now() + 3600 };
+	pool_observe(p, 0, "core", &l);
+	cr_expect_eq(pool_summary(p, "core", &l), true);
+	cr_expect_eq(l.remaining, 1234 + 4000);
 	pool_free(p);
 }
