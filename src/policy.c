@@ -12,6 +12,8 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,12 +21,18 @@ struct policy_rules {
 	bool all;
 	char **owners;
 	size_t n_owners;
+	struct policy_rules *older;   /* retired versions, freed with the policy */
 };
 
-/* The rules are replaced whole on reload; a check reads one version. */
+/*
+ * Every read checks the policy, so it takes no lock: a reload publishes a
+ * new version with one atomic store and keeps the old ones until exit (a
+ * check may still be reading one). Versions pile up only when a reload
+ * really changes allowed_owners, which is rare and small.
+ */
 struct policy {
-	pthread_rwlock_t lock;
-	struct policy_rules *r;
+	pthread_mutex_t update;
+	_Atomic(struct policy_rules *) r;
 };
 
 static struct policy_rules *
@@ -43,12 +51,26 @@ policy_rules_new(const struct config *cfg)
 static void
 policy_rules_free(struct policy_rules *r)
 {
-	if (r == NULL)
-		return;
-	for (size_t i = 0; i < r->n_owners; i++)
-		free(r->owners[i]);
-	free(r->owners);
-	free(r);
+	while (r != NULL) {
+		struct policy_rules *older = r->older;
+
+		for (size_t i = 0; i < r->n_owners; i++)
+			free(r->owners[i]);
+		free(r->owners);
+		free(r);
+		r = older;
+	}
+}
+
+static bool
+policy_rules_equal(const struct policy_rules *a, const struct policy_rules *b)
+{
+	if (a->all != b->all || a->n_owners != b->n_owners)
+		return false;
+	for (size_t i = 0; i < a->n_owners; i++)
+		if (strcmp(a->owners[i], b->owners[i]) != 0)
+			return false;
+	return true;
 }
 
 struct policy *
@@ -56,21 +78,25 @@ policy_new(const struct config *cfg)
 {
 	struct policy *p = util_calloc(1, sizeof(*p));
 
-	pthread_rwlock_init(&p->lock, NULL);
-	p->r = policy_rules_new(cfg);
+	pthread_mutex_init(&p->update, NULL);
+	atomic_init(&p->r, policy_rules_new(cfg));
 	return p;
 }
 
 void
 policy_update(struct policy *p, const struct config *cfg)
 {
-	struct policy_rules *fresh = policy_rules_new(cfg), *old;
+	struct policy_rules *fresh = policy_rules_new(cfg), *cur;
 
-	pthread_rwlock_wrlock(&p->lock);
-	old = p->r;
-	p->r = fresh;
-	pthread_rwlock_unlock(&p->lock);
-	policy_rules_free(old);
+	pthread_mutex_lock(&p->update);
+	cur = atomic_load(&p->r);
+	if (policy_rules_equal(cur, fresh)) {
+		policy_rules_free(fresh);
+	} else {
+		fresh->older = cur;
+		atomic_store(&p->r, fresh);
+	}
+	pthread_mutex_unlock(&p->update);
 }
 
 void
@@ -78,20 +104,17 @@ policy_free(struct policy *p)
 {
 	if (p == NULL)
 		return;
-	policy_rules_free(p->r);
-	pthread_rwlock_destroy(&p->lock);
+	policy_rules_free(atomic_load(&p->r));
+	pthread_mutex_destroy(&p->update);
 	free(p);
 }
 
 bool
 policy_allows_none(struct policy *p)
 {
-	bool none;
+	const struct policy_rules *r = atomic_load(&p->r);
 
-	pthread_rwlock_rdlock(&p->lock);
-	none = !p->r->all && p->r->n_owners == 0;
-	pthread_rwlock_unlock(&p->lock);
-	return none;
+	return !r->all && r->n_owners == 0;
 }
 
 static bool
@@ -127,7 +150,7 @@ policy_quote_owner(const char *s, size_t len, char *out, size_t outlen)
 }
 
 static const char *
-policy_check_locked(const struct policy_rules *p, const struct route_info *ri,
+policy_check_rules(const struct policy_rules *p, const struct route_info *ri,
     char *buf, size_t buflen)
 {
 	char owner[128];
@@ -152,12 +175,7 @@ policy_check_locked(const struct policy_rules *p, const struct route_info *ri,
 const char *
 policy_check_read(struct policy *p, const struct route_info *ri, char *buf, size_t buflen)
 {
-	const char *why;
-
-	pthread_rwlock_rdlock(&p->lock);
-	why = policy_check_locked(p->r, ri, buf, buflen);
-	pthread_rwlock_unlock(&p->lock);
-	return why;
+	return policy_check_rules(atomic_load(&p->r), ri, buf, buflen);
 }
 
 /*
@@ -169,12 +187,7 @@ policy_check_read(struct policy *p, const struct route_info *ri, char *buf, size
 const char *
 policy_check_graphql(struct policy *p)
 {
-	bool all;
-
-	pthread_rwlock_rdlock(&p->lock);
-	all = p->r->all;
-	pthread_rwlock_unlock(&p->lock);
-	if (all)
+	if (atomic_load(&p->r)->all)
 		return NULL;
 	return "pooled GraphQL queries need allowed_owners = [\"*\"]: ghpool does not yet check "
 	    "GraphQL documents owner by owner; send your own Authorization header to run this "
