@@ -17,15 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The JWT mints tokens for every installation for ten minutes: wipe it. */
-static void
-app_headers_free(struct curl_slist *h)
-{
-	for (struct curl_slist *l = h; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(h);
-}
-
 static struct curl_slist *
 app_headers(const char *jwt)
 {
@@ -53,22 +44,6 @@ app_message(const struct fetch_answer *a, char *buf, size_t len)
 	buf[o] = '\0';
 	json_decref(doc);
 	return buf[0] ? buf : "no message";
-}
-
-/* "2026-11-29T15:41:31Z" -> epoch seconds; -1 if it is anything else. */
-static int64_t
-app_parse_time(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	if (s == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL || (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0))
-		return -1;
-	return (int64_t)timegm(&tm);
 }
 
 static int
@@ -115,7 +90,7 @@ app_discover(const struct app_params *p, const char *jwt, int64_t *id, char *err
 	    "installation was found)", p->owner);
 done:
 	fetch_answer_clear(&a);
-	app_headers_free(h);
+	util_headers_free(h);
 	return rc;
 }
 
@@ -159,7 +134,7 @@ app_mint(const struct app_params *p, struct app_token *out, char *err, size_t er
 	}
 	doc = json_loadb(a.body, a.len, 0, NULL);
 	token = json_string_value(json_object_get(doc, "token"));
-	out->expires_at = app_parse_time(json_string_value(json_object_get(doc, "expires_at")));
+	out->expires_at = util_parse_utc_time(json_string_value(json_object_get(doc, "expires_at")));
 	if (token == NULL || *token == '\0' || strlen(token) > 255 || !secret_clean(token) ||
 	    out->expires_at <= now) {
 		snprintf(err, errlen, "GitHub's token answer for installation %lld has no usable "
@@ -178,7 +153,7 @@ done:
 		json_decref(doc);
 	}
 	fetch_answer_clear(&a);
-	app_headers_free(h);
+	util_headers_free(h);
 	free(url);
 	if (jwt != NULL) {
 		explicit_bzero(jwt, strlen(jwt));

@@ -194,13 +194,6 @@ aws_header(struct curl_slist **h, const char *name, const char *value)
 	*h = n;
 }
 
-static void
-aws_headers_free(struct curl_slist *h)
-{
-	for (struct curl_slist *p = h; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(h);
-}
 
 /*
  * The whole of a text file (NUL bytes refused), at most max bytes, in *out.
@@ -259,49 +252,6 @@ aws_file_error(int e)
  * Parsers: ISO 8601 times, XML element text, INI files
  * ---------------------------------------------------------------------- */
 
-/*
- * "2026-11-29T15:04:05Z" (fractional seconds and "+00:00" allowed: both
- * occur in credential answers) to epoch seconds; -1 for anything else.
- */
-static int64_t
-aws_parse_time(const char *s)
-{
-	int64_t y, mo, d, h, mi, sec;
-	struct tm tm = { 0 }, back;
-	size_t i = 19, digits;
-	time_t t;
-
-	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':')
-		return -1;
-	if (util_parse_i64(s, 4, 1970, 9999, &y) < 0 ||
-	    util_parse_i64(s + 5, 2, 1, 12, &mo) < 0 ||
-	    util_parse_i64(s + 8, 2, 1, 31, &d) < 0 ||
-	    util_parse_i64(s + 11, 2, 0, 23, &h) < 0 ||
-	    util_parse_i64(s + 14, 2, 0, 59, &mi) < 0 ||
-	    util_parse_i64(s + 17, 2, 0, 59, &sec) < 0)
-		return -1;
-	if (s[i] == '.') {
-		for (digits = 0, i++; s[i] >= '0' && s[i] <= '9' && digits < 9; i++)
-			digits++;
-		if (digits == 0)
-			return -1;
-	}
-	if (strcmp(s + i, "Z") != 0 && strcmp(s + i, "z") != 0 && strcmp(s + i, "+00:00") != 0)
-		return -1;
-	tm.tm_year = (int)(y - 1900);
-	tm.tm_mon = (int)(mo - 1);
-	tm.tm_mday = (int)d;
-	tm.tm_hour = (int)h;
-	tm.tm_min = (int)mi;
-	tm.tm_sec = (int)sec;
-	t = timegm(&tm);
-	/* timegm quietly turns February 31st into March: refuse what moved. */
-	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != (int)d ||
-	    back.tm_mon != (int)(mo - 1))
-		return -1;
-	return (int64_t)t;
-}
 
 /* Appends code point cp as UTF-8; false for what XML cannot hold. */
 static bool
@@ -758,7 +708,7 @@ aws_json_creds(const struct fetch_answer *b, struct aws_creds *c, const char *wh
 		goto done;
 	}
 	c->expires = 0;
-	if (exp != NULL && (c->expires = aws_parse_time(exp)) < 0) {
+	if (exp != NULL && (c->expires = util_parse_utc_time(exp)) < 0) {
 		aws_clean(text, sizeof(text), exp, NULL, 0);
 		snprintf(err, errlen, "%s: cannot read Expiration '%s'", what, text);
 		c->expires = 0;
@@ -860,7 +810,7 @@ aws_web_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *c
 		snprintf(err, errlen, "AWS web identity: STS's SessionToken contains control characters");
 		goto done;
 	}
-	if (exp == NULL || (c->expires = aws_parse_time(exp)) < 0) {
+	if (exp == NULL || (c->expires = util_parse_utc_time(exp)) < 0) {
 		aws_clean(ml, sizeof(ml), exp ? exp : "(none)", NULL, 0);
 		snprintf(err, errlen, "AWS web identity: cannot read STS's Expiration '%s'", ml);
 		goto done;
@@ -882,7 +832,7 @@ done:
 	free(exp);
 	free(code);
 	free(msg);
-	curl_slist_free_all(h);
+	util_headers_free(h);
 	fetch_answer_clear(&b);
 	return rc;
 }
@@ -932,7 +882,7 @@ aws_container_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_cr
 	rc = aws_json_creds(&b, c, "AWS container credentials", err, errlen);
 done:
 	aws_wipe_free(file);
-	aws_headers_free(h);
+	util_headers_free(h);
 	fetch_answer_clear(&b);
 	return rc;
 }
@@ -973,7 +923,7 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 		    "session token (ghpool needs IMDSv2)", url, st);
 		goto done;
 	}
-	aws_headers_free(h);
+	util_headers_free(h);
 	h = NULL;
 	aws_header(&h, "X-aws-ec2-metadata-token", aws_trim(tok.body));
 	free(url);
@@ -1020,7 +970,7 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 	rc = aws_json_creds(&b, c, "AWS EC2 instance metadata", err, errlen);
 done:
 	free(url);
-	aws_headers_free(h);
+	util_headers_free(h);
 	fetch_answer_clear(&tok);
 	fetch_answer_clear(&b);
 	return rc;
@@ -1344,7 +1294,7 @@ aws_sm_get(struct aws_ctx *cx, const char *endpoint, const struct aws_creds *c,
 	else
 		value = aws_sm_value(&b, json_key, err, errlen);
 done:
-	aws_headers_free(h);
+	util_headers_free(h);
 	fetch_answer_clear(&b);
 	free(sigv4);
 	free(body);

@@ -74,15 +74,6 @@ gcp_wipe_free(char *s)
 	}
 }
 
-/* Header lists may carry "Authorization: Bearer ...": wipe each copy. */
-static void
-gcp_slist_free(struct curl_slist *h)
-{
-	for (struct curl_slist *i = h; i != NULL; i = i->next)
-		explicit_bzero(i->data, strlen(i->data));
-	curl_slist_free_all(h);
-}
-
 /* jansson frees without wiping: scrub a secret member in place first. */
 static void
 gcp_json_scrub(json_t *obj, const char *key)
@@ -652,7 +643,7 @@ gcp_access(const char *url, const char *base, const char *token, long timeout,
 	}
 	ret = 0;
 done:
-	gcp_slist_free(h);
+	util_headers_free(h);
 	gcp_wipe_free(auth);
 	return ret;
 }

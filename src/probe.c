@@ -110,10 +110,7 @@ probe_get(struct pool *pool, int i, const char *base, const char *path,
 	if (b.p != NULL)
 		*doc = json_loadb(b.p, b.len, 0, NULL);
 out:
-	/* curl's copy of the Authorization line holds the token. */
-	for (struct curl_slist *l = h; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(h);
+	util_headers_free(h);
 	curl_easy_cleanup(e);
 	free(b.p);
 	return status;

@@ -207,42 +207,42 @@ proxy_call_finish(struct proxy_call *c)
  * Request checks
  * ---------------------------------------------------------------------- */
 
-static size_t
-proxy_header_bytes(struct evkeyvalq *h)
-{
-	size_t n = 0;
-
-	/* As on the wire: "Name: value\r\n". */
-	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
-		n += strlen(kv->key) + 2 + strlen(kv->value) + 2;
-	return n;
-}
-
 /*
+ * One walk over the request headers, for their size and their form.
  * evhttp takes header names with spaces or tabs in them ("Transfer-Encoding :")
  * and values with control bytes. Such a header would slip past the
  * hop-by-hop lists, which compare names exactly, and reach GitHub on a
  * write: refuse the request instead (RFC 9110: names are tokens, values
- * printable plus tab and obs-text).
+ * printable plus tab and obs-text). Returns 0, or 431 or 400 with *why.
  */
-static const char *
-proxy_headers_invalid(struct evkeyvalq *h)
+static int
+proxy_headers_check(struct evkeyvalq *h, const char **why)
 {
 	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	const char *bad = NULL;
+	size_t bytes = 0;
 
 	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
-		const unsigned char *p;
+		const unsigned char *k = (const unsigned char *)kv->key, *v;
 
-		if (kv->key[0] == '\0')
-			return "a request header has an empty name";
-		for (p = (const unsigned char *)kv->key; *p; p++)
-			if (!isalnum(*p) && strchr(tchar, *p) == NULL)
-				return "a request header name holds a character HTTP does not allow";
-		for (p = (const unsigned char *)kv->value; *p; p++)
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-				return "a request header value holds a control character";
+		if (*k == '\0' && bad == NULL)
+			bad = "a request header has an empty name";
+		for (; *k; k++)
+			if (!isalnum(*k) && strchr(tchar, *k) == NULL && bad == NULL)
+				bad = "a request header name holds a character HTTP does not allow";
+		for (v = (const unsigned char *)kv->value; *v; v++)
+			if (((*v < 0x20 && *v != '\t') || *v == 0x7f) && bad == NULL)
+				bad = "a request header value holds a control character";
+		/* As on the wire: "Name: value\r\n". */
+		bytes += (size_t)(k - (const unsigned char *)kv->key) + 2 +
+		    (size_t)(v - (const unsigned char *)kv->value) + 2;
 	}
-	return NULL;
+	if (bytes > PROXY_MAX_HEADER_BYTES) {
+		*why = "request headers are larger than 16 KiB";
+		return 431;
+	}
+	*why = bad;
+	return bad != NULL ? 400 : 0;
 }
 
 /* A Host value is echoed into Link headers: accept only host[:port]. */
@@ -1035,6 +1035,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	int64_t retry_at;
 	bool is_write = false;
 	char reason[200];
+	int status;
 
 	c->px = px;
 	c->up = up;
@@ -1063,12 +1064,8 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		proxy_fail(c, 414, "bad_request", "request URI is longer than 8 KiB");
 		return;
 	}
-	if (proxy_header_bytes(in) > PROXY_MAX_HEADER_BYTES) {
-		proxy_fail(c, 431, "bad_request", "request headers are larger than 16 KiB");
-		return;
-	}
-	if ((bad = proxy_headers_invalid(in)) != NULL) {
-		proxy_fail(c, 400, "bad_request", bad);
+	if ((status = proxy_headers_check(in, &bad)) != 0) {
+		proxy_fail(c, status, "bad_request", bad);
 		return;
 	}
 	switch (cmd) {

@@ -72,15 +72,6 @@ static void upstream_check_done(struct upstream *u);
  * Fetch lifetime
  * ---------------------------------------------------------------------- */
 
-/* Request headers hold a token: wipe them before the heap reuses them. */
-static void
-upstream_headers_free(struct curl_slist *h)
-{
-	for (struct curl_slist *l = h; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(h);
-}
-
 static void
 upstream_fetch_free(struct upstream_fetch *f)
 {
@@ -94,7 +85,7 @@ upstream_fetch_free(struct upstream_fetch *f)
 		f->next->prev = f->prev;
 	curl_multi_remove_handle(u->multi, f->easy);
 	curl_easy_cleanup(f->easy);
-	upstream_headers_free(f->headers);
+	util_headers_free(f->headers);
 	free(f->body);
 	evhttp_clear_headers(&f->resp_headers);
 	evbuffer_free(f->resp_body);
@@ -371,7 +362,7 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 	CURL *e;
 
 	if (u->closing) {
-		upstream_headers_free(req->headers);
+		util_headers_free(req->headers);
 		return NULL;
 	}
 	f = util_calloc(1, sizeof(*f));

@@ -6,6 +6,8 @@
  */
 #include "util.h"
 
+#include <curl/curl.h>
+
 #include <openssl/sha.h>
 #include <sys/random.h>
 #include <stdarg.h>
@@ -165,4 +167,56 @@ util_getenv(char *const *envp, const char *name)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
 			return *e + n + 1;
 	return NULL;
+}
+
+/*
+ * "2026-11-29T15:04:05Z" (fractional seconds and "+00:00" allowed: both
+ * occur in credential answers) to epoch seconds; -1 for anything else.
+ */
+int64_t
+util_parse_utc_time(const char *s)
+{
+	int64_t y, mo, d, h, mi, sec;
+	struct tm tm = { 0 }, back;
+	size_t i = 19, digits;
+	time_t t;
+
+	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	if (util_parse_i64(s, 4, 1970, 9999, &y) < 0 ||
+	    util_parse_i64(s + 5, 2, 1, 12, &mo) < 0 ||
+	    util_parse_i64(s + 8, 2, 1, 31, &d) < 0 ||
+	    util_parse_i64(s + 11, 2, 0, 23, &h) < 0 ||
+	    util_parse_i64(s + 14, 2, 0, 59, &mi) < 0 ||
+	    util_parse_i64(s + 17, 2, 0, 59, &sec) < 0)
+		return -1;
+	if (s[i] == '.') {
+		for (digits = 0, i++; s[i] >= '0' && s[i] <= '9' && digits < 9; i++)
+			digits++;
+		if (digits == 0)
+			return -1;
+	}
+	if (strcmp(s + i, "Z") != 0 && strcmp(s + i, "z") != 0 && strcmp(s + i, "+00:00") != 0)
+		return -1;
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = (int)(mo - 1);
+	tm.tm_mday = (int)d;
+	tm.tm_hour = (int)h;
+	tm.tm_min = (int)mi;
+	tm.tm_sec = (int)sec;
+	t = timegm(&tm);
+	/* timegm quietly turns February 31st into March: refuse what moved. */
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != (int)d ||
+	    back.tm_mon != (int)(mo - 1))
+		return -1;
+	return (int64_t)t;
+}
+
+void
+util_headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *l = h; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(h);
 }

@@ -49,6 +49,18 @@ char *util_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t util_now(void);
 int64_t util_mono_ms(void);
 
+/*
+ * "2026-11-29T15:04:05Z" to epoch seconds: fractional seconds and "+00:00"
+ * allowed (credential answers use both), impossible dates refused; -1 for
+ * anything else, NULL included.
+ */
+int64_t util_parse_utc_time(const char *s);
+
+/* Frees a curl header list, wiping each line first: lines may hold
+ * "Authorization: ..." with a token, a JWT or a signature. */
+struct curl_slist;
+void util_headers_free(struct curl_slist *h);
+
 /* RFC 3339 UTC timestamp with milliseconds, e.g. 2026-11-29T11:30:00.123Z. */
 void util_rfc3339(char out[32]);
 

@@ -1084,7 +1084,7 @@ X("depth_unbalanced_deep_mutation_stricter_than_graphql_js", "mutation M " + nes
 
 # ---- long names --------------------------------------------------------------------------------
 
-LONG = "Op" + "x" * 298
+LONG = "Op" + "abcdefghij" * 29 + "abcdefgh"   # 300 characters
 Q("long_operation_name_300_selected", "query %s { a }" % LONG, op=LONG)
 Q("long_operation_name_300_no_name", "query %s { a }" % LONG, selects=LONG)
 X("long_operation_name_truncated_does_not_match", "query %s { a }" % LONG, op=LONG[:127])

@@ -57,8 +57,8 @@ static const struct {
 Test(aws, parse_time)
 {
 	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-		cr_expect_eq(aws_parse_time(times[i].s), times[i].want, "'%s': got %lld, want %lld",
-		    times[i].s, (long long)aws_parse_time(times[i].s), (long long)times[i].want);
+		cr_expect_eq(util_parse_utc_time(times[i].s), times[i].want, "'%s': got %lld, want %lld",
+		    times[i].s, (long long)util_parse_utc_time(times[i].s), (long long)times[i].want);
 }
 
 /* ------------------------------------------------------------------------
