@@ -69,6 +69,8 @@ audit_write(struct audit *a, const struct audit_record *r)
 		    r->login ? r->login : "-");
 		return;
 	}
+	if (r->client != NULL)
+		json_object_set_new(doc, "client", json_string(r->client));
 	if (r->op_type != NULL)
 		json_object_set_new(doc, "operation", json_pack("{s:s,s:o}",
 		    "type", r->op_type,

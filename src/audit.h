@@ -16,6 +16,7 @@ struct audit;
 
 struct audit_record {
 	const char *login;        /* "-" when unknown */
+	const char *client;       /* the [[clients]] id; NULL when none */
 	const char *method;
 	const char *path;         /* without the query */
 	const char *op_type;      /* GraphQL: "mutation", ...; NULL for REST */

@@ -114,19 +114,28 @@ config_url(struct loader *ld, const toml_value *v, const char *key, char **out)
  * Owners and identities
  * ---------------------------------------------------------------------- */
 
+/* An allowed_owners list: the global one or a client's, which have the
+ * same fields. */
+struct owners {
+	bool *all;
+	char ***list;
+	size_t *n;
+};
+#define OWNERS_OF(p) ((struct owners){ &(p)->owners_all, &(p)->allowed_owners, &(p)->n_allowed_owners })
+
 static void
-config_owners_clear(struct config *cfg)
+config_owners_clear(struct owners o)
 {
-	for (size_t i = 0; i < cfg->n_allowed_owners; i++)
-		free(cfg->allowed_owners[i]);
-	free(cfg->allowed_owners);
-	cfg->allowed_owners = NULL;
-	cfg->n_allowed_owners = 0;
-	cfg->owners_all = false;
+	for (size_t i = 0; i < *o.n; i++)
+		free((*o.list)[i]);
+	free(*o.list);
+	*o.list = NULL;
+	*o.n = 0;
+	*o.all = false;
 }
 
 static void
-config_owner_add(struct config *cfg, const char *owner, size_t len)
+config_owner_add(struct owners o, const char *owner, size_t len)
 {
 	while (len > 0 && isspace((unsigned char)*owner)) {
 		owner++;
@@ -137,32 +146,33 @@ config_owner_add(struct config *cfg, const char *owner, size_t len)
 	if (len == 0)
 		return;
 	if (len == 1 && owner[0] == '*') {
-		cfg->owners_all = true;
+		*o.all = true;
 		return;
 	}
-	cfg->allowed_owners = realloc(cfg->allowed_owners,
-	    (cfg->n_allowed_owners + 1) * sizeof(char *));
-	if (cfg->allowed_owners == NULL)
+	*o.list = realloc(*o.list, (*o.n + 1) * sizeof(char *));
+	if (*o.list == NULL)
 		abort();
-	cfg->allowed_owners[cfg->n_allowed_owners++] = util_strndup(owner, len);
+	(*o.list)[(*o.n)++] = util_strndup(owner, len);
 }
 
+/* allowed_owners, at the top level or in a [[clients]] entry (key names
+ * which, for messages). */
 static int
-config_owners(struct loader *ld, const toml_value *v)
+config_owners(struct loader *ld, const toml_value *v, const char *key, struct owners o)
 {
-	config_owners_clear(ld->cfg);
+	config_owners_clear(o);
 	if (toml_type_of(v) == TOML_STRING) {
 		const char *s = toml_string(v);
-		config_owner_add(ld->cfg, s, strlen(s));
+		config_owner_add(o, s, strlen(s));
 		return 0;
 	}
 	if (toml_type_of(v) != TOML_ARRAY)
-		return config_fail(ld, v, "key 'allowed_owners' must be an array of strings");
+		return config_fail(ld, v, "key '%s' must be an array of strings", key);
 	for (size_t i = 0; i < toml_array_size(v); i++) {
 		const toml_value *e = toml_array_at(v, i);
 		if (toml_type_of(e) != TOML_STRING)
-			return config_fail(ld, e, "key 'allowed_owners' must be an array of strings");
-		config_owner_add(ld->cfg, toml_string(e), strlen(toml_string(e)));
+			return config_fail(ld, e, "key '%s' must be an array of strings", key);
+		config_owner_add(o, toml_string(e), strlen(toml_string(e)));
 	}
 	return 0;
 }
@@ -452,6 +462,222 @@ config_pool_table(struct loader *ld, const toml_value *t)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Access policy and clients
+ * ---------------------------------------------------------------------- */
+
+#define CONFIG_GLOB_MAX 512
+
+/* What is wrong with an allow_paths glob, or NULL. The syntax is '*' (any
+ * run within one segment) and '**' (any run across segments); anything
+ * else matches itself, so '?' and '#' (never part of a path) are refused
+ * rather than left to mean something else. */
+static const char *
+config_glob_invalid(const char *g)
+{
+	int stars = 0;
+
+	if (*g != '/')
+		return "must start with '/'";
+	if (strlen(g) > CONFIG_GLOB_MAX)
+		return "is longer than 512 bytes";
+	for (const char *p = g; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c >= 0x7f || c == '?' || c == '#')
+			return "may hold only printable ASCII without spaces, '?' or '#'";
+		stars = c == '*' ? stars + 1 : 0;
+		if (stars == 3)
+			return "has a '***' run ('*' matches within a segment, '**' across segments)";
+	}
+	return NULL;
+}
+
+/* s, cut short and with unprintable bytes as '?', for a message. */
+static const char *
+config_quote(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0' && i + 4 < len; i++)
+		buf[i] = (unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+config_paths_clear(struct config_policy *p)
+{
+	for (size_t i = 0; i < p->n_allow_paths; i++)
+		free(p->allow_paths[i]);
+	free(p->allow_paths);
+	p->allow_paths = NULL;
+	p->n_allow_paths = 0;
+}
+
+static int
+config_allow_paths(struct loader *ld, const toml_value *v)
+{
+	struct config_policy *p = &ld->cfg->policy;
+
+	config_paths_clear(p);
+	if (toml_type_of(v) != TOML_ARRAY)
+		return config_fail(ld, v, "key 'policy.allow_paths' must be an array of strings");
+	p->allow_paths = util_calloc(toml_array_size(v) + 1, sizeof(char *));
+	for (size_t i = 0; i < toml_array_size(v); i++) {
+		const toml_value *e = toml_array_at(v, i);
+		const char *bad;
+		char q[72];
+
+		if (toml_type_of(e) != TOML_STRING)
+			return config_fail(ld, e, "key 'policy.allow_paths' must be an array of strings");
+		if ((bad = config_glob_invalid(toml_string(e))) != NULL)
+			return config_fail(ld, e, "key 'policy.allow_paths': \"%s\" %s",
+			    config_quote(toml_string(e), q, sizeof(q)), bad);
+		p->allow_paths[p->n_allow_paths++] = util_strdup(toml_string(e));
+	}
+	return 0;
+}
+
+static const char *const node_lookup_names[] = {
+	[CONFIG_NODE_SEEN] = "seen", [CONFIG_NODE_DENY] = "deny", [CONFIG_NODE_ALLOW] = "allow",
+};
+
+static int
+config_policy_table(struct loader *ld, const toml_value *t)
+{
+	struct config_policy *p = &ld->cfg->policy;
+
+	if (toml_type_of(t) != TOML_TABLE)
+		return config_fail(ld, t, "key 'policy' must be a table");
+	for (size_t i = 0; i < toml_table_size(t); i++) {
+		const char *key = toml_table_key(t, i);
+		const toml_value *v = toml_table_value(t, i);
+		int rc;
+
+		if (strcmp(key, "allow_paths") == 0) {
+			rc = config_allow_paths(ld, v);
+		} else if (strcmp(key, "graphql_node_lookup") == 0) {
+			size_t m = 0;
+
+			while (m < sizeof(node_lookup_names) / sizeof(node_lookup_names[0]) &&
+			    (toml_type_of(v) != TOML_STRING ||
+			    strcmp(toml_string(v), node_lookup_names[m]) != 0))
+				m++;
+			if (m == sizeof(node_lookup_names) / sizeof(node_lookup_names[0]))
+				return config_fail(ld, v, "key 'policy.graphql_node_lookup' must be \"seen\", \"deny\" or \"allow\"");
+			p->node_lookup = (enum config_node_lookup)m;
+			rc = 0;
+		} else if (strcmp(key, "passthrough_denied_reads") == 0) {
+			rc = config_bool(ld, v, "policy.passthrough_denied_reads", &p->passthrough_denied_reads);
+		} else {
+			rc = config_fail(ld, v, "unknown key 'policy.%s'", key);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const client_keys[] = { "id", "key", "keys", "allowed_owners", NULL };
+
+#define CONFIG_CLIENT_KEY_MIN 16
+
+static struct config_client *
+config_client_add(struct config *cfg)
+{
+	struct config_client *cs;
+
+	cs = realloc(cfg->clients, (cfg->n_clients + 1) * sizeof(*cs));
+	if (cs == NULL)
+		abort();
+	cfg->clients = cs;
+	memset(&cs[cfg->n_clients], 0, sizeof(*cs));
+	return &cs[cfg->n_clients++];
+}
+
+/*
+ * Records key reference j of a client. Until config_resolve_secrets
+ * replaces it with the value, keys[j] holds the reference itself (for a
+ * literal, the secret), so it is wiped like one.
+ */
+static int
+config_client_ref(struct loader *ld, const toml_value *at, struct config_client *c,
+    int j, const char *key)
+{
+	const char *ref = toml_string(at), *bad;
+
+	if (*ref == '\0')
+		return config_fail(ld, at, "client '%s': key '%s' is empty", c->id, key);
+	if ((bad = secret_ref_invalid(ref)) != NULL)
+		return config_fail(ld, at, "client '%s': %s", c->id, bad);
+	c->keys[j] = util_strdup(ref);
+	c->key_refs[j] = util_strdup(strcmp(secret_kind(ref), "literal") == 0 ? "(literal)" : ref);
+	return 0;
+}
+
+static int
+config_clients(struct loader *ld, const toml_value *v)
+{
+	if (toml_type_of(v) != TOML_ARRAY)
+		return config_entry(ld, v, 0, "clients", client_keys) ? 0 : -1;
+	for (size_t i = 0; i < toml_array_size(v); i++) {
+		const toml_value *t, *idv, *keyv, *keysv, *ownv;
+		struct config_client *c;
+
+		if ((t = config_entry(ld, v, i, "clients", client_keys)) == NULL)
+			return -1;
+		idv = toml_table_get(t, "id");
+		keyv = toml_table_get(t, "key");
+		keysv = toml_table_get(t, "keys");
+		if (idv == NULL)
+			return config_fail(ld, t, "[[clients]] entry needs key 'id'");
+		if (toml_type_of(idv) != TOML_STRING || !config_id_valid(toml_string(idv)))
+			return config_fail(ld, idv, "key 'clients.id' must be 1-64 characters of letters, digits, '-', '_' or '.'");
+		for (size_t k = 0; k < ld->cfg->n_clients; k++)
+			if (strcasecmp(ld->cfg->clients[k].id, toml_string(idv)) == 0)
+				return config_fail(ld, idv, "duplicate client id '%s'", toml_string(idv));
+		c = config_client_add(ld->cfg);
+		c->id = util_strdup(toml_string(idv));
+		if (keyv != NULL && keysv != NULL)
+			return config_fail(ld, keysv, "client '%s': give 'key', or 'keys' while rotating, not both",
+			    c->id);
+		if (keyv == NULL && keysv == NULL)
+			return config_fail(ld, t, "client '%s' needs key 'key' (or 'keys' while rotating)", c->id);
+		if (keyv != NULL) {
+			if (toml_type_of(keyv) != TOML_STRING)
+				return config_fail(ld, keyv, "key 'clients.key' must be a string");
+			if (config_client_ref(ld, keyv, c, 0, "key") < 0)
+				return -1;
+			c->line = toml_line(keyv);
+		} else {
+			size_t n = toml_array_size(keysv);
+
+			if (toml_type_of(keysv) != TOML_ARRAY || n < 1 || n > 2)
+				return config_fail(ld, keysv, "key 'clients.keys' must be an array of 1 or 2 strings");
+			for (size_t j = 0; j < n; j++) {
+				const toml_value *e = toml_array_at(keysv, j);
+
+				if (toml_type_of(e) != TOML_STRING)
+					return config_fail(ld, e, "key 'clients.keys' must be an array of 1 or 2 strings");
+				if (config_client_ref(ld, e, c, (int)j, "keys") < 0)
+					return -1;
+			}
+			c->line = toml_line(keysv);
+		}
+		if ((ownv = toml_table_get(t, "allowed_owners")) != NULL) {
+			c->owners_set = true;
+			if (config_owners(ld, ownv, "clients.allowed_owners", OWNERS_OF(c)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 config_root(struct loader *ld, const toml_value *root)
 {
@@ -479,7 +705,7 @@ config_root(struct loader *ld, const toml_value *root)
 			rc = config_int(ld, v, key, 1, 3600, &n);
 			cfg->upstream_timeout_secs = (int)n;
 		} else if (strcmp(key, "allowed_owners") == 0) {
-			rc = config_owners(ld, v);
+			rc = config_owners(ld, v, key, OWNERS_OF(cfg));
 		} else if (strcmp(key, "audit_log") == 0) {
 			if ((rc = config_str(ld, v, key, &cfg->audit_log)) == 0 &&
 			    *cfg->audit_log == '\0')
@@ -498,6 +724,10 @@ config_root(struct loader *ld, const toml_value *root)
 			rc = config_cache_table(ld, v);
 		} else if (strcmp(key, "pool") == 0) {
 			rc = config_pool_table(ld, v);
+		} else if (strcmp(key, "policy") == 0) {
+			rc = config_policy_table(ld, v);
+		} else if (strcmp(key, "clients") == 0) {
+			rc = config_clients(ld, v);
 		} else {
 			rc = config_fail(ld, v, "unknown key '%s'", key);
 		}
@@ -584,6 +814,62 @@ config_mint(struct loader *ld, struct config_identity *id, char *why, size_t why
 }
 
 /*
+ * Resolves the [[clients]] keys (keys[j] holds the reference until now) and
+ * checks them: long enough to resist guessing, and each one naming a single
+ * client. Errors name the client, its line and the reference, never a value.
+ */
+static int
+config_resolve_client_keys(struct loader *ld, const struct secret_opts *o)
+{
+	struct config *cfg = ld->cfg;
+	char why[400];
+
+	for (size_t i = 0; i < cfg->n_clients; i++) {
+		struct config_client *c = &cfg->clients[i];
+
+		for (int j = 0; j < 2 && c->keys[j] != NULL; j++) {
+			char *ref = c->keys[j];
+			bool literal = strcmp(secret_kind(ref), "literal") == 0;
+
+			c->keys[j] = secret_resolve(ref, o, why, sizeof(why));
+			secret_free(ref);   /* a literal's reference is the key */
+			if (c->keys[j] == NULL) {
+				if (literal)
+					snprintf(ld->err, ld->errlen, "%s: line %d: client '%s': %s",
+					    ld->name, c->line, c->id, why);
+				else
+					snprintf(ld->err, ld->errlen, "%s: line %d: client '%s': %s: %s",
+					    ld->name, c->line, c->id, c->key_refs[j], why);
+				return -1;
+			}
+			if (strlen(c->keys[j]) < CONFIG_CLIENT_KEY_MIN) {
+				snprintf(ld->err, ld->errlen, "%s: line %d: key of client '%s' is shorter than %d characters (%s)",
+				    ld->name, c->line, c->id, CONFIG_CLIENT_KEY_MIN, c->key_refs[j]);
+				return -1;
+			}
+		}
+	}
+	/* A key names one client: shared, it could not tell them apart. */
+	for (size_t i = 0; i < cfg->n_clients; i++)
+		for (int j = 0; j < 2 && cfg->clients[i].keys[j] != NULL; j++)
+			for (size_t k = i; k < cfg->n_clients; k++)
+				for (int l = k == i ? j + 1 : 0; l < 2 && cfg->clients[k].keys[l] != NULL; l++) {
+					const struct config_client *a = &cfg->clients[i], *b = &cfg->clients[k];
+
+					if (strcmp(a->keys[j], b->keys[l]) != 0)
+						continue;
+					if (a == b)
+						snprintf(ld->err, ld->errlen, "%s: line %d: client '%s' lists the same key twice (%s and %s)",
+						    ld->name, b->line, b->id, a->key_refs[j], b->key_refs[l]);
+					else
+						snprintf(ld->err, ld->errlen, "%s: line %d: clients '%s' and '%s' share a key (%s and %s)",
+						    ld->name, b->line, a->id, b->id, a->key_refs[j], b->key_refs[l]);
+					return -1;
+				}
+	return 0;
+}
+
+/*
  * Resolves every identity's reference, after the whole configuration is
  * known. An error names the identity, where it was configured and the
  * reference, never the value.
@@ -628,7 +914,7 @@ config_resolve_secrets(struct loader *ld)
 		}
 		id->resolved_at = util_now();
 	}
-	return 0;
+	return config_resolve_client_keys(ld, &o);
 }
 
 static int
@@ -658,11 +944,11 @@ config_env_overrides(struct loader *ld)
 		}
 	}
 	if ((v = util_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
-		config_owners_clear(cfg);
+		config_owners_clear(OWNERS_OF(cfg));
 		for (const char *p = v; ; ) {
 			const char *comma = strchr(p, ',');
 			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			config_owner_add(cfg, p, len);
+			config_owner_add(OWNERS_OF(cfg), p, len);
 			if (comma == NULL)
 				break;
 			p = comma + 1;
@@ -701,6 +987,8 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->cache.default_ttl_secs = 60;
 	cfg->cache.graphql_ttl_secs = 60;
 	cfg->k8s_secrets_dir = util_strdup(SECRET_K8S_DIR);
+	cfg->policy.node_lookup = CONFIG_NODE_SEEN;
+	cfg->policy.passthrough_denied_reads = false;
 }
 
 static int
@@ -813,24 +1101,67 @@ config_reload(struct config *cfg, const char *path, char *const *envp,
 }
 
 static void
-config_print_str(FILE *out, const char *key, const char *val)
+config_print_quoted(FILE *out, const char *val)
 {
-	fprintf(out, "%s = \"", key);
+	fputc('"', out);
 	for (const char *p = val; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			fprintf(out, "\\u%04x", (unsigned char)*p);
 		else
 			fputc(*p, out);
 	}
-	fputs("\"\n", out);
+	fputc('"', out);
+}
+
+static void
+config_print_str(FILE *out, const char *key, const char *val)
+{
+	fprintf(out, "%s = ", key);
+	config_print_quoted(out, val);
+	fputc('\n', out);
+}
+
+/* key = ["*", "a", ...]; all: lead with "*". */
+static void
+config_print_list(FILE *out, const char *key, bool all, char *const *list, size_t n)
+{
+	fprintf(out, "%s = [", key);
+	if (all)
+		fputs("\"*\"", out);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 || all)
+			fputs(", ", out);
+		config_print_quoted(out, list[i]);
+	}
+	fputs("]\n", out);
+}
+
+/* A client's key(s) as identities' tokens are shown: masked, with the
+ * reference and, while resolved, a fingerprint. */
+static void
+config_print_client_keys(FILE *out, const struct config_client *c)
+{
+	int n = c->key_refs[1] != NULL ? 2 : 1;
+
+	fputs(n == 2 ? "keys = [\"****\", \"****\"]  # from " : "key = \"****\"  # from ", out);
+	for (int j = 0; j < n; j++) {
+		char fp[9];
+
+		fprintf(out, "%s%s", j ? "; " : "", c->key_refs[j]);
+		if (c->keys[j] != NULL) {
+			util_token_fingerprint(c->keys[j], fp);
+			fprintf(out, ", sha256 %s", fp);
+		}
+	}
+	fputc('\n', out);
 }
 
 void
 config_print(const struct config *cfg, FILE *out)
 {
-	fprintf(out, "# effective configuration (source: %s); tokens masked\n", cfg->source);
+	fprintf(out, "# effective configuration (source: %s); tokens and keys masked\n", cfg->source);
 	config_print_str(out, "listen", cfg->listen);
 	fprintf(out, "port = %d\n", cfg->port);
 	config_print_str(out, "upstream_url", cfg->upstream_url);
@@ -838,12 +1169,8 @@ config_print(const struct config *cfg, FILE *out)
 		config_print_str(out, "public_url", cfg->public_url);
 	fprintf(out, "workers = %d\nupstream_timeout_secs = %d\n", cfg->workers,
 	    cfg->upstream_timeout_secs);
-	fputs("allowed_owners = [", out);
-	if (cfg->owners_all)
-		fputs("\"*\"", out);
-	for (size_t i = 0; i < cfg->n_allowed_owners; i++)
-		fprintf(out, "%s\"%s\"", (i || cfg->owners_all) ? ", " : "", cfg->allowed_owners[i]);
-	fputs("]\n", out);
+	config_print_list(out, "allowed_owners", cfg->owners_all, cfg->allowed_owners,
+	    cfg->n_allowed_owners);
 	if (cfg->audit_log)
 		config_print_str(out, "audit_log", cfg->audit_log);
 	fprintf(out, "audit_fsync = %s\n", cfg->audit_fsync ? "true" : "false");
@@ -858,6 +1185,12 @@ config_print(const struct config *cfg, FILE *out)
 		config_print_str(out, "pattern", cfg->cache.rules[j].pattern);
 		fprintf(out, "ttl_secs = %lld\n", (long long)cfg->cache.rules[j].ttl_secs);
 	}
+	fputs("\n[policy]\n", out);
+	config_print_list(out, "allow_paths", false, cfg->policy.allow_paths,
+	    cfg->policy.n_allow_paths);
+	config_print_str(out, "graphql_node_lookup", node_lookup_names[cfg->policy.node_lookup]);
+	fprintf(out, "passthrough_denied_reads = %s\n",
+	    cfg->policy.passthrough_denied_reads ? "true" : "false");
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		char fp[9];
 
@@ -878,6 +1211,16 @@ config_print(const struct config *cfg, FILE *out)
 		util_token_fingerprint(id->token, fp);
 		fprintf(out, "token = \"****\"  # from %s, sha256 %s\n", id->token_ref, fp);
 	}
+	for (size_t i = 0; i < cfg->n_clients; i++) {
+		const struct config_client *c = &cfg->clients[i];
+
+		fputs("\n[[clients]]\n", out);
+		config_print_str(out, "id", c->id);
+		config_print_client_keys(out, c);
+		if (c->owners_set)
+			config_print_list(out, "allowed_owners", c->owners_all, c->allowed_owners,
+			    c->n_allowed_owners);
+	}
 }
 
 static void
@@ -890,11 +1233,22 @@ config_token_wipe(struct config_identity *id)
 	id->ref = NULL;
 }
 
+static void
+config_client_keys_wipe(struct config_client *c)
+{
+	for (int j = 0; j < 2; j++) {
+		secret_free(c->keys[j]);
+		c->keys[j] = NULL;
+	}
+}
+
 void
 config_drop_tokens(struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_identities; i++)
 		config_token_wipe(&cfg->identities[i]);
+	for (size_t i = 0; i < cfg->n_clients; i++)
+		config_client_keys_wipe(&cfg->clients[i]);
 }
 
 void
@@ -908,7 +1262,7 @@ config_free(struct config *cfg)
 	free(cfg->public_url);
 	free(cfg->audit_log);
 	free(cfg->k8s_secrets_dir);
-	config_owners_clear(cfg);
+	config_owners_clear(OWNERS_OF(cfg));
 	for (size_t i = 0; i < cfg->cache.n_rules; i++)
 		free(cfg->cache.rules[i].pattern);
 	free(cfg->cache.rules);
@@ -921,5 +1275,15 @@ config_free(struct config *cfg)
 		config_token_wipe(id);
 	}
 	free(cfg->identities);
+	config_paths_clear(&cfg->policy);
+	for (size_t i = 0; i < cfg->n_clients; i++) {
+		struct config_client *c = &cfg->clients[i];
+		free(c->id);
+		free(c->key_refs[0]);
+		free(c->key_refs[1]);
+		config_client_keys_wipe(c);
+		config_owners_clear(OWNERS_OF(c));
+	}
+	free(cfg->clients);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,8 +1,8 @@
 /*
  * config: the effective settings, from a TOML file or from the environment
  * alone, validated once at start-up. Other modules read a loaded config but
- * never change it. Token references (literal or env:VAR) are resolved here,
- * so nothing downstream sees a reference it must interpret.
+ * never change it. Token and client key references (literal, env:VAR, ...)
+ * are resolved here, so nothing downstream sees a reference it must interpret.
  */
 #ifndef GHPOOL_CONFIG_H
 #define GHPOOL_CONFIG_H
@@ -51,6 +51,30 @@ struct config_cache {
 	size_t n_rules;
 };
 
+/* [policy] graphql_node_lookup = "seen" | "deny" | "allow": how the policy
+ * treats GraphQL lookups by global node ID (policy.c gives the meaning). */
+enum config_node_lookup { CONFIG_NODE_SEEN, CONFIG_NODE_DENY, CONFIG_NODE_ALLOW };
+
+/* [policy]: what the access policy lets through beyond the owners' repos. */
+struct config_policy {
+	char **allow_paths;             /* globs over the raw request path */
+	size_t n_allow_paths;
+	enum config_node_lookup node_lookup;     /* default CONFIG_NODE_SEEN */
+	bool passthrough_denied_reads;           /* default false */
+};
+
+/* A [[clients]] entry: an agent (or team) that must present a key. */
+struct config_client {
+	char *id;
+	char *key_refs[2];     /* as written, for people ("(literal)" for literals), like identities' token_ref */
+	char *keys[2];         /* resolved secrets; keys[1] NULL unless two; never printed */
+	int line;              /* of its key or keys, for messages */
+	bool owners_set;       /* allowed_owners given: narrows the global list */
+	bool owners_all;       /* ... and contains "*" */
+	char **allowed_owners;
+	size_t n_allowed_owners;
+};
+
 struct config {
 	char *source;               /* file path, or "environment" */
 	char *listen;
@@ -70,6 +94,9 @@ struct config {
 	bool audit_fsync;           /* sync the audit file after each record */
 	char *k8s_secrets_dir;      /* where k8s: references are mounted */
 	int64_t secrets_refresh_secs;   /* re-resolve every N s; 0: on SIGHUP only */
+	struct config_policy policy;
+	struct config_client *clients;  /* none: no client must present a key */
+	size_t n_clients;
 };
 
 /*
@@ -93,8 +120,9 @@ int config_load_text(struct config *cfg, const char *text, size_t len,
 /* Prints the effective config as TOML, every token masked. */
 void config_print(const struct config *cfg, FILE *out);
 
-/* Wipes and frees the resolved tokens once the pool holds its copies, so
- * one copy of each secret lives in the process, not two. */
+/* Wipes and frees the resolved tokens and client keys once the pool and
+ * the policy hold their copies, so one copy of each secret lives in the
+ * process, not two. */
 void config_drop_tokens(struct config *cfg);
 
 void config_free(struct config *cfg);

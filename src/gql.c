@@ -36,6 +36,8 @@
  *
  * Work is one pass over the bytes to check the text, one to lex and parse,
  * and, for documents with several named operations, a sort of their names.
+ * gql_root_fields() then reads the chosen operation and the fragments it
+ * spreads at its root a second time, each once (see its section below).
  */
 #include "gql.h"
 #include "util.h"
@@ -68,6 +70,15 @@ struct gql_slice {
 	size_t len;
 };
 
+/* A fragment definition, for gql_root_fields(). */
+struct gql_frag {
+	struct gql_slice name;		/* first, for gql_slice_cmp() */
+	const unsigned char *body;	/* the '{' of its selection set */
+	int state;			/* GQL_FRAG_* while walking */
+	size_t first, last;		/* its root fields in the output, once done */
+	size_t size;			/* of their argument values (see gql_walk) */
+};
+
 #define GQL_INLINE_NAMES 16
 
 _Static_assert(GQL_MAX_DEPTH == 64, "the depth error message names the limit");
@@ -80,9 +91,14 @@ struct gql_parser {
 	bool chosen;
 	enum gql_kind kind;		/* of the chosen operation */
 	struct gql_slice name;		/* of the chosen operation */
+	const unsigned char *chosen_at;	/* its first token */
 	struct gql_slice *names;	/* every operation name, for uniqueness */
 	size_t n_names, cap;
 	struct gql_slice inline_names[GQL_INLINE_NAMES];
+	bool record_fragments;		/* for gql_root_fields(); classify needs none */
+	bool id_alias;			/* some field other than id is aliased "id" */
+	struct gql_frag *frags;
+	size_t n_frags, frags_cap;
 };
 
 /* ------------------------------------------------------------------------
@@ -576,10 +592,18 @@ gql_fragment_selection(struct gql_parser *p)
 static int
 gql_field(struct gql_parser *p)
 {
+	bool id = gql_is_name(p, "id");
+
 	if (gql_expect_name(p) == -1)
 		return -1;
-	if (gql_is(p, ':') && (gql_next(p) == -1 || gql_expect_name(p) == -1))
-		return -1;
+	if (gql_is(p, ':')) {
+		if (gql_next(p) == -1)
+			return -1;
+		if (id && !gql_is_name(p, "id"))
+			p->id_alias = true;
+		if (gql_expect_name(p) == -1)
+			return -1;
+	}
 	if (gql_arguments(p, false) == -1 || gql_directives(p, false) == -1)
 		return -1;
 	if (gql_is(p, '{'))
@@ -610,7 +634,7 @@ gql_selection_set(struct gql_parser *p)
 /* Remembers an operation and whether it is the one the request runs. */
 static int
 gql_note_operation(struct gql_parser *p, enum gql_kind kind,
-    struct gql_slice name)
+    struct gql_slice name, const unsigned char *at)
 {
 	p->n_ops++;
 	if (name.s == NULL)
@@ -641,6 +665,7 @@ gql_note_operation(struct gql_parser *p, enum gql_kind kind,
 		p->chosen = true;
 		p->kind = kind;
 		p->name = name;
+		p->chosen_at = at;
 	}
 	return 0;
 }
@@ -651,6 +676,7 @@ static int
 gql_operation(struct gql_parser *p, enum gql_kind kind)
 {
 	struct gql_slice name = { NULL, 0 };
+	const unsigned char *at = p->lx.tok;
 
 	if (p->lx.kind == GQL_T_NAME) {
 		if (gql_next(p) == -1)
@@ -667,17 +693,21 @@ gql_operation(struct gql_parser *p, enum gql_kind kind)
 	}
 	if (gql_selection_set(p) == -1)
 		return -1;
-	return gql_note_operation(p, kind, name);
+	return gql_note_operation(p, kind, name, at);
 }
 
 /* fragment Name on Type Directives? SelectionSet */
 static int
 gql_fragment(struct gql_parser *p)
 {
+	struct gql_slice name;
+
 	if (gql_next(p) == -1)
 		return -1;
 	if (gql_is_name(p, "on"))
 		return gql_fail(p, "syntax error: a fragment cannot be named \"on\"");
+	name.s = (const char *)p->lx.tok;
+	name.len = p->lx.len;
 	if (gql_expect_name(p) == -1)
 		return -1;
 	if (!gql_is_name(p, "on"))
@@ -685,6 +715,22 @@ gql_fragment(struct gql_parser *p)
 	if (gql_next(p) == -1 || gql_expect_name(p) == -1 ||
 	    gql_directives(p, false) == -1)
 		return -1;
+	if (p->record_fragments && gql_is(p, '{')) {
+		struct gql_frag *f;
+
+		if (p->n_frags == p->frags_cap) {
+			size_t cap = p->frags_cap ? p->frags_cap * 2 : 8;
+
+			if ((f = realloc(p->frags, cap * sizeof(*f))) == NULL)
+				return gql_fail(p, "out of memory");
+			p->frags = f;
+			p->frags_cap = cap;
+		}
+		f = &p->frags[p->n_frags++];
+		memset(f, 0, sizeof(*f));
+		f->name = name;
+		f->body = p->lx.tok;
+	}
 	return gql_selection_set(p);
 }
 
@@ -760,6 +806,41 @@ gql_choose(struct gql_parser *p)
 	return NULL;
 }
 
+/*
+ * Checks the whole document and chooses its operation: the one pass both
+ * gql_classify() and gql_root_fields() make, so they cannot disagree on
+ * which operation runs. Free p with gql_parser_free() whatever it returns.
+ */
+static const char *
+gql_parse(struct gql_parser *p, const char *doc, size_t len,
+    const char *operation_name, bool record_fragments)
+{
+	const char *error;
+
+	memset(p, 0, sizeof(*p));
+	gql_lex_init(&p->lx, doc, len);
+	p->names = p->inline_names;
+	p->cap = GQL_INLINE_NAMES;
+	p->record_fragments = record_fragments;
+	if (operation_name != NULL) {
+		p->want.s = operation_name;
+		p->want.len = strlen(operation_name);
+	}
+	if ((error = gql_check_source(p->lx.p, len)) != NULL)
+		return error;
+	if (gql_document(p) == -1)
+		return p->lx.error;
+	return gql_choose(p);
+}
+
+static void
+gql_parser_free(struct gql_parser *p)
+{
+	if (p->names != p->inline_names)
+		free(p->names);
+	free(p->frags);
+}
+
 void
 gql_classify(const char *doc, size_t len, const char *operation_name,
     struct gql_op *out)
@@ -767,24 +848,9 @@ gql_classify(const char *doc, size_t len, const char *operation_name,
 	struct gql_parser p;
 	const char *error;
 
-	memset(&p, 0, sizeof(p));
-	gql_lex_init(&p.lx, doc, len);
-	p.names = p.inline_names;
-	p.cap = GQL_INLINE_NAMES;
-	if (operation_name != NULL) {
-		p.want.s = operation_name;
-		p.want.len = strlen(operation_name);
-	}
-
 	out->kind = GQL_INVALID;
 	out->name[0] = '\0';
-	if ((error = gql_check_source(p.lx.p, len)) != NULL)
-		goto done;
-	if (gql_document(&p) == -1) {
-		error = p.lx.error;
-		goto done;
-	}
-	if ((error = gql_choose(&p)) != NULL)
+	if ((error = gql_parse(&p, doc, len, operation_name, false)) != NULL)
 		goto done;
 	out->kind = p.kind;
 	if (p.name.s != NULL) {
@@ -797,8 +863,813 @@ gql_classify(const char *doc, size_t len, const char *operation_name,
 	}
 done:
 	out->error = error;
-	if (p.names != p.inline_names)
-		free(p.names);
+	gql_parser_free(&p);
+}
+
+/* ------------------------------------------------------------------------
+ * Root fields: a second pass over the operation the first one chose
+ *
+ * The first pass (gql_parse) has checked the whole document, so the second
+ * only ever moves the lexer to tokens the first has read, and nothing it
+ * parses can fail for syntax. It reads the chosen operation's variable
+ * definitions, then walks its root selection set, walking the body of a
+ * fragment in place of a spread. A fragment's root fields depend only on
+ * its text and the operation's variables, so each fragment is walked once
+ * and later spreads copy what the first produced: the walk stays linear in
+ * the document, and copies are bounded by GQL_MAX_EXPANSION_WORK.
+ *
+ * Values are shared, not copied: a variable used twice is one json_t with
+ * two references. Whoever walks the values walks each reference, so their
+ * size as trees (GQL_MAX_VALUE_SIZE) is bounded too: `[$v, $v, ...]` with
+ * a large $v would otherwise turn a 1 MiB request into gigabytes to read.
+ * ---------------------------------------------------------------------- */
+
+/* Spreads expanded, plus fields and arguments copied for repeated spreads. */
+#define GQL_MAX_EXPANSION_WORK 4096
+
+/*
+ * All argument values together, as trees: a node is 1, plus the bytes of
+ * a string or a member's name. A request's body is at most 1 MiB
+ * (GRAPHQL_MAX_BODY), so only repeated references come near this.
+ */
+#define GQL_MAX_VALUE_SIZE (4 * 1024 * 1024)
+
+_Static_assert(GQL_MAX_ROOT_FIELDS == 256, "the field limit message names the limit");
+_Static_assert(sizeof(json_int_t) >= sizeof(int64_t), "json_int_t holds an int64_t");
+
+enum { GQL_FRAG_NEW, GQL_FRAG_ACTIVE, GQL_FRAG_DONE };
+
+/* A variable the chosen operation declares. */
+struct gql_var {
+	struct gql_slice name;		/* first, for gql_slice_cmp() */
+	const unsigned char *dflt;	/* first token of its default, or NULL */
+	bool converted, sized;
+	json_t *value;			/* the default, converted once when used */
+	size_t default_size;		/* its size as a tree */
+	size_t request_size;		/* of the request's value, once sized */
+};
+
+struct gql_walk {
+	struct gql_parser p;		/* the first pass, then the second's lexer */
+	const json_t *vars;		/* the request's variables, or NULL */
+	struct gql_var *decl;		/* sorted by name */
+	size_t n_decl, decl_cap;
+	struct gql_fields *out;
+	size_t out_cap;
+	size_t work;			/* against GQL_MAX_EXPANSION_WORK */
+	size_t size;			/* against GQL_MAX_VALUE_SIZE */
+	int nest;			/* selection sets walked into, root included */
+};
+
+/* Moves the lexer to a token the first pass read at that depth. */
+static int
+gql_seek(struct gql_parser *p, const unsigned char *at, int depth)
+{
+	p->lx.p = at;
+	p->depth = depth;
+	return gql_next(p);
+}
+
+/* Back to where gql_seek() left, keeping the first error. */
+static void
+gql_restore(struct gql_parser *p, const struct gql_lexer *saved, int depth)
+{
+	const char *error = p->lx.error;
+
+	p->lx = *saved;
+	p->depth = depth;
+	if (p->lx.error == NULL)
+		p->lx.error = error;
+}
+
+static size_t
+gql_add_size(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* v's size as a tree, or anything above limit once it is known to be. */
+static size_t
+gql_json_size(const json_t *v, size_t limit)
+{
+	size_t n = 1, i;
+	const char *key;
+	json_t *item;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		n += json_string_length(v);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+			if ((n = gql_add_size(n, gql_json_size(item, limit))) > limit)
+				break;
+		break;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, item) {
+			n = gql_add_size(n, strlen(key));
+			if ((n = gql_add_size(n, gql_json_size(item, limit))) > limit)
+				break;
+		}
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+/* Text as a JSON string, NULL if it holds U+0000 (see gql.h). */
+static json_t *
+gql_json_text(const char *s, size_t n)
+{
+	if (memchr(s, '\0', n) != NULL)
+		return NULL;
+	return json_stringn(s, n);
+}
+
+/* An IntValue token as a JSON integer, NULL beyond 64 bits. */
+static json_t *
+gql_int_json(const unsigned char *s, size_t len)
+{
+	bool neg = len > 0 && s[0] == '-';
+	uint64_t mag = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+	for (size_t i = neg ? 1 : 0; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9 || mag > (lim - d) / 10)
+			return NULL;
+		mag = mag * 10 + d;
+	}
+	if (!neg)
+		return json_integer((json_int_t)mag);
+	if (mag == (uint64_t)INT64_MAX + 1)
+		return json_integer((json_int_t)INT64_MIN);
+	return json_integer(-(json_int_t)mag);
+}
+
+/*
+ * A FloatValue token as a JSON real. GraphQL's float grammar is JSON's
+ * number grammar, so jansson reads it, independent of the C locale, and
+ * refuses what overflows a double.
+ */
+static json_t *
+gql_float_json(const unsigned char *s, size_t len)
+{
+	json_t *v = json_loadb((const char *)s, len, JSON_DECODE_ANY, NULL);
+
+	if (v != NULL && !json_is_real(v)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
+static char *
+gql_put_utf8(char *o, long c)
+{
+	if (c < 0x80)
+		*o++ = (char)c;
+	else if (c < 0x800) {
+		*o++ = (char)(0xC0 | (c >> 6));
+		*o++ = (char)(0x80 | (c & 0x3F));
+	} else if (c < 0x10000) {
+		*o++ = (char)(0xE0 | (c >> 12));
+		*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (c & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (c >> 18));
+		*o++ = (char)(0x80 | ((c >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (c & 0x3F));
+	}
+	return o;
+}
+
+/*
+ * A StringValue token (quotes included) decoded. The lexer has checked
+ * every escape and surrogate pair; decoding only shrinks the text.
+ */
+static json_t *
+gql_string_json(const unsigned char *s, size_t len)
+{
+	const unsigned char *p = s + 1, *end = s + len - 1;
+	char *buf = util_calloc(len, 1), *o = buf;
+	json_t *v = NULL;
+
+	while (p < end) {
+		long c, lo;
+
+		if (*p != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		if (end - p < 2)
+			goto out;
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			*o++ = (char)p[1];
+			p += 2;
+			continue;
+		case 'b': *o++ = '\b'; p += 2; continue;
+		case 'f': *o++ = '\f'; p += 2; continue;
+		case 'n': *o++ = '\n'; p += 2; continue;
+		case 'r': *o++ = '\r'; p += 2; continue;
+		case 't': *o++ = '\t'; p += 2; continue;
+		case 'u':
+			break;
+		default:
+			goto out;
+		}
+		if ((c = gql_hex4(p + 2, end)) < 0)
+			goto out;
+		p += 6;
+		if (c >= 0xDC00 && c <= 0xDFFF)
+			goto out;
+		if (c >= 0xD800 && c <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    (lo = gql_hex4(p + 2, end)) < 0xDC00 || lo > 0xDFFF)
+				goto out;
+			c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+			p += 6;
+		}
+		o = gql_put_utf8(o, c);
+	}
+	v = gql_json_text(buf, (size_t)(o - buf));
+out:
+	free(buf);
+	return v;
+}
+
+static bool
+gql_is_blank(const unsigned char *s, const unsigned char *e)
+{
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	return s == e;
+}
+
+/*
+ * A BlockString token as the specification's BlockStringValue(): split
+ * into lines at LF, CRLF or CR; the least indentation (spaces and tabs)
+ * of the lines after the first that are not blank is cut from each of
+ * them; blank lines at the start and the end go; the rest is joined with
+ * LF. \""" stands for """, which holds neither white space nor line ends,
+ * so it is replaced only when the lines are joined.
+ */
+static json_t *
+gql_block_json(const unsigned char *s, size_t len)
+{
+	const unsigned char *raw = s + 3, *end = s + len - 3, *p;
+	const unsigned char **start, **stop;
+	size_t n = 1, i, first, last, common = SIZE_MAX;
+	char *buf, *o;
+	json_t *v;
+
+	for (p = raw; p < end; p++)
+		if (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] != '\n')))
+			n++;
+	start = util_calloc(n, sizeof(*start));
+	stop = util_calloc(n, sizeof(*stop));
+	start[0] = raw;
+	for (p = raw, i = 0; p < end; p++)
+		if (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] != '\n'))) {
+			stop[i++] = (*p == '\n' && p > raw && p[-1] == '\r') ? p - 1 : p;
+			start[i] = p + 1;
+		}
+	stop[i] = end;
+
+	for (i = 1; i < n; i++) {
+		size_t indent = 0, length = (size_t)(stop[i] - start[i]);
+
+		while (indent < length && (start[i][indent] == ' ' || start[i][indent] == '\t'))
+			indent++;
+		if (indent < length && indent < common)
+			common = indent;
+	}
+	if (common != SIZE_MAX)
+		for (i = 1; i < n; i++) {
+			size_t length = (size_t)(stop[i] - start[i]);
+
+			start[i] += common < length ? common : length;
+		}
+	for (first = 0; first < n && gql_is_blank(start[first], stop[first]); first++)
+		;
+	for (last = n; last > first && gql_is_blank(start[last - 1], stop[last - 1]); last--)
+		;
+
+	o = buf = util_calloc(len > 0 ? len : 1, 1);
+	for (i = first; i < last; i++) {
+		if (i > first)
+			*o++ = '\n';
+		for (p = start[i]; p < stop[i]; ) {
+			if (stop[i] - p >= 4 && p[0] == '\\' && p[1] == '"' &&
+			    p[2] == '"' && p[3] == '"') {
+				memcpy(o, "\"\"\"", 3);
+				o += 3;
+				p += 4;
+			} else
+				*o++ = (char)*p++;
+		}
+	}
+	v = gql_json_text(buf, (size_t)(o - buf));
+	free(buf);
+	free(start);
+	free(stop);
+	return v;
+}
+
+static int gql_walk_value(struct gql_walk *w, bool is_const, json_t **out,
+    size_t *size);
+
+/* $name: the request's value, else the declared default, else null. */
+static int
+gql_walk_variable(struct gql_walk *w, struct gql_slice name, json_t **out,
+    size_t *size)
+{
+	struct gql_parser *p = &w->p;
+	struct gql_var key = { .name = name }, *d;
+	json_t *v;
+
+	d = w->n_decl == 0 ? NULL :
+	    bsearch(&key, w->decl, w->n_decl, sizeof(*w->decl), gql_slice_cmp);
+	if (d == NULL)
+		return gql_fail(p, "a variable the operation does not declare");
+	if (w->vars != NULL &&
+	    (v = json_object_getn(w->vars, name.s, name.len)) != NULL) {
+		if (!d->sized) {
+			d->request_size = gql_json_size(v, GQL_MAX_VALUE_SIZE);
+			d->sized = true;
+		}
+		*out = json_incref(v);
+		*size = d->request_size;
+		return 0;
+	}
+	if (d->dflt == NULL) {
+		*out = json_null();
+		*size = 1;
+		return 0;
+	}
+	if (!d->converted) {
+		struct gql_lexer saved = p->lx;
+		int depth = p->depth, rc;
+
+		/* Defaults are constants at the top level of the operation. */
+		rc = gql_seek(p, d->dflt, 0);
+		if (rc == 0)
+			rc = gql_walk_value(w, true, &d->value, &d->default_size);
+		gql_restore(p, &saved, depth);
+		if (rc == -1)
+			return -1;
+		d->converted = true;
+	}
+	*out = d->value != NULL ? json_incref(d->value) : NULL;
+	*size = d->default_size;
+	return 0;
+}
+
+/*
+ * The value at the current token as JSON in *out, NULL when it cannot be
+ * known (see gql.h), and its size as a tree in *size. Parses all of it
+ * even when unknown: an undeclared variable anywhere inside is an error.
+ */
+static int
+gql_walk_value(struct gql_walk *w, bool is_const, json_t **out, size_t *size)
+{
+	struct gql_parser *p = &w->p;
+	const unsigned char *tok = p->lx.tok;
+	size_t len = p->lx.len;
+	json_t *v = NULL;
+	bool unknown = false;
+
+	*out = NULL;
+	*size = 1;
+	switch (p->lx.kind) {
+	case GQL_T_INT:
+		v = gql_int_json(tok, len);
+		break;
+	case GQL_T_FLOAT:
+		v = gql_float_json(tok, len);
+		break;
+	case GQL_T_STRING:
+		v = gql_string_json(tok, len);
+		break;
+	case GQL_T_BLOCK:
+		v = gql_block_json(tok, len);
+		break;
+	case GQL_T_NAME:
+		if (gql_is_name(p, "true"))
+			v = json_true();
+		else if (gql_is_name(p, "false"))
+			v = json_false();
+		else if (gql_is_name(p, "null"))
+			v = json_null();
+		/* anything else is an enum value: never a string to us */
+		break;
+	default:
+		goto compound;
+	}
+	if (gql_next(p) == -1) {
+		json_decref(v);
+		return -1;
+	}
+	if (json_is_string(v))
+		*size += json_string_length(v);
+	*out = v;
+	return 0;
+
+compound:
+	if (gql_is(p, '$')) {
+		struct gql_slice name;
+
+		if (is_const)
+			return gql_fail(p, "syntax error: a variable in a constant value");
+		if (gql_next(p) == -1)
+			return -1;
+		name.s = (const char *)p->lx.tok;
+		name.len = p->lx.len;
+		if (gql_expect_name(p) == -1)
+			return -1;
+		return gql_walk_variable(w, name, out, size);
+	}
+	if (gql_is(p, '[')) {
+		/* An allocation failure makes the value unknown, never wrong. */
+		v = json_array();
+		unknown = v == NULL;
+		if (gql_enter(p) == -1)
+			goto fail;
+		while (!gql_is(p, ']')) {
+			json_t *item;
+			size_t item_size;
+
+			if (gql_walk_value(w, is_const, &item, &item_size) == -1)
+				goto fail;
+			*size = gql_add_size(*size, item_size);
+			if (item == NULL || unknown)
+				unknown = true;
+			else if (json_array_append(v, item) == -1)
+				unknown = true;
+			json_decref(item);
+		}
+		if (gql_leave(p, ']', "syntax error: expected ']'") == -1)
+			goto fail;
+	} else if (gql_is(p, '{')) {
+		v = json_object();
+		unknown = v == NULL;
+		if (gql_enter(p) == -1)
+			goto fail;
+		while (!gql_is(p, '}')) {
+			const char *key = (const char *)p->lx.tok;
+			size_t key_len = p->lx.len;
+			json_t *item;
+			size_t item_size;
+
+			if (gql_expect_name(p) == -1 ||
+			    gql_expect(p, ':', "syntax error: expected ':'") == -1 ||
+			    gql_walk_value(w, is_const, &item, &item_size) == -1)
+				goto fail;
+			*size = gql_add_size(*size, gql_add_size(key_len, item_size));
+			/* A member named twice: which one counts is not ours to say. */
+			if (item == NULL || unknown ||
+			    json_object_getn(v, key, key_len) != NULL)
+				unknown = true;
+			else if (json_object_setn(v, key, key_len, item) == -1)
+				unknown = true;
+			json_decref(item);
+		}
+		if (gql_leave(p, '}', "syntax error: expected '}'") == -1)
+			goto fail;
+	} else
+		return gql_fail(p, "syntax error: expected a value");
+	if (unknown) {
+		json_decref(v);
+		v = NULL;
+	}
+	*out = v;
+	return 0;
+fail:
+	json_decref(v);
+	return -1;
+}
+
+/* A new, empty field at the end of the output. */
+static struct gql_field *
+gql_walk_add(struct gql_walk *w)
+{
+	struct gql_fields *out = w->out;
+	struct gql_field *f;
+
+	if (out->n == GQL_MAX_ROOT_FIELDS) {
+		(void)gql_fail(&w->p, "more than 256 root fields");
+		return NULL;
+	}
+	if (out->n == w->out_cap) {
+		size_t cap = w->out_cap ? w->out_cap * 2 : 8;
+
+		if ((f = realloc(out->v, cap * sizeof(*f))) == NULL) {
+			(void)gql_fail(&w->p, "out of memory");
+			return NULL;
+		}
+		out->v = f;
+		w->out_cap = cap;
+	}
+	f = &out->v[out->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+/* Field: Alias? Name Arguments? Directives? SelectionSet?, reported. */
+static int
+gql_walk_field(struct gql_walk *w)
+{
+	struct gql_parser *p = &w->p;
+	struct gql_slice name = { (const char *)p->lx.tok, p->lx.len };
+	struct gql_field *f;
+	size_t cap = 0, size;
+
+	if (gql_expect_name(p) == -1)
+		return -1;
+	if (gql_is(p, ':')) {
+		if (gql_next(p) == -1)
+			return -1;
+		name.s = (const char *)p->lx.tok;
+		name.len = p->lx.len;
+		if (gql_expect_name(p) == -1)
+			return -1;
+	}
+	if ((f = gql_walk_add(w)) == NULL)
+		return -1;
+	f->name = util_strndup(name.s, name.len);
+	if (gql_is(p, '(')) {
+		if (gql_next(p) == -1)
+			return -1;
+		do {
+			struct gql_arg *a;
+			const char *arg = (const char *)p->lx.tok;
+			size_t arg_len = p->lx.len;
+
+			if (gql_expect_name(p) == -1 ||
+			    gql_expect(p, ':', "syntax error: expected ':'") == -1)
+				return -1;
+			if (f->n_args == cap) {
+				cap = cap ? cap * 2 : 4;
+				if ((a = realloc(f->args, cap * sizeof(*a))) == NULL)
+					return gql_fail(p, "out of memory");
+				f->args = a;
+			}
+			a = &f->args[f->n_args++];
+			a->name = util_strndup(arg, arg_len);
+			a->value = NULL;
+			if (gql_walk_value(w, false, &a->value, &size) == -1)
+				return -1;
+			if ((w->size = gql_add_size(w->size, size)) > GQL_MAX_VALUE_SIZE)
+				return gql_fail(p, "argument values expand to too much data");
+		} while (!gql_is(p, ')'));
+		if (gql_next(p) == -1)
+			return -1;
+	}
+	if (gql_directives(p, false) == -1)
+		return -1;
+	/* Not a root field: parsed, not reported. */
+	if (gql_is(p, '{'))
+		return gql_selection_set(p);
+	return 0;
+}
+
+/* The fields a fragment produced before, again. */
+static int
+gql_walk_copy(struct gql_walk *w, const struct gql_frag *f)
+{
+	if ((w->size = gql_add_size(w->size, f->size)) > GQL_MAX_VALUE_SIZE)
+		return gql_fail(&w->p, "argument values expand to too much data");
+	for (size_t i = f->first; i < f->last; i++) {
+		struct gql_field *dst, *src;
+
+		if ((dst = gql_walk_add(w)) == NULL)
+			return -1;
+		src = &w->out->v[i];		/* after gql_walk_add() moved it */
+		w->work += 1 + src->n_args;
+		if (w->work > GQL_MAX_EXPANSION_WORK)
+			return gql_fail(&w->p, "fragments expand to too much work");
+		dst->name = util_strdup(src->name);
+		if (src->n_args == 0)
+			continue;
+		dst->args = util_calloc(src->n_args, sizeof(*dst->args));
+		for (size_t k = 0; k < src->n_args; k++) {
+			dst->args[k].name = util_strdup(src->args[k].name);
+			if (src->args[k].value != NULL)
+				dst->args[k].value = json_incref(src->args[k].value);
+			dst->n_args++;
+		}
+	}
+	return 0;
+}
+
+static int gql_walk_set(struct gql_walk *w);
+
+/* ...Name at the root: the fragment's root fields, in its place. */
+static int
+gql_walk_spread(struct gql_walk *w, struct gql_slice name)
+{
+	struct gql_parser *p = &w->p;
+	struct gql_frag key = { .name = name }, *f;
+	struct gql_lexer saved;
+	size_t size;
+	int depth, rc;
+
+	f = p->n_frags == 0 ? NULL :
+	    bsearch(&key, p->frags, p->n_frags, sizeof(*p->frags), gql_slice_cmp);
+	if (f == NULL)
+		return gql_fail(p, "a fragment spread names no fragment of the document");
+	if (++w->work > GQL_MAX_EXPANSION_WORK)
+		return gql_fail(p, "fragments expand to too much work");
+	if (f->state == GQL_FRAG_ACTIVE)
+		return gql_fail(p, "a fragment spreads itself");
+	if (f->state == GQL_FRAG_DONE)
+		return gql_walk_copy(w, f);
+	f->state = GQL_FRAG_ACTIVE;
+	f->first = w->out->n;
+	size = w->size;
+	saved = p->lx;
+	depth = p->depth;
+	/* A fragment's selection set is at the top level of the document. */
+	rc = gql_seek(p, f->body, 0);
+	if (rc == 0)
+		rc = gql_walk_set(w);
+	gql_restore(p, &saved, depth);
+	if (rc == -1)
+		return -1;
+	f->last = w->out->n;
+	f->size = w->size - size;
+	f->state = GQL_FRAG_DONE;
+	return 0;
+}
+
+/*
+ * A selection set at the root: fields reported, fragments walked into.
+ * Nesting counts sets walked into through spreads too, which the parser's
+ * depth does not see; that bounds the recursion here.
+ */
+static int
+gql_walk_set(struct gql_walk *w)
+{
+	struct gql_parser *p = &w->p;
+
+	if (++w->nest > GQL_MAX_DEPTH)
+		return gql_fail(p, "fragments at the root nest deeper than 64 levels");
+	if (!gql_is(p, '{'))
+		return gql_fail(p, "syntax error: expected '{'");
+	if (gql_enter(p) == -1)
+		return -1;
+	do {
+		if (!gql_is(p, '.')) {
+			if (gql_walk_field(w) == -1)
+				return -1;
+			continue;
+		}
+		if (gql_next(p) == -1)
+			return -1;
+		if (gql_is_name(p, "on")) {
+			if (gql_next(p) == -1 || gql_expect_name(p) == -1)
+				return -1;
+		} else if (p->lx.kind == GQL_T_NAME) {
+			struct gql_slice name = { (const char *)p->lx.tok, p->lx.len };
+
+			if (gql_next(p) == -1 || gql_directives(p, false) == -1 ||
+			    gql_walk_spread(w, name) == -1)
+				return -1;
+			continue;
+		}
+		if (gql_directives(p, false) == -1 || gql_walk_set(w) == -1)
+			return -1;
+	} while (!gql_is(p, '}'));
+	w->nest--;
+	return gql_leave(p, '}', "syntax error: expected '}'");
+}
+
+/* The chosen operation: its variable definitions, then its root fields. */
+static int
+gql_walk_operation(struct gql_walk *w)
+{
+	struct gql_parser *p = &w->p;
+
+	if (gql_seek(p, p->chosen_at, 0) == -1)
+		return -1;
+	if (p->lx.kind == GQL_T_NAME) {
+		if (gql_next(p) == -1)
+			return -1;
+		if (p->lx.kind == GQL_T_NAME && gql_next(p) == -1)
+			return -1;
+		if (gql_is(p, '(')) {
+			if (gql_next(p) == -1)
+				return -1;
+			do {
+				struct gql_var *d;
+				struct gql_slice name;
+
+				if (gql_expect(p, '$', "syntax error: expected '$'") == -1)
+					return -1;
+				name.s = (const char *)p->lx.tok;
+				name.len = p->lx.len;
+				if (gql_expect_name(p) == -1 ||
+				    gql_expect(p, ':', "syntax error: expected ':'") == -1 ||
+				    gql_type(p) == -1)
+					return -1;
+				if (w->n_decl == w->decl_cap) {
+					size_t cap = w->decl_cap ? w->decl_cap * 2 : 8;
+
+					if ((d = realloc(w->decl, cap * sizeof(*d))) == NULL)
+						return gql_fail(p, "out of memory");
+					w->decl = d;
+					w->decl_cap = cap;
+				}
+				d = &w->decl[w->n_decl++];
+				memset(d, 0, sizeof(*d));
+				d->name = name;
+				if (gql_is(p, '=')) {
+					if (gql_next(p) == -1)
+						return -1;
+					d->dflt = p->lx.tok;
+					if (gql_value(p, true) == -1)
+						return -1;
+				}
+				if (gql_directives(p, true) == -1)
+					return -1;
+			} while (!gql_is(p, ')'));
+			if (gql_next(p) == -1)
+				return -1;
+		}
+		if (gql_directives(p, false) == -1)
+			return -1;
+	}
+	/* graphql-js's UniqueVariableNames: which default counts is unclear. */
+	if (w->n_decl > 1) {
+		qsort(w->decl, w->n_decl, sizeof(*w->decl), gql_slice_cmp);
+		for (size_t i = 1; i < w->n_decl; i++)
+			if (gql_slice_cmp(&w->decl[i - 1], &w->decl[i]) == 0)
+				return gql_fail(p, "variable names must be unique");
+	}
+	return gql_walk_set(w);
+}
+
+int
+gql_root_fields(const char *doc, size_t len, const char *operation_name,
+    const json_t *variables, struct gql_fields *out, const char **err)
+{
+	struct gql_walk w;
+	const char *error;
+
+	memset(&w, 0, sizeof(w));
+	out->v = NULL;
+	out->n = 0;
+	out->id_alias = false;
+	w.out = out;
+	if (json_is_null(variables))
+		variables = NULL;
+	if (variables != NULL && !json_is_object(variables)) {
+		*err = "variables is not an object";
+		return -1;
+	}
+	w.vars = variables;
+	error = gql_parse(&w.p, doc, len, operation_name, true);
+	if (error == NULL && w.p.n_frags > 1) {
+		/* graphql-js's UniqueFragmentNames: which one a spread means is unclear. */
+		qsort(w.p.frags, w.p.n_frags, sizeof(*w.p.frags), gql_slice_cmp);
+		for (size_t i = 1; i < w.p.n_frags && error == NULL; i++)
+			if (gql_slice_cmp(&w.p.frags[i - 1], &w.p.frags[i]) == 0)
+				error = "fragment names must be unique";
+	}
+	if (error == NULL && gql_walk_operation(&w) == -1)
+		error = w.p.lx.error != NULL ? w.p.lx.error : "document cannot be read";
+	for (size_t i = 0; i < w.n_decl; i++)
+		json_decref(w.decl[i].value);
+	free(w.decl);
+	out->id_alias = w.p.id_alias;
+	gql_parser_free(&w.p);
+	if (error != NULL) {
+		gql_fields_clear(out);
+		*err = error;
+		return -1;
+	}
+	*err = NULL;
+	return 0;
+}
+
+void
+gql_fields_clear(struct gql_fields *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		for (size_t k = 0; k < f->v[i].n_args; k++) {
+			free(f->v[i].args[k].name);
+			json_decref(f->v[i].args[k].value);
+		}
+		free(f->v[i].args);
+		free(f->v[i].name);
+	}
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+	f->id_alias = false;
 }
 
 char *

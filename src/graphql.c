@@ -86,6 +86,10 @@ graphql_request_parse(const char *body, size_t len, struct graphql_request *out,
 	status = 0;
 	if (out->op.kind != GQL_QUERY)
 		goto done;
+	if (gql_root_fields(json_string_value(query), json_string_length(query),
+	    json_string_value(name), vars, &out->fields, &out->fields_error) != 0 &&
+	    out->fields_error == NULL)
+		out->fields_error = "the query's root fields could not be determined";
 	norm = gql_normalise(json_string_value(query), json_string_length(query), &norm_len);
 	canon = vars != NULL && json_object_size(vars) > 0 ?
 	    json_dumps(vars, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) :
@@ -110,6 +114,7 @@ graphql_request_clear(struct graphql_request *r)
 {
 	free(r->key_query);
 	r->key_query = NULL;
+	gql_fields_clear(&r->fields);
 }
 
 enum graphql_answer

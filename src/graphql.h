@@ -18,6 +18,10 @@
 struct graphql_request {
 	struct gql_op op;        /* op.kind == GQL_QUERY: may run pooled */
 	char *key_query;         /* "#op=<sha256 hex>" for cachekey_build; queries only */
+	/* Queries: the root fields with variables resolved, for the policy;
+	 * fields_error says why they could not be known (then deny). */
+	struct gql_fields fields;
+	const char *fields_error;
 };
 
 /*

@@ -163,8 +163,9 @@ log_access(const struct log_access *a)
 		memcpy(op, " op=", 4);
 		log_escape(a->operation, op + 4, sizeof(op) - 4);
 	}
-	log_info("access method=%s path=%s status=%d bytes=%zu duration_ms=%lld identity=%s outcome=%s%s%s%s",
+	log_info("access method=%s path=%s status=%d bytes=%zu duration_ms=%lld identity=%s outcome=%s%s%s%s%s%s",
 	    a->method, path, a->status, a->bytes, (long long)a->duration_ms,
 	    a->identity ? a->identity : "-", a->outcome,
+	    a->client ? " client=" : "", a->client ? a->client : "",
 	    a->login ? " login=" : "", a->login ? a->login : "", op);
 }

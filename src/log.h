@@ -24,6 +24,7 @@ struct log_access {
 	const char *outcome;    /* pooled, denied, exhausted, upstream_error, ... */
 	const char *login;      /* passthroughs: the client token's login, or NULL */
 	const char *operation;  /* GraphQL: "query Name", "mutation", ...; or NULL */
+	const char *client;     /* the [[clients]] id, or NULL */
 };
 
 void log_access(const struct log_access *a);

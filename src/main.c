@@ -251,7 +251,7 @@ run(struct config *cfg, const char *path)
 		goto out;
 	}
 	px = proxy_new(cfg, pool, policy, audit);
-	m = mgmt_new(pool, px);
+	m = mgmt_new(pool, px, policy);
 	srv = server_new(cfg, px, m, err, sizeof(err));
 	if (srv == NULL) {
 		log_error("%s", err);

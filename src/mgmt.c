@@ -2,6 +2,7 @@
  * mgmt.c - health and statistics endpoints.
  */
 #include "mgmt.h"
+#include "policy.h"
 #include "pool.h"
 #include "proxy.h"
 #include "reply.h"
@@ -14,16 +15,18 @@
 struct mgmt {
 	struct pool *pool;
 	struct proxy *px;
+	struct policy *policy;
 	int64_t started;
 };
 
 struct mgmt *
-mgmt_new(struct pool *pool, struct proxy *px)
+mgmt_new(struct pool *pool, struct proxy *px, struct policy *policy)
 {
 	struct mgmt *m = util_calloc(1, sizeof(*m));
 
 	m->pool = pool;
 	m->px = px;
+	m->policy = policy;
 	m->started = util_now();
 	return m;
 }
@@ -35,12 +38,14 @@ mgmt_free(struct mgmt *m)
 }
 
 void
-mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path)
+mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path,
+    const struct policy_client *client)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct reply_log lg = {
 		.method = reply_method_name(cmd), .path = path,
 		.outcome = "management", .start_ms = util_mono_ms(),
+		.client = policy_client_id(client),
 	};
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 
@@ -64,5 +69,6 @@ mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path)
 	json_object_set_new(doc, "uptime_secs", json_integer(util_now() - m->started));
 	json_object_set_new(doc, "usable_identities", json_integer((json_int_t)pool_usable(m->pool)));
 	json_object_set_new(doc, "cache", proxy_stats(m->px));
+	json_object_set_new(doc, "policy", policy_stats(m->policy));
 	reply_json(req, 200, doc, &lg);
 }

@@ -9,13 +9,17 @@
 #include <event2/http.h>
 
 struct pool;
+struct policy;
+struct policy_client;
 struct proxy;
 struct mgmt;
 
-struct mgmt *mgmt_new(struct pool *pool, struct proxy *px);
+struct mgmt *mgmt_new(struct pool *pool, struct proxy *px, struct policy *policy);
 void mgmt_free(struct mgmt *m);
 
-/* Answers a request whose path route_is_management() accepted. */
-void mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path);
+/* Answers a request whose path route_is_management() accepted, from
+ * client (NULL without [[clients]]). */
+void mgmt_handle(struct mgmt *m, struct evhttp_request *req, const char *path,
+    const struct policy_client *client);
 
 #endif

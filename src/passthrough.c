@@ -45,6 +45,7 @@ struct pass_call {
 	char *path;
 	char *prefixes[PASS_MAX_PREFIXES];   /* dropped from the cache after a 2xx */
 	bool graphql;
+	bool read;                /* a denied read sent with the client's token */
 	char op_type[16];
 	char op_name[128];
 	char operation[160];      /* "mutation:Name", for the access line */
@@ -149,6 +150,7 @@ pass_audit(struct pass_call *c, int status)
 {
 	struct audit_record r = {
 		.login = c->login,
+		.client = c->lg.client,
 		.method = c->lg.method,
 		.path = c->path,
 		.op_type = c->graphql ? c->op_type : NULL,
@@ -157,7 +159,10 @@ pass_audit(struct pass_call *c, int status)
 		.duration_ms = util_mono_ms() - c->lg.start_ms,
 	};
 
-	audit_write(c->pt->audit, &r);
+	/* The audit log records writes; a denied read sent with the
+	 * client's token is in the access log. */
+	if (!c->read)
+		audit_write(c->pt->audit, &r);
 }
 
 static void
@@ -316,6 +321,7 @@ passthrough_start(struct passthrough *pt, struct upstream *up,
 	c->path = util_strdup(pr->path);
 	c->lg.path = c->path;
 	c->graphql = pr->op != NULL;
+	c->read = pr->read;
 	if (c->graphql) {
 		snprintf(c->op_type, sizeof(c->op_type), "%s", gql_kind_name(pr->op->kind));
 		snprintf(c->op_name, sizeof(c->op_name), "%s", pr->op->name);
@@ -342,6 +348,7 @@ passthrough_start(struct passthrough *pt, struct upstream *up,
 	c->url = util_printf("%s%s", pr->upstream_url, pr->uri);
 	c->upstream_url = util_strdup(pr->upstream_url);
 	c->public_base = util_strdup(pr->public_base);
-	pass_plan_invalidation(c, pr->route);
+	if (!c->read)
+		pass_plan_invalidation(c, pr->route);
 	pass_whois(c);
 }

@@ -14,6 +14,7 @@
 #include "route.h"
 
 #include <event2/http.h>
+#include <stdbool.h>
 
 struct audit;
 struct cache;
@@ -34,6 +35,8 @@ struct passthrough_request {
 	const char *upstream_url;
 	const char *public_base;     /* Link and Location point back here */
 	const struct gql_op *op;     /* GraphQL; NULL for a REST write */
+	bool read;                   /* a read the pooled policy refused: not a
+	                                write, so nothing to invalidate or audit */
 	struct reply_log lg;         /* method and start time */
 };
 

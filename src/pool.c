@@ -664,6 +664,64 @@ pool_usable(struct pool *p)
 }
 
 json_t *
+pool_rate_limit(struct pool *p)
+{
+	struct sum {
+		const char *name;
+		int64_t limit, remaining, reset;
+	} sums[64];
+	size_t n = 0;
+	int64_t now = util_now();
+	bool *counted;
+	json_t *res = json_object(), *core;
+
+	pthread_mutex_lock(&p->mu);
+	counted = util_calloc(p->n_ids ? p->n_ids : 1, sizeof(bool));
+	for (size_t i = 0; i < p->n_ids; i++) {
+		struct identity *id = &p->ids[i];
+		struct budget *b = &p->budgets[id->budget];
+
+		if (pool_state_locked(p, id, now) != POOL_ACTIVE || counted[id->budget])
+			continue;
+		counted[id->budget] = true;
+		for (size_t k = 0; k < b->n_buckets; k++) {
+			struct bucket *bk = &b->buckets[k];
+			size_t j;
+
+			if (!bk->known)
+				continue;
+			for (j = 0; j < n && strcmp(sums[j].name, bk->name) != 0; j++)
+				;
+			if (j == n) {
+				if (n == sizeof(sums) / sizeof(sums[0]))
+					continue;
+				sums[n++] = (struct sum){ bk->name, 0, 0, 0 };
+			}
+			sums[j].limit += bk->l.limit;
+			sums[j].remaining += pool_bucket_remaining(bk, now);
+			/* A bucket past its reset is full: its next reset is unknown. */
+			if (bk->l.reset > now && (sums[j].reset == 0 || bk->l.reset < sums[j].reset))
+				sums[j].reset = bk->l.reset;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		json_object_set_new(res, sums[j].name, json_pack("{s:I,s:I,s:I,s:I,s:s}",
+		    "limit", (json_int_t)sums[j].limit,
+		    "used", (json_int_t)(sums[j].limit - sums[j].remaining),
+		    "remaining", (json_int_t)sums[j].remaining,
+		    "reset", (json_int_t)(sums[j].reset ? sums[j].reset : now + 3600),
+		    "resource", sums[j].name));
+	pthread_mutex_unlock(&p->mu);
+	free(counted);
+	if ((core = json_object_get(res, "core")) == NULL) {
+		core = json_pack("{s:i,s:i,s:i,s:I,s:s}", "limit", 0, "used", 0, "remaining", 0,
+		    "reset", (json_int_t)(now + 3600), "resource", "core");
+		json_object_set_new(res, "core", core);
+	}
+	return json_pack("{s:o,s:O}", "resources", res, "rate", core);
+}
+
+json_t *
 pool_stats(struct pool *p)
 {
 	static const char *state_names[] = { "active", "cooling", "disabled", "removed" };

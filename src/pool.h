@@ -120,6 +120,13 @@ bool pool_summary(struct pool *p, const char *bucket, struct pool_limits *out);
 /* Number of identities currently active (not disabled, not cooling). */
 size_t pool_usable(struct pool *p);
 
+/*
+ * GitHub's GET /rate_limit answer as the pool sees it: per bucket, the
+ * limits and remaining of every usable identity added up (a shared budget
+ * once), and the earliest reset among them.
+ */
+json_t *pool_rate_limit(struct pool *p);
+
 /* {"identities": [...]} for /stats; never contains a token. */
 json_t *pool_stats(struct pool *p);
 

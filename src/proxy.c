@@ -2,7 +2,8 @@
  * proxy.c - pooled REST reads, from request to response, through the cache.
  *
  * Flow of one read (all on the worker thread that accepted it):
- *   proxy_handle     -> validate, policy, bucket, cache key
+ *   proxy_handle     -> validate, policy (a /repositories/{id} path first
+ *                       learns its owner: proxy_resolve), bucket, cache key
  *   proxy_lookup     -> fresh entry: HIT; else join the key's flight
  *                       (a follower waits for the leader's answer)
  *   proxy_fetch      -> revalidate the expired entry with its identity,
@@ -77,6 +78,10 @@ struct proxy_call {
 	char *public_base;
 	const char *bucket;
 	struct route_info route; /* points into path */
+	const char *query;       /* into uri, after '?'; "" if none */
+	bool write;              /* POST, PATCH, PUT, DELETE: the client's token */
+	const struct policy_client *client;   /* NULL without [[clients]] */
+	char *owners;            /* GraphQL: whom the answer is about, for node ids */
 	bool graphql;            /* a pooled GraphQL query: POST with a body */
 	char *operation;         /* GraphQL: "query:Name" for the access line */
 	int identity;            /* current attempt's identity, -1 if none */
@@ -200,6 +205,7 @@ proxy_call_finish(struct proxy_call *c)
 	free(c->path);
 	free(c->public_base);
 	free(c->operation);
+	free(c->owners);
 	free(c);
 }
 
@@ -855,6 +861,9 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	e = proxy_entry_from(c, res);
 	/* Only full answers to pooled reads; never errors, GraphQL's included.
 	 * A resource GitHub now says is gone must not be served stale later. */
+	if (c->graphql && res->status == 200 && gq == GRAPHQL_DATA)
+		policy_learn_nodes(c->px->policy, c->owners,
+		    (const char *)evbuffer_pullup(res->body, -1), evbuffer_get_length(res->body));
 	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA && current)
 		cache_put(c->px->cache, e);
 	else if (c->key != NULL && (res->status == 404 || res->status == 410))
@@ -941,12 +950,14 @@ proxy_lookup(struct proxy_call *c, const char *query)
 }
 
 /* ------------------------------------------------------------------------
- * Requests that are not pooled REST reads
+ * Requests that are not pooled reads
  * ---------------------------------------------------------------------- */
 
-/* Answered with the client's own token; passthrough takes it from here. */
+/* Answered with the client's own token; passthrough takes it from here.
+ * read: a read the policy refused, sent as the client asked
+ * ([policy] passthrough_denied_reads). */
 static void
-proxy_pass(struct proxy_call *c, const struct gql_op *op)
+proxy_pass(struct proxy_call *c, const struct gql_op *op, bool read)
 {
 	struct passthrough_request pr = {
 		.uri = c->uri,
@@ -955,6 +966,7 @@ proxy_pass(struct proxy_call *c, const struct gql_op *op)
 		.upstream_url = c->px->upstream_url,
 		.public_base = proxy_public_base(c),
 		.op = op,
+		.read = read,
 		.lg = c->lg,
 	};
 
@@ -963,10 +975,49 @@ proxy_pass(struct proxy_call *c, const struct gql_op *op)
 }
 
 /*
+ * The policy said no. A read that carries the client's own token may
+ * still go with that token when the operator chose so; otherwise a 403
+ * naming the rule, in GraphQL's shape for GraphQL.
+ */
+static void
+proxy_denied(struct proxy_call *c, const struct policy_denial *d, const struct gql_op *op)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
+	json_t *doc;
+
+	if (!c->write && policy_passthrough_denied(c->px->policy) &&
+	    evhttp_find_header(in, "Authorization") != NULL) {
+		proxy_pass(c, op, true);
+		return;
+	}
+	policy_count(c->px->policy, c->client, true);
+	c->lg.outcome = "denied";
+	if (op != NULL)
+		doc = json_pack("{s:[{s:s,s:{s:s}}]}", "errors", "message", d->message,
+		    "extensions", "ghpool_rule", d->rule);
+	else
+		doc = json_pack("{s:s,s:s}", "message", d->message, "ghpool_rule", d->rule);
+	reply_json(c->req, 403, doc, &c->lg);
+	proxy_call_finish(c);
+}
+
+/* GET /rate_limit, from the pool's view: costs nothing and tells an agent
+ * what it can really spend through ghpool. */
+static void
+proxy_rate_limit(struct proxy_call *c)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), "X-Ghpool-Cache", "LOCAL");
+	c->lg.outcome = "local";
+	reply_json(c->req, 200, pool_rate_limit(c->px->pool), &c->lg);
+	proxy_call_finish(c);
+}
+
+/*
  * POST /graphql. Only a document gql positively classifies as a query
- * runs on a pooled identity, with the graphql bucket, and is cached under
- * its normalised text, operationName and variables. Everything else needs
- * the client's own token.
+ * runs on a pooled identity, and only when the policy accepts its root
+ * fields; it uses the graphql bucket and is cached under its normalised
+ * text, operationName and variables. Everything else needs the client's
+ * own token.
  */
 static void
 proxy_graphql(struct proxy_call *c)
@@ -976,30 +1027,33 @@ proxy_graphql(struct proxy_call *c)
 	size_t len = evbuffer_get_length(in);
 	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
 	struct graphql_request gr;
+	struct policy_denial d;
 	enum pool_pick_result why;
-	const char *denied;
 	int64_t retry_at;
 	char err[256];
 	int status;
+	bool ok;
 
 	if ((status = graphql_request_parse(body, len, &gr, err, sizeof(err))) != 0) {
 		proxy_fail(c, status, "bad_request", err);
 		return;
 	}
-	denied = gr.op.kind == GQL_QUERY ? policy_check_graphql(c->px->policy) : NULL;
-	if (gr.op.kind != GQL_QUERY ||
-	    (denied != NULL && evhttp_find_header(hdrs, "Authorization") != NULL)) {
-		proxy_pass(c, &gr.op);
+	if (gr.op.kind != GQL_QUERY) {
+		proxy_pass(c, &gr.op, false);
 		graphql_request_clear(&gr);
 		return;
 	}
 	c->operation = util_printf("query%s%s", *gr.op.name ? ":" : "", gr.op.name);
 	c->lg.operation = c->operation;
-	if (denied != NULL) {
-		c->lg.outcome = "denied";
-		reply_json(c->req, 403, json_pack("{s:[{s:s}]}", "errors", "message", denied),
-		    &c->lg);
-		proxy_call_finish(c);
+	if (gr.fields_error != NULL) {
+		d.rule = "graphql_field";
+		snprintf(d.message, sizeof(d.message), "%s", gr.fields_error);
+		ok = false;
+	} else {
+		ok = policy_check_graphql(c->px->policy, c->client, &gr.fields, &c->owners, &d);
+	}
+	if (!ok) {
+		proxy_denied(c, &d, &gr.op);
 		graphql_request_clear(&gr);
 		return;
 	}
@@ -1020,37 +1074,182 @@ proxy_graphql(struct proxy_call *c)
 }
 
 /* ------------------------------------------------------------------------
+ * REST reads and writes, once allowed
+ * ---------------------------------------------------------------------- */
+
+static void
+proxy_rest(struct proxy_call *c)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
+	enum pool_pick_result why;
+	int64_t retry_at;
+
+	if (c->write) {
+		proxy_pass(c, NULL, false);
+		return;
+	}
+	c->bucket = route_bucket(c->path, strlen(c->path));
+	/* HEAD answers carry no body to keep: they bypass the cache. */
+	if (evhttp_request_get_command(c->req) == EVHTTP_REQ_GET && c->px->enabled &&
+	    proxy_cacheable_request(in)) {
+		c->key = cachekey_build(c->path, strlen(c->path), c->query, strlen(c->query),
+		    evhttp_find_header(in, "Accept"),
+		    evhttp_find_header(in, "X-GitHub-Api-Version"), &c->key_len);
+		proxy_client_cache_control(c);
+		proxy_lookup(c, c->query);
+		return;
+	}
+	if (!proxy_attempt(c, &why, &retry_at))
+		proxy_no_identity(c, why, retry_at);
+}
+
+/*
+ * GitHub's login syntax, which is all an owner from an answer may be: it
+ * goes into the policy's map and later into messages.
+ */
+static bool
+proxy_login_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 39)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static void
+proxy_on_resolved(struct upstream_result *res, void *arg)
+{
+	struct proxy_call *c = arg;
+	struct policy_denial d;
+	const char *owner = NULL;
+	json_t *doc = NULL;
+	char msg[200];
+
+	pool_release(c->px->pool, c->identity, c->bucket);
+	if (res->error != UPSTREAM_OK || res->status >= 500) {
+		/* GitHub's trouble is not the client's answer: say so, deny nothing. */
+		snprintf(msg, sizeof(msg), "could not look up the owner of repository %.*s: %s",
+		    (int)c->route.owner_len, c->route.owner,
+		    res->error != UPSTREAM_OK ? res->error_text : "GitHub answered with an error");
+		c->identity = -1;
+		proxy_fail(c, 502, "upstream_error", msg);
+		return;
+	}
+	proxy_learn_limits(c, res);
+	c->identity = -1;
+	if (res->status == 200) {
+		size_t len = evbuffer_get_length(res->body);
+
+		doc = json_loadb((const char *)evbuffer_pullup(res->body, -1), len, 0, NULL);
+		owner = json_string_value(json_object_get(json_object_get(doc, "owner"), "login"));
+		if (!proxy_login_ok(owner))
+			owner = NULL;
+	}
+	if (!policy_check_owner(c->px->policy, c->client, c->route.owner, c->route.owner_len,
+	    owner, &d)) {
+		json_decref(doc);
+		proxy_denied(c, &d, NULL);
+		return;
+	}
+	json_decref(doc);
+	proxy_rest(c);
+}
+
+/*
+ * /repositories/{id}/...: the owner is not in the path, so a pooled
+ * identity asks GitHub whose repository it is (the policy remembers the
+ * answer for a while), and the request is judged on that.
+ */
+static void
+proxy_resolve(struct proxy_call *c)
+{
+	struct upstream_request ur;
+	struct pool_pick pick;
+	enum pool_pick_result why;
+	char *url, *line;
+
+	c->bucket = "core";
+	if ((why = pool_acquire(c->px->pool, c->bucket, -1, &pick)) != POOL_PICKED) {
+		proxy_no_identity(c, why, pick.retry_at);
+		return;
+	}
+	c->identity = pick.index;
+	memset(&ur, 0, sizeof(ur));
+	url = util_printf("%s/repositories/%.*s", c->px->upstream_url, (int)c->route.owner_len,
+	    c->route.owner);
+	ur.method = "GET";
+	ur.url = url;
+	ur.headers = curl_slist_append(NULL, "Accept: application/vnd.github+json");
+	line = pool_authorization(c->px->pool, c->identity, &c->token_gen);
+	ur.headers = curl_slist_append(ur.headers, line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	if (upstream_start(c->up, &ur, proxy_on_resolved, c) == NULL) {
+		pool_release(c->px->pool, c->identity, c->bucket);
+		c->identity = -1;
+		proxy_fail(c, 503, "shutting_down", "ghpool is shutting down");
+	}
+	free(url);
+}
+
+/* ------------------------------------------------------------------------
  * Entry point
  * ---------------------------------------------------------------------- */
 
+bool
+proxy_admit(struct proxy *px, struct evhttp_request *req, const struct policy_client **client)
+{
+	const char *key = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Ghpool-Key");
+	const char *uri = evhttp_request_get_uri(req), *why;
+	struct reply_log lg = {
+		.method = reply_method_name(evhttp_request_get_command(req)),
+		.outcome = "unauthenticated",
+		.start_ms = util_mono_ms(),
+	};
+	char path[256];
+
+	if (policy_authenticate(px->policy, key, client, &why)) {
+		policy_count(px->policy, *client, false);
+		return true;
+	}
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(uri ? uri : "", "?"), uri ? uri : "");
+	lg.path = path;
+	reply_error(req, 401, why, &lg);
+	return false;
+}
+
 void
 proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
-    struct evhttp_request *req)
+    struct evhttp_request *req, const struct policy_client *client)
 {
 	struct proxy_call *c = util_calloc(1, sizeof(*c));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	const char *uri = evhttp_request_get_uri(req), *q, *bad;
-	enum pool_pick_result why;
-	int64_t retry_at;
-	bool is_write = false;
-	char reason[200];
+	struct policy_denial d;
 	int status;
 
 	c->px = px;
 	c->up = up;
 	c->mb = mb;
 	c->req = req;
+	c->client = client;
 	c->identity = -1;
 	c->excluded = -1;
 	c->lg.start_ms = util_mono_ms();
 	c->lg.method = reply_method_name(cmd);
 	c->lg.outcome = "pooled";
+	c->lg.client = policy_client_id(client);
 	if (uri == NULL)
 		uri = "";
 	q = strchr(uri, '?');
 	c->uri = util_strdup(uri);
 	c->path = util_strndup(uri, q ? (size_t)(q - uri) : strlen(uri));
+	c->query = q ? c->uri + (q - uri) + 1 : "";
 	c->lg.path = c->path;
 
 	if (atomic_load(&px->closing)) {
@@ -1088,7 +1287,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	case EVHTTP_REQ_PUT:
 	case EVHTTP_REQ_PATCH:
 	case EVHTTP_REQ_DELETE:
-		is_write = true;
+		c->write = true;
 		break;
 	default:
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
@@ -1114,6 +1313,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		 * query or operationName past it. And GraphQL is POST only: a GET
 		 * would be a pooled read that no classifier ever saw.
 		 */
+		c->write = false;   /* a mutation is passthrough's call, by its document */
 		if (cmd != EVHTTP_REQ_POST) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
 			proxy_fail(c, 405, "bad_request", "GraphQL requests are POST /graphql with a JSON body");
@@ -1125,25 +1325,19 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		}
 		return;
 	}
-	if ((bad = policy_check_read(px->policy, &c->route, reason, sizeof(reason))) != NULL) {
-		proxy_fail(c, 403, "denied", bad);
+	switch (policy_check_rest(px->policy, client, c->path, strlen(c->path), &c->route,
+	    c->query, strlen(c->query), c->write, &d)) {
+	case POLICY_ALLOW:
+		proxy_rest(c);
+		return;
+	case POLICY_DENY:
+		proxy_denied(c, &d, NULL);
+		return;
+	case POLICY_RESOLVE:
+		proxy_resolve(c);
+		return;
+	case POLICY_RATE_LIMIT:
+		proxy_rate_limit(c);
 		return;
 	}
-	if (is_write) {
-		proxy_pass(c, NULL);
-		return;
-	}
-	c->bucket = route_bucket(c->path, strlen(c->path));
-	q = q ? q + 1 : "";
-	/* HEAD answers carry no body to keep: they bypass the cache. */
-	if (cmd == EVHTTP_REQ_GET && px->enabled && proxy_cacheable_request(in)) {
-		c->key = cachekey_build(c->path, strlen(c->path), q, strlen(q),
-		    evhttp_find_header(in, "Accept"),
-		    evhttp_find_header(in, "X-GitHub-Api-Version"), &c->key_len);
-		proxy_client_cache_control(c);
-		proxy_lookup(c, q);
-		return;
-	}
-	if (!proxy_attempt(c, &why, &retry_at))
-		proxy_no_identity(c, why, retry_at);
 }

@@ -10,6 +10,7 @@
 
 #include <event2/http.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct audit;
@@ -17,6 +18,7 @@ struct config;
 struct mailbox;
 struct pool;
 struct policy;
+struct policy_client;
 struct upstream;
 struct proxy;
 
@@ -36,11 +38,19 @@ void proxy_update(struct proxy *px, const struct config *cfg);
 /* From now on every new request is refused with 503 (shutdown). */
 void proxy_set_closing(struct proxy *px);
 
+/*
+ * Who is asking: checks the X-Ghpool-Key header when [[clients]] are
+ * configured. Returns true with *client (NULL without clients), or answers
+ * the request itself with a 401 and returns false.
+ */
+bool proxy_admit(struct proxy *px, struct evhttp_request *req,
+    const struct policy_client **client);
+
 /* Handles any request that is not a management endpoint, on the worker
  * owning up and mb (the mailbox where coalesced answers arrive): pooled
  * reads here, writes and non-query GraphQL through passthrough. */
 void proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
-    struct evhttp_request *req);
+    struct evhttp_request *req, const struct policy_client *client);
 
 /* The cache section of /stats. */
 json_t *proxy_stats(struct proxy *px);

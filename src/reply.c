@@ -66,6 +66,7 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 		.outcome = lg->outcome ? lg->outcome : "-",
 		.login = lg->login,
 		.operation = lg->operation,
+		.client = lg->client,
 	};
 
 	log_access(&a);

@@ -19,6 +19,7 @@ struct reply_log {
 	const char *outcome;
 	const char *login;       /* passthroughs: who the client's token is */
 	const char *operation;   /* GraphQL operation, e.g. "mutation AddComment" */
+	const char *client;      /* the [[clients]] id, or NULL */
 	int64_t start_ms;        /* util_mono_ms() when the request arrived */
 };
 

@@ -78,6 +78,8 @@ route_unreserved(int c)
 	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
+static bool route_deciding_encoded(const char *path, size_t len);
+
 const char *
 route_path_invalid(const char *path, size_t len)
 {
@@ -113,7 +115,8 @@ route_path_invalid(const char *path, size_t len)
 			return "dot segment in path";
 		p += n + 1;
 	}
-	return NULL;
+	return route_deciding_encoded(path, len) ?
+	    "percent-encoding in a path segment that names the owner, repository or API family" : NULL;
 }
 
 bool
@@ -159,55 +162,151 @@ route_all_digits(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * The families, by first segment. Owner-scoped ones need a second
+ * segment; "below" says whether deeper paths belong to the family too.
+ */
+static const struct route_family_def {
+	const char *name;
+	enum route_family family;
+	bool has_repo;        /* /{name}/{owner}/{repo} */
+	bool below;           /* /{name}/... belongs too, not just /{name} */
+	const char *id_form;  /* GitHub's numeric-id form of the same paths */
+} route_families[] = {
+	{ "repos", ROUTE_REPOS, true, true, "/repositories/" },
+	{ "orgs", ROUTE_ORGS, false, true, "/organizations/" },
+	{ "users", ROUTE_USERS, false, true, "/user/" },
+	{ "networks", ROUTE_NETWORKS, true, true, NULL },
+	{ "repositories", ROUTE_REPO_ID, false, true, NULL },
+	{ "search", ROUTE_SEARCH, false, true, NULL },
+	{ "user", ROUTE_IDENTITY, false, true, NULL },
+	{ "notifications", ROUTE_IDENTITY, false, true, NULL },
+	{ "issues", ROUTE_IDENTITY, false, true, NULL },
+	{ "gists", ROUTE_IDENTITY, false, true, NULL },
+	{ "installation", ROUTE_IDENTITY, false, true, NULL },
+	{ "rate_limit", ROUTE_RATE_LIMIT, false, false, NULL },
+	{ "meta", ROUTE_PUBLIC, false, false, NULL },
+	{ "zen", ROUTE_PUBLIC, false, false, NULL },
+	{ "octocat", ROUTE_PUBLIC, false, false, NULL },
+	{ "emojis", ROUTE_PUBLIC, false, false, NULL },
+	{ "versions", ROUTE_PUBLIC, false, false, NULL },
+	{ "licenses", ROUTE_PUBLIC, false, true, NULL },
+	{ "codes_of_conduct", ROUTE_PUBLIC, false, true, NULL },
+	{ "gitignore", ROUTE_PUBLIC, false, true, NULL },   /* /gitignore/templates[/...] */
+};
+
+static const struct route_family_def *
+route_family_of(const char *seg, size_t n)
+{
+	for (size_t i = 0; i < sizeof(route_families) / sizeof(route_families[0]); i++)
+		if (strlen(route_families[i].name) == n &&
+		    strncasecmp(seg, route_families[i].name, n) == 0)
+			return &route_families[i];
+	return NULL;
+}
+
+/* Segments of path as (start, length), up to max of them; returns count. */
+static size_t
+route_segments(const char *path, size_t len, const char **seg, size_t *seglen, size_t max)
+{
+	const char *end = path + len, *p = path + 1;
+	size_t n = 0;
+
+	if (len < 2)
+		return 0;
+	while (n < max && p <= end) {
+		seg[n] = p;
+		seglen[n] = route_seg_len(p, end);
+		p += seglen[n++] + 1;
+	}
+	return n;
+}
+
 void
 route_parse(const char *path, size_t len, struct route_info *info)
 {
-	static const struct {
-		const char *prefix;
-		enum route_family family;
-		bool has_repo;
-		const char *id_form;
-	} families[] = {
-		{ "/repos/", ROUTE_REPOS, true, "/repositories/" },
-		{ "/orgs/", ROUTE_ORGS, false, "/organizations/" },
-		{ "/users/", ROUTE_USERS, false, "/user/" },
-		{ "/networks/", ROUTE_NETWORKS, true, NULL },
-		{ "/repositories/", ROUTE_BY_ID, false, NULL },
-		{ "/organizations/", ROUTE_BY_ID, false, NULL },
-		{ "/user/", ROUTE_BY_ID, false, NULL },
-	};
-	const char *end = path + len;
+	const struct route_family_def *f;
+	const char *seg[3];
+	size_t seglen[3], n = route_segments(path, len, seg, seglen, 3);
 
 	memset(info, 0, sizeof(*info));
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		size_t plen = strlen(families[i].prefix);
-		const char *p = path + plen;
-		size_t seg;
-
-		if (len <= plen || strncasecmp(path, families[i].prefix, plen) != 0)
-			continue;
-		seg = route_seg_len(p, end);
-		/* /user/{id} is by-id; /user/repos etc. are the identity's own. */
-		if (families[i].family == ROUTE_BY_ID && !route_all_digits(p, seg))
-			continue;
-		info->family = families[i].family;
-		info->owner = p;
-		info->owner_len = seg;
-		info->id_form = families[i].id_form;
-		if (!families[i].has_repo) {
-			info->prefix_len = families[i].id_form ? plen + seg : 0;
+	if (n == 0 || (f = route_family_of(seg[0], seglen[0])) == NULL)
+		return;
+	if (n > 1 && !f->below)
+		return;
+	switch (f->family) {
+	case ROUTE_REPOS:
+	case ROUTE_ORGS:
+	case ROUTE_USERS:
+	case ROUTE_NETWORKS:
+	case ROUTE_SEARCH:
+		if (n < 2)
 			return;
-		}
-		if (p + seg < end) {
-			info->repo = p + seg + 1;
-			info->repo_len = route_seg_len(info->repo, end);
-		}
-		if (info->repo_len > 0 && info->id_form)
-			info->prefix_len = (size_t)(info->repo + info->repo_len - path);
-		else
-			info->id_form = NULL;
+		break;
+	case ROUTE_REPO_ID:
+		if (n < 2 || !route_all_digits(seg[1], seglen[1]))
+			return;
+		break;
+	case ROUTE_PUBLIC:
+		/* Of /gitignore, only the templates are GitHub-wide data. */
+		if (f->below && strcmp(f->name, "gitignore") == 0 &&
+		    (n < 2 || seglen[1] != 9 || strncasecmp(seg[1], "templates", 9) != 0))
+			return;
+		break;
+	default:
+		break;
+	}
+	info->family = f->family;
+	if (f->family == ROUTE_SEARCH || f->family == ROUTE_IDENTITY ||
+	    f->family == ROUTE_RATE_LIMIT || f->family == ROUTE_PUBLIC)
+		return;
+	info->owner = seg[1];
+	info->owner_len = seglen[1];
+	info->id_form = f->id_form;
+	if (!f->has_repo) {
+		info->prefix_len = f->id_form ? (size_t)(seg[1] + seglen[1] - path) : 0;
 		return;
 	}
+	if (n > 2) {
+		info->repo = seg[2];
+		info->repo_len = seglen[2];
+	}
+	if (info->repo_len > 0 && info->id_form)
+		info->prefix_len = (size_t)(info->repo + info->repo_len - path);
+	else
+		info->id_form = NULL;
+}
+
+/*
+ * The segments the policy decides on are compared raw, never decoded: an
+ * encoded one would be judged as one name and routed as another. So they
+ * may carry no percent-encoding at all.
+ */
+static bool
+route_deciding_encoded(const char *path, size_t len)
+{
+	const struct route_family_def *f;
+	const char *seg[3];
+	size_t seglen[3], n = route_segments(path, len, seg, seglen, 3), deciding = 1;
+
+	if (n > 0 && (f = route_family_of(seg[0], seglen[0])) != NULL)
+		switch (f->family) {
+		case ROUTE_REPOS:
+		case ROUTE_NETWORKS:
+			deciding = 3;
+			break;
+		case ROUTE_ORGS:
+		case ROUTE_USERS:
+		case ROUTE_REPO_ID:
+			deciding = 2;
+			break;
+		default:
+			break;
+		}
+	for (size_t i = 0; i < n && i < deciding; i++)
+		if (memchr(seg[i], '%', seglen[i]) != NULL)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------------------

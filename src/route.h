@@ -11,13 +11,18 @@
 #include <stddef.h>
 
 enum route_family {
-	ROUTE_OTHER,          /* not owner-scoped */
+	ROUTE_OTHER,          /* none of these: only [policy] allow_paths */
 	ROUTE_REPOS,          /* /repos/{owner}/{repo}[/...] */
 	ROUTE_ORGS,           /* /orgs/{org}[/...] */
 	ROUTE_USERS,          /* /users/{user}[/...] */
 	ROUTE_NETWORKS,       /* /networks/{owner}/{repo}[/...] */
-	ROUTE_BY_ID,          /* /repositories/{id}, /organizations/{id},
-	                         /user/{id}: owner unknown without a lookup */
+	ROUTE_REPO_ID,        /* /repositories/{id}[/...]: owner needs a lookup;
+	                         the id is in owner/owner_len */
+	ROUTE_SEARCH,         /* /search/... */
+	ROUTE_IDENTITY,       /* the caller's own data: /user[/...],
+	                         /notifications, /issues, /gists, /installation */
+	ROUTE_RATE_LIMIT,     /* /rate_limit */
+	ROUTE_PUBLIC,         /* GitHub-wide public data: /meta, /zen, ... */
 };
 
 struct route_info {
@@ -40,8 +45,10 @@ struct route_info {
  * else a short reason. Anything that could make the path GitHub routes
  * differ from the one we judged is refused: dot segments (raw, encoded,
  * or hidden behind an encoded slash), empty segments, backslashes, control
- * characters, spaces, non-ASCII bytes, and percent-encoded characters that
- * never need encoding.
+ * characters, spaces, non-ASCII bytes, percent-encoded characters that
+ * never need encoding, and any percent-encoding in the segments that name
+ * the family, owner, repository or repository id (later segments, such as
+ * file paths under /contents/, may carry %2F and are forwarded as sent).
  */
 const char *route_path_invalid(const char *path, size_t len);
 
@@ -52,9 +59,9 @@ bool route_target_clean(const char *uri, size_t len);
 /* The rate-limit bucket GitHub charges a REST read of this path to. */
 const char *route_bucket(const char *path, size_t len);
 
-/* Splits an owner-scoped path; info->family is ROUTE_OTHER otherwise.
- * Family prefixes match case-insensitively, as the policy must assume
- * an upstream might route them. */
+/* Names the path's family and splits owner-scoped ones. Family prefixes
+ * match case-insensitively, as the policy must assume an upstream might
+ * route them. */
 void route_parse(const char *path, size_t len, struct route_info *info);
 
 /* How fast the answer at a path changes, for the cache's TTL table. */

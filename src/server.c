@@ -144,14 +144,20 @@ server_on_request(struct evhttp_request *req, void *arg)
 	const char *uri = evhttp_request_get_uri(req);
 	size_t plen = uri ? strcspn(uri, "?") : 0;
 
+	const struct policy_client *client = NULL;
+
+	/* Liveness probes carry no key; everything else, /stats included, does. */
+	if (!(uri != NULL && strcmp(uri, "/healthz") == 0) &&
+	    !proxy_admit(w->s->px, req, &client))
+		return;
 	if (uri != NULL && route_is_management(uri, plen) && uri[plen] == '\0') {
 		char path[16];
 
 		snprintf(path, sizeof(path), "%.*s", (int)plen, uri);
-		mgmt_handle(w->s->mgmt, req, path);
+		mgmt_handle(w->s->mgmt, req, path, client);
 		return;
 	}
-	proxy_handle(w->s->px, w->up, w->mb, req);
+	proxy_handle(w->s->px, w->up, w->mb, req, client);
 }
 
 /*

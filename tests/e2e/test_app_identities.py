@@ -213,7 +213,7 @@ def test_private_key_given_as_the_pem_itself(ghpool, fake, keys):
 # ---------------------------------------------------------------------------
 
 def test_reads_use_the_installation_token_never_the_jwt(ghpool, fake, keys):
-    g = start(ghpool, fake, keys, allowed_owners=["*"])   # pooled GraphQL needs "*"
+    g = start(ghpool, fake, keys, allowed_owners=["*"])   # the unscoped search below needs "*"
     [tok] = minted(fake)
     for target in (REPO, f"{REPO}/issues?per_page=5", "/search/issues?q=x",
                    "/repos/alice/tools/contents/README.md"):

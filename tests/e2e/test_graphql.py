@@ -1,11 +1,14 @@
-"""GraphQL (POST /graphql): queries pooled and cached, everything else passed through with
-the client's own token.
+"""GraphQL (POST /graphql): queries the access policy allows (issue #6) pooled and cached,
+everything else that is not a query passed through with the client's own token.
 
 Black-box, like test_cache.py: the fake's request log says what reached "GitHub", with
-which token, and what the fake made of the document (``gql_type``/``gql_name``/
-``gql_error``: the operation it would run); ``X-Ghpool-Cache`` / ``X-Ghpool-Identity`` and
-``/stats`` say what ghpool did. After every test, no pooled token may have reached the
-fake with anything but a read or a GraphQL query (autouse fixture below).
+which token (``token``/``login``), and what the fake made of the document (``gql_type``/
+``gql_name``/``gql_error``: the operation it would run); ``X-Ghpool-Cache`` /
+``X-Ghpool-Identity`` and ``/stats`` say what ghpool did. ``viewer`` is the pooled identity
+itself and is denied (test_access_policy.py): pooled queries here ask about octo-org's
+repositories, and the record's token/login says which identity ran them. After every test,
+no pooled token may have reached the fake with anything but a read or a GraphQL query
+(autouse fixture below).
 
 The client (an agent) holds tok_carol / tok_dave, which are never the pool's
 (the pool is alice + bob), so "whose token reached GitHub" is always decidable.
@@ -13,6 +16,7 @@ The client (an agent) holds tok_carol / tok_dave, which are never the pool's
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -25,7 +29,7 @@ CLIENT_TOKEN = "tok_carol"
 CLIENT_AUTH = f"token {CLIENT_TOKEN}"
 POOL = {"alice": "tok_alice", "bob": "tok_bob"}
 LOGINS = {"alice": "alice-gh", "bob": "bob-gh"}
-EVERYONE = ["*"]           # pooled GraphQL needs allowed_owners = ["*"] for now
+EVERYONE = ["*"]           # any owner (viewer stays denied even so)
 MIB = 1024 * 1024
 
 ADD_COMMENT = ('mutation { addComment(input: {subjectId: "I_1001_1", body: "hi"}) '
@@ -126,7 +130,12 @@ def pool_never_writes(fake):
 # 1. the request body
 # ---------------------------------------------------------------------------
 
-Q = "{ viewer { login } }"
+# A query the policy allows with the default allowed_owners (octo-org, alice) or "*".
+REPO = 'repository(owner: "octo-org", name: "hello") { name }'
+Q = "{ " + REPO + " }"
+Q_ANSWER = {"data": {"repository": {"name": "hello"}}}
+# The pooled identity's own data: denied whatever allowed_owners is.
+VIEWER = "{ viewer { login } }"
 
 MALFORMED = [
     pytest.param(b"{nope", id="not-json"),
@@ -166,7 +175,7 @@ def test_malformed_body_is_400_and_nothing_reaches_github(ghpool, fake, body, au
 
 def _padded(size: int) -> bytes:
     """A valid query body of exactly size bytes (JSON white space before the closing brace)."""
-    head, tail = b'{"query": "{ viewer { login } }"', b"}"
+    head, tail = b'{"query": ' + json.dumps(Q).encode(), b"}"
     return head + b" " * (size - len(head) - len(tail)) + tail
 
 
@@ -175,8 +184,10 @@ def test_body_of_exactly_1_mib_is_served(ghpool, fake):
     body = _padded(MIB)
     assert len(body) == MIB
     r = gql(g, body=body)
-    who = assert_pooled(r, upstream(fake)[-1])
-    assert r.json() == {"data": {"viewer": {"login": LOGINS[who]}}}
+    rec = upstream(fake)[-1]
+    who = assert_pooled(r, rec)
+    assert rec.body == body and rec.login == LOGINS[who], rec
+    assert r.json() == Q_ANSWER
 
 
 @pytest.mark.parametrize("auth", [None, CLIENT_AUTH], ids=["no-auth", "client-auth"])
@@ -197,25 +208,25 @@ def test_body_over_1_mib_is_413_and_nothing_reaches_github(ghpool, fake, auth):
 # ---------------------------------------------------------------------------
 
 POOLED_DOCS = [
-    pytest.param("{ viewer { login } }", None, None, id="shorthand"),
-    pytest.param("query { viewer { login } }", None, None, id="anonymous-query"),
-    pytest.param("query Who { viewer { login } }", None, None, id="named-query"),
-    pytest.param("query Who { viewer { login } }", "Who", None, id="named-query-with-name"),
-    pytest.param("# mutation { addComment }\nquery { viewer { login } }", None, None,
+    pytest.param("{ " + REPO + " }", None, None, id="shorthand"),
+    pytest.param("query { " + REPO + " }", None, None, id="anonymous-query"),
+    pytest.param("query Which { " + REPO + " }", None, None, id="named-query"),
+    pytest.param("query Which { " + REPO + " }", "Which", None, id="named-query-with-name"),
+    pytest.param("# mutation { addComment }\nquery { " + REPO + " }", None, None,
                  id="mutation-in-a-comment"),
-    pytest.param('{ viewer { login } search(query: "mutation { addComment }", first: 1) '
-                 '{ issueCount } }', None, None, id="mutation-in-a-string"),
-    pytest.param('query { viewer { login } search(query: """mutation {""", first: 1) '
-                 '{ issueCount } }', None, None, id="mutation-in-a-block-string"),
-    pytest.param("\ufeff,, \n\tquery { viewer { login } }", None, None,
+    pytest.param("{ " + REPO + ' search(query: "repo:octo-org/hello mutation { addComment }", '
+                 "first: 1) { issueCount } }", None, None, id="mutation-in-a-string"),
+    pytest.param("query { " + REPO + ' search(query: """repo:octo-org/hello mutation {""", '
+                 "first: 1) { issueCount } }", None, None, id="mutation-in-a-block-string"),
+    pytest.param("\ufeff,, \n\tquery { " + REPO + " }", None, None,
                  id="bom-commas-whitespace"),
-    pytest.param("query A { viewer { login } } "
+    pytest.param("query A { " + REPO + " } "
                  'mutation B { addComment(input: {subjectId: "I_1001_1", body: "x"}) '
                  "{ subject { id } } }", "A", None, id="operationName-selects-the-query"),
-    pytest.param("fragment V on User { login } query { viewer { ...V } }", None, None,
-                 id="fragment-first"),
-    pytest.param("query($o: String!, $n: String!) { viewer { login } "
-                 "repository(owner: $o, name: $n) { nameWithOwner } }", None,
+    pytest.param('fragment V on Repository { name } query { repository(owner: "octo-org", '
+                 'name: "hello") { ...V } }', None, None, id="fragment-first"),
+    pytest.param("query($o: String!, $n: String!) { "
+                 "repository(owner: $o, name: $n) { name nameWithOwner } }", None,
                  {"o": "octo-org", "n": "hello"}, id="variables"),
 ]
 
@@ -229,9 +240,10 @@ def test_query_runs_pooled_and_is_cached(ghpool, fake, doc, op_name, variables, 
     assert len(recs) == 1, recs
     who = assert_pooled(first, recs[0], expect="MISS")
     assert (recs[0].gql_type, recs[0].gql_error) == ("query", None), recs[0]
+    assert recs[0].login == LOGINS[who]                     # run with that identity's token
     data = first.json()
     assert "errors" not in data, data
-    assert data["data"]["viewer"]["login"] == LOGINS[who]   # run with that identity's token
+    assert data["data"]["repository"]["name"] == "hello", data
     again = gql(g, doc, variables, op_name, auth=auth)
     assert (again.status, outcome(again), ident(again)) == (200, "HIT", who), again.headers
     assert again.body == first.body
@@ -251,14 +263,15 @@ def test_client_authorization_is_never_forwarded_on_queries(ghpool, fake):
 
 # (first request, second request, same cache entry?) -- a request: (doc, variables, opName)
 # or raw body bytes
-TWO_OPS = "query A { viewer { login } } query B { viewer { login } }"
+TWO_OPS = "query A { " + REPO + " } query B { " + REPO + " }"
 VARS_DOC = "query($q: String!, $f: Int) { search(query: $q, first: $f) { issueCount } }"
-OBJ_DOC = "query($x: Filter) { viewer { login } }"
+OBJ_DOC = "query($x: Filter) { " + REPO + " }"
 CACHE_KEY_CASES = [
-    pytest.param((Q, None, None), ("{viewer{login}}", None, None), True, id="whitespace"),
-    pytest.param(("query { viewer { login } }", None, None),
-                 ("query {\n  # who am I\n  viewer, { login, },\n}\n", None, None), True,
-                 id="comments-and-commas"),
+    pytest.param((Q, None, None), ('{repository(owner:"octo-org",name:"hello"){name}}', None,
+                                   None), True, id="whitespace"),
+    pytest.param(("query { " + REPO + " }", None, None),
+                 ('query {\n  # which one\n  repository(owner: "octo-org", name: "hello",), '
+                  "{ name, },\n}\n", None, None), True, id="comments-and-commas"),
     pytest.param((VARS_DOC, {"q": "of world", "f": 1}, None),
                  (VARS_DOC, {"q": "of world", "f": 2}, None), False, id="variables-differ"),
     pytest.param((VARS_DOC, {"q": "of world", "f": 1}, None),
@@ -268,15 +281,15 @@ CACHE_KEY_CASES = [
                  id="nested-variables-key-order"),
     pytest.param((OBJ_DOC, {"x": {"b": [1, 2]}}, None), (OBJ_DOC, {"x": {"b": [2, 1]}}, None),
                  False, id="list-order-matters"),
-    pytest.param(b'{"query":"{ viewer { login } }"}',
-                 b'{\n  "query" : "{ viewer { login } }"\n}\n', True, id="json-spacing"),
+    pytest.param(b'{"query":' + json.dumps(Q).encode() + b'}',
+                 b'{\n  "query" : ' + json.dumps(Q).encode() + b'\n}\n', True, id="json-spacing"),
     pytest.param((TWO_OPS, None, "A"), (TWO_OPS, None, "B"), False, id="operationName-differs"),
     pytest.param((TWO_OPS, None, "A"), (TWO_OPS, None, "A"), True, id="operationName-same"),
     pytest.param(('{ search(query: "of world", first: 1) { issueCount } }', None, None),
                  ('{ search(query: "of  world", first: 1) { issueCount } }', None, None), False,
                  id="string-contents-kept"),
-    pytest.param(("{ viewer { login } rateLimit { cost } }", None, None),
-                 ("{ rateLimit { cost } viewer { login } }", None, None), False,
+    pytest.param(("{ " + REPO + " rateLimit { cost } }", None, None),
+                 ("{ rateLimit { cost } " + REPO + " }", None, None), False,
                  id="field-order-matters"),
 ]
 
@@ -322,16 +335,29 @@ def test_graphql_ttl_is_its_own(ghpool, fake):
     assert len(upstream(fake)) == 3
 
 
+# GitHub validates the whole document and answers a field its type lacks with errors only.
+# ghpool now denies unknown *root* fields before GitHub sees them, and the fake validates
+# root fields only, so for a nested unknown field the fake is told to give GitHub's answer.
+UNKNOWN_FIELD = "{ repository(owner: \"octo-org\", name: \"hello\") { name nope } }"
+UNKNOWN_FIELD_ANSWER = {"errors": [{
+    "path": ["query", "repository", "nope"],
+    "extensions": {"code": "undefinedField", "typeName": "Repository", "fieldName": "nope"},
+    "locations": [{"line": 1, "column": 55}],
+    "message": "Field 'nope' doesn't exist on type 'Repository'"}]}
 ERROR_ANSWERS = [
-    pytest.param("{ viewer { login } nope }", id="unknown-field-errors-only"),
-    pytest.param('{ viewer { login } repository(owner: "octo-org", name: "nope") { id } }',
+    pytest.param(UNKNOWN_FIELD, UNKNOWN_FIELD_ANSWER, id="unknown-field-errors-only"),
+    pytest.param('{ organization(login: "octo-org") { login } '
+                 'repository(owner: "octo-org", name: "nope") { id } }', None,
                  id="partial-data-with-errors"),
 ]
 
 
-@pytest.mark.parametrize("doc", ERROR_ANSWERS)
-def test_answers_with_errors_are_never_cached(ghpool, fake, doc):
+@pytest.mark.parametrize("doc,answer", ERROR_ANSWERS)
+def test_answers_with_errors_are_never_cached(ghpool, fake, doc, answer):
     g = ghpool(allowed_owners=EVERYONE, cache=cache())
+    if answer is not None:
+        fake.add_fault("status", path="/graphql", method="POST", status=200, body=answer,
+                       count=None)
     for n in (1, 2, 3):
         r = gql(g, doc)
         recs = upstream(fake)
@@ -340,6 +366,8 @@ def test_answers_with_errors_are_never_cached(ghpool, fake, doc):
         assert outcome(r) != "HIT", r.headers
         assert r.body == recs[-1].response_body
         assert r.json()["errors"], r.json()
+        if answer is None:
+            assert r.json()["data"]["organization"] == {"login": "octo-org"}, r.json()
     assert g.stats()["cache"]["entries"] == 0
 
 
@@ -358,8 +386,8 @@ def test_rate_limited_identity_is_marked_empty_and_the_query_retried(ghpool, fak
         [("tok_alice", 200, False), ("tok_bob", 200, True)], recs
     assert "RATE_LIMITED" in recs[0].response_body.decode()
     assert_pooled(r, recs[1], expect="MISS")
-    assert ident(r) == "bob"
-    assert r.json() == {"data": {"viewer": {"login": "bob-gh"}}}
+    assert ident(r) == "bob" and recs[1].login == "bob-gh"
+    assert r.json() == Q_ANSWER
     assert b"RATE_LIMITED" not in r.body
     assert g.identity("alice")["buckets"]["graphql"]["remaining"] == 0
     # the good answer was cached; the next query goes straight to bob
@@ -388,7 +416,7 @@ def test_rate_limited_everywhere_is_not_cached_and_stops_the_pool(ghpool, fake):
         assert g.identity(who)["buckets"]["graphql"]["remaining"] == 0, g.identity(who)
     assert g.stats()["cache"]["entries"] == 0
     again = gql(g, Q)
-    assert outcome(again) != "HIT" and b'"login"' not in again.body, again
+    assert outcome(again) != "HIT" and b'"hello"' not in again.body, again
     assert len(upstream(fake)) == 2, "ghpool kept sending queries to empty identities"
 
 
@@ -502,7 +530,7 @@ RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used"
 
 def test_passthrough_answer_carries_the_clients_rate_limit(ghpool, fake):
     g = ghpool(allowed_owners=EVERYONE, cache=cache())
-    gql(g, Q)                                   # the pool has served something
+    assert gql(g, Q).status == 200              # the pool has served something
     pool_before = pool_budgets(g)
     fake_before = {t: fake.budget(t, "graphql") for t in POOL.values()}
     reset = fake.budget(CLIENT_TOKEN, "graphql")["reset"] + 100
@@ -545,23 +573,78 @@ def test_passthrough_with_a_bad_client_token_gets_401(ghpool, fake):
 
 
 # ---------------------------------------------------------------------------
-# 7. without "*" in allowed_owners: no pooled GraphQL
+# 7. without "*" in allowed_owners: queries about allowed owners are pooled, the rest is
+#    refused; the client's own token only with [policy] passthrough_denied_reads
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("owners", [["octo-org", "alice"], []], ids=["some-owners", "none"])
-def test_query_without_wildcard_owner_uses_the_clients_token(ghpool, fake, owners):
+def assert_denied(r: Reply, rule: str) -> None:
+    """ghpool's GraphQL-shaped 403 naming the policy rule."""
+    body = assert_json_error(r, 403)
+    assert isinstance(body.get("errors"), list) and body["errors"], body
+    assert isinstance(body["errors"][0].get("message"), str) and body["errors"][0]["message"]
+    assert body["errors"][0].get("extensions", {}).get("ghpool_rule") == rule, body
+
+
+@pytest.mark.parametrize("auth", [None, CLIENT_AUTH], ids=["no-auth", "client-auth"])
+def test_query_about_an_allowed_owner_runs_pooled_without_wildcard_owner(ghpool, fake, auth):
+    g = ghpool(cache=cache())                 # allowed_owners = ["octo-org", "alice"]
+    docs = [Q, '{ user(login: "alice") { login } }']
+    for doc in docs:
+        r = gql(g, doc, auth=auth)
+        rec = upstream(fake)[-1]
+        who = assert_pooled(r, rec, expect="MISS")
+        assert rec.login == LOGINS[who] and "errors" not in r.json(), r.json()
+        again = gql(g, doc, auth=auth)
+        assert (again.status, outcome(again), again.body) == (200, "HIT", r.body), again
+    assert r.json() == {"data": {"user": {"login": "alice"}}}
+    assert len(upstream(fake)) == len(docs)
+    assert fake.requests(token=CLIENT_TOKEN) == []
+
+
+OWNERS_CASES = [pytest.param(["octo-org", "alice"], id="some-owners"),
+                pytest.param([], id="none")]
+
+
+def _denied_docs(owners: list[str]) -> list[tuple[str, str]]:
+    """(document, rule) pairs the policy refuses under allowed_owners = owners."""
+    docs = [(VIEWER, "identity"),
+            ('{ repository(owner: "evil-corp", name: "secret") { name } }', "owner")]
+    if not owners:
+        docs.append((Q, "owner"))
+    return docs
+
+
+@pytest.mark.parametrize("owners", OWNERS_CASES)
+def test_denied_query_with_authorization_is_403(ghpool, fake, owners):
+    """Without passthrough_denied_reads the client's Authorization does not turn a denied
+    query into one run with the client's token (it used to, without "*")."""
     g = ghpool(allowed_owners=owners, cache=cache())
-    body = graphql_body(Q)
-    for n in (1, 2):
-        r = gql(g, body=body, auth=CLIENT_AUTH)
-        recs = upstream(fake)
-        assert len(recs) == n, recs
-        assert_passthrough(r, recs[-1], CLIENT_AUTH, body)
-        assert r.json() == {"data": {"viewer": {"login": "carol-gh"}}}
+    for doc, rule in _denied_docs(owners):
+        for _ in (1, 2):
+            assert_denied(gql(g, doc, auth=CLIENT_AUTH), rule)
+    assert upstream(fake) == []
 
 
-@pytest.mark.parametrize("owners", [["octo-org", "alice"], []], ids=["some-owners", "none"])
-@pytest.mark.parametrize("doc", [Q, ADD_COMMENT], ids=["query", "mutation"])
+@pytest.mark.parametrize("owners", OWNERS_CASES)
+def test_denied_query_uses_the_clients_token_with_passthrough_denied_reads(ghpool, fake,
+                                                                            owners):
+    g = ghpool(allowed_owners=owners, cache=cache(),
+               policy={"passthrough_denied_reads": True})
+    for doc, _ in _denied_docs(owners):
+        body = graphql_body(doc)
+        for _ in (1, 2):                      # never cached: each reaches GitHub
+            before = len(upstream(fake))
+            r = gql(g, body=body, auth=CLIENT_AUTH)
+            recs = upstream(fake)
+            assert len(recs) == before + 1, recs
+            assert_passthrough(r, recs[-1], CLIENT_AUTH, body)
+            assert recs[-1].login == "carol-gh"
+    assert gql(g, VIEWER, auth=CLIENT_AUTH).json() == {"data": {"viewer": {"login": "carol-gh"}}}
+    assert [x for x in upstream(fake) if x.token in POOL.values()] == []
+
+
+@pytest.mark.parametrize("owners", OWNERS_CASES)
+@pytest.mark.parametrize("doc", [VIEWER, ADD_COMMENT], ids=["query", "mutation"])
 def test_graphql_without_wildcard_owner_nor_authorization_is_refused(ghpool, fake, owners, doc):
     g = ghpool(allowed_owners=owners, cache=cache())
     r = gql(g, doc)

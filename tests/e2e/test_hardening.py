@@ -494,7 +494,7 @@ def test_ratelimit_headers_omitted_for_a_bucket_nobody_knows(ghpool, fake, reads
     g = ghpool(identities=["alice", "bob", "carol"])
     for ident in g.stats()["identities"]:
         assert set(ident["buckets"]) == {"core"}, ident
-    r = g.get("/search/issues?q=issue")
+    r = g.get("/search/issues?q=issue+repo:octo-org/hello")
     assert r.status == 401, r
     assert len(reads(fake, "/search/issues")) == 2
     active = [i["id"] for i in g.stats()["identities"] if i["state"] == "active"]
@@ -506,7 +506,7 @@ def test_ratelimit_headers_omitted_for_a_bucket_nobody_knows(ghpool, fake, reads
     assert c.status == 200 and c.header("X-Ghpool-Identity") == active[0], c
     assert rl(c, "Limit") == 5000 and c.header("X-RateLimit-Resource") == "core"
     # once the bucket has been reported, the headers describe it
-    s = g.get("/search/issues?q=issue")
+    s = g.get("/search/issues?q=issue+repo:octo-org/hello")
     assert s.status == 200, s
     assert s.header("X-RateLimit-Resource") == "search"
     assert rl(s, "Limit") == 30

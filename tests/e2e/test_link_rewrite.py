@@ -79,10 +79,10 @@ def test_link_for_repositories_path_only_swaps_the_base(ghpool):
 
 def test_link_for_search_only_swaps_the_base(ghpool):
     g = ghpool()
-    r = g.get("/search/issues?q=issue&per_page=10")
+    r = g.get("/search/issues?q=issue+repo:octo-org/hello&per_page=10")
     assert r.status == 200, r
     assert parse_link(r.header("Link"))["next"] == \
-        f"{g.url}/search/issues?q=issue&per_page=10&page=2"
+        f"{g.url}/search/issues?q=issue+repo:octo-org/hello&per_page=10&page=2"
 
 
 def test_link_of_other_owned_repo_path(ghpool):

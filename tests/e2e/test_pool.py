@@ -78,7 +78,7 @@ def test_reserve_never_makes_remaining_negative(ghpool, fake):
 
 def test_ratelimit_headers_for_search_bucket(ghpool, fake):
     g = ghpool()
-    r = g.get("/search/issues?q=issue")
+    r = g.get("/search/issues?q=issue+repo:octo-org/hello")
     assert r.status == 200
     assert r.header("X-RateLimit-Resource") == "search"
     assert rl(r, "Limit") == 60
@@ -88,7 +88,7 @@ def test_ratelimit_headers_for_search_bucket(ghpool, fake):
 
 def test_ratelimit_headers_for_code_search_bucket(ghpool, fake):
     g = ghpool()
-    r = g.get("/search/code?q=main")
+    r = g.get("/search/code?q=main+repo:octo-org/hello")
     assert r.status == 200
     assert r.header("X-RateLimit-Resource") == "code_search"
     assert rl(r, "Limit") == 20 and rl(r, "Remaining") == 19
@@ -152,9 +152,9 @@ def test_selection_is_per_bucket(ghpool, fake):
     fake.set_budget("tok_bob", "core", remaining=100)
     fake.set_budget("tok_bob", "code_search", remaining=1)
     g = ghpool()
-    assert g.get("/search/issues?q=x").header("X-Ghpool-Identity") == "bob"
-    assert g.get("/search/repositories?q=x").header("X-Ghpool-Identity") == "bob"
-    assert g.get("/search/code?q=x").header("X-Ghpool-Identity") == "alice"
+    assert g.get("/search/issues?q=x+repo:octo-org/hello").header("X-Ghpool-Identity") == "bob"
+    assert g.get("/search/repositories?q=x+org:octo-org").header("X-Ghpool-Identity") == "bob"
+    assert g.get("/search/code?q=x+repo:octo-org/hello").header("X-Ghpool-Identity") == "alice"
     assert g.get("/repos/octo-org/hello").header("X-Ghpool-Identity") == "alice"
     buckets = {(r.token, r.bucket) for r in fake.requests() if r.path.startswith(("/search", "/repos"))}
     assert buckets == {("tok_bob", "search"), ("tok_alice", "code_search"), ("tok_alice", "core")}
@@ -221,7 +221,7 @@ def test_exhausted_search_bucket_leaves_core_usable(ghpool, fake, reads):
     fake.set_budget("tok_alice", "search", remaining=0, reset=now + 100)
     fake.set_budget("tok_bob", "search", remaining=0, reset=now + 200)
     g = ghpool()
-    r = g.get("/search/issues?q=x")
+    r = g.get("/search/issues?q=x+repo:octo-org/hello")
     assert_pool_exhausted_answer(r, now + 100)
     assert r.header("X-RateLimit-Resource") in (None, "search")
     assert g.get("/repos/octo-org/hello").status == 200

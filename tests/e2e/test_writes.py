@@ -29,6 +29,8 @@ ISSUES = REPO + "/issues"
 ISSUE1 = ISSUES + "/1"
 OTHER = "/repos/octo-org/world"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+# A query the access policy lets run pooled (viewer, the pooled identity itself, is denied).
+POOLED_QUERY = '{ repository(owner: "octo-org", name: "hello") { name } }'
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
                 "x-ratelimit-reset", "x-ratelimit-resource")
 
@@ -179,15 +181,38 @@ def test_write_without_authorization_is_401(ghpool, fake, method, target, body):
     ("PUT", "/repos/evil-corp/secret/issues/1/lock"),
     ("DELETE", "/repos/evil-corp/secret"),
     ("POST", "/orgs/evil-corp/repos"),
-    ("POST", "/repositories/1004/issues"),
-    ("PATCH", "/repositories/1001/issues/1"),       # by id: only with allowed_owners "*"
+    ("POST", "/repositories/1004/issues"),          # evil-corp/secret, by id
 ])
 def test_write_denied_by_owner_policy_is_403(ghpool, fake, method, target):
     g = ghpool(cache=cache())
     r = write(g, method, target, {"title": "x"})
     assert_message(r, 403)
-    assert not_probes(fake) == [] and upstream_writes(fake) == []
+    if target.startswith("/repositories/"):
+        # the id is resolved to its owner first, by ghpool's own pooled read
+        lookup = "/".join(target.split("/")[:3])
+        assert [(x.method, x.path, x.token in POOL.values()) for x in not_probes(fake)] == \
+            [("GET", lookup, True)], not_probes(fake)
+    else:
+        assert not_probes(fake) == []
+    assert upstream_writes(fake) == []
     assert fake.writes == []
+
+
+def test_write_by_id_of_an_allowed_repository_passes_through(ghpool, fake):
+    """/repositories/{id}: the owner is resolved (a pooled GET /repositories/{id}), then
+    judged like /repos/{owner}/...; octo-org/hello is allowed, so the write goes with the
+    client's token."""
+    g = ghpool(cache=cache())
+    target = "/repositories/1001/issues/1"
+    r = write(g, "PATCH", target, {"title": "by id"})
+    assert r.status == 200, r
+    assert r.json()["title"] == "by id"
+    assert [(x.method, x.path, x.authorization) for x in upstream_writes(fake)] == \
+        [("PATCH", target, CLIENT_AUTH)]
+    reads = [x for x in not_probes(fake) if x.method == "GET"]
+    assert all(x.path == "/repositories/1001" and x.token in POOL.values() for x in reads), reads
+    assert [(w["method"], w["path"], w["login"]) for w in fake.writes] == \
+        [("PATCH", target, "carol-gh")]
 
 
 @pytest.mark.parametrize("target", [
@@ -444,7 +469,7 @@ def test_login_is_looked_up_once_per_client_token(ghpool, fake):
 def test_reads_and_queries_look_up_no_client_login(ghpool, fake):
     g = ghpool(allowed_owners=["*"])
     assert g.get(REPO, headers={"Authorization": CLIENT_AUTH}).status == 200
-    r = g.request("POST", "/graphql", body=graphql_body("{ viewer { login } }"),
+    r = g.request("POST", "/graphql", body=graphql_body(POOLED_QUERY),
                   headers={"Authorization": CLIENT_AUTH, "Content-Type": "application/json"})
     assert r.status == 200 and r.header("X-Ghpool-Identity") in POOL, r
     time.sleep(0.2)
@@ -485,7 +510,7 @@ def test_audit_log_has_one_line_per_passthrough(ghpool, fake, tmp_path, fsync):
                      r.status, 204))
     # not passthroughs: a pooled read, a pooled query, a refused write
     assert g.get(REPO).status == 200
-    q = g.request("POST", "/graphql", body=graphql_body("{ viewer { login } }"),
+    q = g.request("POST", "/graphql", body=graphql_body(POOLED_QUERY),
                   headers={"Content-Type": "application/json"})
     assert q.status == 200 and q.header("X-Ghpool-Identity") in POOL, q
     assert write(g, "POST", ISSUES, {"title": "no"}, auth=None).status == 401

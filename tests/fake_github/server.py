@@ -21,12 +21,25 @@ What it models
   headers pointing at ``/repositories/{id}/...``, pulls with diff/patch media
   types, contents with raw media type incl. a binary file, a renamed repository
   answering 301), commits (``/commits``, ``/commits/{sha|prefix|main}``), an empty
-  ``/actions/runs``, search, a small GraphQL endpoint and simple writes.
+  ``/actions/runs``, search, a small GraphQL endpoint and simple writes. Further read-only
+  endpoints as gh and Octokit use them: ``git/ref/{ref}``, ``git/refs[/...]``,
+  ``git/matching-refs/{prefix}`` (``heads%2Fmain`` decodes like GitHub's), ``branches[/{b}]``
+  (one is ``release/1.0``), ``tags``, ``releases[/latest|/tags/v1.0]``, ``labels``,
+  ``readme``, ``pulls/{n}/files|commits|reviews|comments``, ``commits/{ref}/status|check-runs``,
+  ``actions/workflows``, ``/networks/{o}/{r}/events``, owners' ``events``/``members``, the
+  public ``/emojis``, ``/octocat``, ``/licenses``, ``/gitignore/templates``,
+  ``/codes_of_conduct``, ``/versions``, ``/advisories`` and ``/events``; writes on the
+  caller's own account ``POST /user/repos`` and ``POST /gists`` (201, recorded).
 * GraphQL (``POST /graphql``): a real parser for executable documents, the operation
   chosen as graphql-js's getOperationAST does (``operationName``; several operations
   without it, or a name naming nothing -> a GraphQL error). Query root fields
   ``viewer``, ``rateLimit``, ``repository(owner, name) { issue(number) issues(first) }``,
-  ``node(id)``, ``search(query, first)``; mutations ``addComment``, ``createIssue``,
+  ``node(id)``, ``search(query, first)``; also ``nodes(ids)``, ``organization(login)``,
+  ``user(login)``, ``repositoryOwner(login)`` (``repositories(first)``,
+  ``repository(name)``), ``__type(name)`` / ``__schema`` (a small slice of GitHub's schema,
+  enough for gh's feature detection), and on repositories ``pullRequest(number)``,
+  ``pullRequests``, ``issueOrPullRequest`` and the scalar fields gh's RepositoryInfo asks
+  for; variables left out take their declared defaults; mutations ``addComment``, ``createIssue``,
   ``updateIssue`` (``input: {...}``) change the data (a later REST read shows it) and
   are recorded in ``fake.writes`` with method ``"GRAPHQL"``. Unknown fields -> an
   ``errors``-only answer; a resolver's failure -> ``data`` with null + ``errors``;
@@ -795,7 +808,17 @@ class FakeGitHub:
                 "rateLimit": lambda fake, ctx, variables: fake._graphql_rate_limit(ctx),
                 "repository": lambda fake, ctx, variables: fake._gql_repository(ctx),
                 "node": lambda fake, ctx, variables: fake._gql_node(ctx.gql_args.get("id")),
+                "nodes": lambda fake, ctx, variables: fake._gql_nodes(ctx.gql_args.get("ids")),
                 "search": lambda fake, ctx, variables: fake._gql_search(ctx),
+                "organization": lambda fake, ctx, variables: fake._gql_owner(
+                    ctx.gql_args.get("login"), ("Organization",)),
+                "user": lambda fake, ctx, variables: fake._gql_owner(
+                    ctx.gql_args.get("login"), ("User",)),
+                "repositoryOwner": lambda fake, ctx, variables: fake._gql_owner(
+                    ctx.gql_args.get("login"), ("Organization", "User")),
+                "__type": lambda fake, ctx, variables: _gql_introspect_type(
+                    ctx.gql_args.get("name")),
+                "__schema": lambda fake, ctx, variables: _gql_introspect_schema(),
             }
             # GraphQL Mutation root fields: name -> fn(fake, ctx, args) -> payload. Every
             # call is recorded in self.writes (method "GRAPHQL") before it runs.
@@ -1720,6 +1743,13 @@ class FakeGitHub:
                         cacheable=True)
         if seg and seg[0] == "search" and len(seg) == 2:
             return self._search(ctx, seg[1])
+        public = self._get_public(ctx, seg)
+        if public is not None:
+            return public
+        if len(seg) == 4 and seg[0] == "networks" and seg[3] == "events":
+            if self.data.find(seg[1], seg[2]) is None:
+                return not_found()
+            return Resp.json(200, [], cacheable=True, last_modified=BASE_EPOCH)
         if seg and seg[0] in ("repos", "repositories"):
             rid, rest, early = self._resolve_repo(ctx, seg)
             if early is not None:
@@ -1727,6 +1757,48 @@ class FakeGitHub:
             assert rid is not None
             return self._get_repo_sub(ctx, rid, rest)
         return not_found()
+
+    def _get_public(self, ctx: Ctx, seg: list[str]) -> Resp | None:
+        """GitHub's public, account-independent endpoints (None: not one of them)."""
+        def ok(body: Any) -> Resp:
+            return Resp.json(200, body, cacheable=True, last_modified=BASE_EPOCH)
+        head, rest = (seg[0], seg[1:]) if seg else ("", [])
+        if seg == ["emojis"]:
+            return ok({"+1": "https://github.githubassets.com/images/icons/emoji/unicode/1f44d.png",
+                       "octocat": "https://github.githubassets.com/images/icons/emoji/octocat.png"})
+        if seg == ["octocat"]:
+            return Resp(200, b"  MMM.           .MMM\n  (octocat)\n", "application/octocat-stream",
+                        cacheable=True)
+        if seg == ["versions"]:
+            return ok(["2022-11-28"])
+        if head == "licenses" and len(rest) <= 1:
+            lic = {"key": "mit", "name": "MIT License", "spdx_id": "MIT",
+                   "url": f"{self.url}/licenses/mit", "node_id": "MDc6TGljZW5zZTEz"}
+            if not rest:
+                return ok([lic])
+            return ok(dict(lic, body="MIT License ...")) if rest[0] == "mit" else not_found()
+        if seg[:2] == ["gitignore", "templates"] and len(seg) <= 3:
+            if len(seg) == 2:
+                return ok(["C", "Python"])
+            if seg[2] in ("C", "Python"):
+                return ok({"name": seg[2], "source": "*.o\n" if seg[2] == "C" else "*.pyc\n"})
+            return not_found()
+        if head == "codes_of_conduct" and len(rest) <= 1:
+            coc = {"key": "contributor_covenant", "name": "Contributor Covenant",
+                   "url": f"{self.url}/codes_of_conduct/contributor_covenant"}
+            if not rest:
+                return ok([coc])
+            return ok(dict(coc, body="# Contributor Covenant ...")) \
+                if rest[0] == "contributor_covenant" else not_found()
+        if head == "advisories" and len(rest) <= 1:
+            adv = {"ghsa_id": "GHSA-abcd-efgh-ijkl", "summary": "A fake advisory",
+                   "severity": "high", "url": f"{self.url}/advisories/GHSA-abcd-efgh-ijkl"}
+            if not rest:
+                return self._paginate(ctx, [adv], "/advisories", BASE_EPOCH)
+            return ok(adv) if rest[0] == adv["ghsa_id"] else not_found()
+        if seg == ["events"]:
+            return self._paginate(ctx, [], "/events", BASE_EPOCH)
+        return None
 
     def _get_owner(self, ctx: Ctx, name: str, rest: list[str], users: bool) -> Resp:
         lname = name.lower()
@@ -1748,6 +1820,9 @@ class FakeGitHub:
             repos = [self._repo_json(rid) for rid, r in sorted(self.data.repos.items())
                      if r["owner"] == owner]
             return Resp.json(200, repos, cacheable=True, last_modified=BASE_EPOCH)
+        if rest in (["events"], ["events", "public"], ["members"], ["teams"], ["orgs"]):
+            return self._paginate(ctx, [], f"/{'users' if users else 'orgs'}/{owner}/"
+                                  + "/".join(rest), BASE_EPOCH)
         return not_found()
 
     def _get_repo_sub(self, ctx: Ctx, rid: int, rest: list[str]) -> Resp:
@@ -1809,9 +1884,116 @@ class FakeGitHub:
         if rest == ["actions", "runs"]:
             return Resp.json(200, {"total_count": 0, "workflow_runs": []}, cacheable=True,
                              last_modified=lm)
+        more = self._get_repo_more(ctx, rid, rest, lm)
+        if more is not None:
+            return more
         if rest and rest[0] == "contents":
             return self._contents(ctx, rid, "/".join(rest[1:]), lm)
         return not_found()
+
+    def _refs(self, rid: int) -> dict[str, str]:
+        """The repository's refs ("refs/heads/main" -> sha), sorted by name."""
+        shas = _commit_shas(rid)
+        refs = {f"refs/heads/{b}": shas[n % len(shas)]
+                for n, b in enumerate(["feature-1", "feature-2", "feature-3", "release/1.0"])}
+        refs["refs/heads/main"] = shas[-1]
+        refs["refs/tags/v1.0"] = shas[0]
+        return dict(sorted(refs.items()))
+
+    def _ref_json(self, rid: int, ref: str, sha: str) -> dict[str, Any]:
+        full = self._full(rid)
+        return {"ref": ref, "node_id": "REF_" + hashlib.sha1(f"{rid}:{ref}".encode()).hexdigest()[:12],
+                "url": f"{self.url}/repos/{full}/git/{ref}",
+                "object": {"sha": sha, "type": "commit",
+                           "url": f"{self.url}/repos/{full}/git/commits/{sha}"}}
+
+    def _get_repo_more(self, ctx: Ctx, rid: int, rest: list[str], lm: float) -> Resp | None:
+        """Further read-only repository endpoints (None: not one of them). Segments are
+        percent-decoded, so git/ref/heads%2Fmain and git/ref/heads/main are the same ref,
+        as on GitHub."""
+        full = self._full(rid)
+        name = self.data.repos[rid]["name"]
+        shas = _commit_shas(rid)
+        refs = self._refs(rid)
+
+        def ok(body: Any) -> Resp:
+            return Resp.json(200, body, cacheable=True, last_modified=lm)
+        if len(rest) >= 3 and rest[:2] == ["git", "ref"]:
+            ref = "refs/" + "/".join(rest[2:])
+            return ok(self._ref_json(rid, ref, refs[ref])) if ref in refs else not_found()
+        if len(rest) >= 2 and rest[0] == "git" and rest[1] in ("refs", "matching-refs"):
+            prefix = "/".join(["refs"] + rest[2:])
+            if rest[1] == "refs" and prefix in refs:
+                return ok(self._ref_json(rid, prefix, refs[prefix]))
+            hits = [self._ref_json(rid, r, sha) for r, sha in refs.items()
+                    if r.startswith(prefix)]
+            if rest[1] == "refs" and not hits:
+                return not_found()
+            return self._paginate(ctx, hits, f"/repositories/{rid}/git/{rest[1]}", lm)
+        if rest == ["branches"]:
+            items = [{"name": r[len("refs/heads/"):], "protected": r == "refs/heads/main",
+                      "commit": {"sha": sha, "url": f"{self.url}/repos/{full}/commits/{sha}"}}
+                     for r, sha in refs.items() if r.startswith("refs/heads/")]
+            return self._paginate(ctx, items, f"/repositories/{rid}/branches", lm)
+        if len(rest) >= 2 and rest[0] == "branches":
+            b = "/".join(rest[1:])
+            sha = refs.get(f"refs/heads/{b}")
+            if sha is None:
+                return not_found()
+            return ok({"name": b, "protected": b == "main",
+                       "commit": {"sha": sha, "url": f"{self.url}/repos/{full}/commits/{sha}"},
+                       "_links": {"self": f"{self.url}/repos/{full}/branches/{b}"}})
+        if rest == ["tags"]:
+            return self._paginate(ctx, [{"name": r[len("refs/tags/"):], "commit": {"sha": sha}}
+                                        for r, sha in refs.items()
+                                        if r.startswith("refs/tags/")],
+                                  f"/repositories/{rid}/tags", lm)
+        release = {"id": rid * 10 + 1, "tag_name": "v1.0", "name": "v1.0", "draft": False,
+                   "prerelease": False, "target_commitish": "main",
+                   "url": f"{self.url}/repos/{full}/releases/{rid * 10 + 1}",
+                   "created_at": _iso(BASE_EPOCH), "published_at": _iso(BASE_EPOCH),
+                   "assets": []}
+        if rest == ["releases"]:
+            return self._paginate(ctx, [release], f"/repositories/{rid}/releases", lm)
+        if rest in (["releases", "latest"], ["releases", "tags", "v1.0"],
+                    ["releases", str(release["id"])]):
+            return ok(release)
+        if rest == ["labels"]:
+            labels = [{"id": rid * 10 + n, "name": lab, "color": col, "default": True}
+                      for n, (lab, col) in enumerate([("bug", "d73a4a"),
+                                                      ("enhancement", "a2eeef")])]
+            return self._paginate(ctx, labels, f"/repositories/{rid}/labels", lm)
+        if rest == ["readme"]:
+            return self._contents(ctx, rid, "README.md", lm)
+        if rest in (["languages"],):
+            return ok({"C": 64})
+        if rest == ["topics"]:
+            return ok({"names": []})
+        if rest == ["contributors"]:
+            return self._paginate(ctx, [{"login": "alice", "contributions": len(shas)}],
+                                  f"/repositories/{rid}/contributors", lm)
+        if len(rest) == 3 and rest[0] == "pulls" and rest[1].isdigit() and \
+                rest[2] in ("files", "commits", "reviews", "comments"):
+            n = int(rest[1])
+            if n not in self.data.pulls[rid]:
+                return not_found()
+            if rest[2] == "files":
+                items = [{"sha": shas[-1], "filename": "README.md", "status": "modified",
+                          "additions": 2, "deletions": 1, "changes": 3,
+                          "patch": PR_DIFF.format(name=name, number=n).split("@@", 1)[-1]}]
+            elif rest[2] == "commits":
+                items = [self._commit_json(rid, shas[-1], len(shas) - 1)]
+            else:
+                items = []
+            return self._paginate(ctx, items, f"/repositories/{rid}/pulls/{n}/{rest[2]}", lm)
+        if len(rest) == 3 and rest[0] == "commits" and rest[2] in ("status", "check-runs"):
+            if rest[2] == "status":
+                return ok({"state": "success", "statuses": [], "total_count": 0,
+                           "sha": shas[-1]})
+            return ok({"total_count": 0, "check_runs": []})
+        if rest == ["actions", "workflows"]:
+            return ok({"total_count": 0, "workflows": []})
+        return None
 
     def _contents(self, ctx: Ctx, rid: int, path: str, lm: float) -> Resp:
         files = self.data.files[rid]
@@ -1926,6 +2108,11 @@ class FakeGitHub:
         if info.error is not None or info.operation is None or info.document is None:
             return Resp.json(200, {"errors": [{"message": info.error}]}, pretty=False)
         op, frags = info.operation, info.document.fragments
+        # Variables the request leaves out take their declared defaults (an explicit
+        # null stays null), as GitHub's executor does.
+        missing = {k: gql_value(v, {}) for k, v in op.defaults.items() if k not in variables}
+        if missing:
+            variables = {**missing, **variables}
         if op.type == "subscription":
             return Resp.json(200, {"errors": [{"message": "Subscriptions are not supported "
                                                "by the GitHub GraphQL API."}]}, pretty=False)
@@ -2005,13 +2192,63 @@ class FakeGitHub:
 
         def issues(args: dict[str, Any]) -> dict[str, Any]:
             items = sorted(self.data.issues[rid].values(), key=lambda i: i["number"])
+            states = args.get("states")
+            if isinstance(states, str):
+                states = [states]
+            if isinstance(states, list):
+                items = [i for i in items if i["state"].upper() in states]
             first = args.get("first")
             nodes = items[:first] if isinstance(first, int) else items
-            return {"totalCount": len(items), "nodes": [self._gql_issue(rid, i) for i in nodes]}
+            return {"totalCount": len(items), "nodes": [self._gql_issue(rid, i) for i in nodes],
+                    "pageInfo": {"hasNextPage": len(nodes) < len(items), "endCursor": None}}
+
+        def pull_request(args: dict[str, Any]) -> Any:
+            p = self.data.pulls[rid].get(args.get("number"))
+            if p is None:
+                raise GqlFieldError(f"Could not resolve to a PullRequest with the number of "
+                                    f"{args.get('number')}.")
+            return self._gql_pull(rid, p)
+
+        def pull_requests(args: dict[str, Any]) -> dict[str, Any]:
+            items = [p for _, p in sorted(self.data.pulls[rid].items())]
+            states = args.get("states")
+            if isinstance(states, str):
+                states = [states]
+            if isinstance(states, list):
+                items = [p for p in items if p["state"].upper() in states]
+            first = args.get("first")
+            nodes = items[:first] if isinstance(first, int) else items
+            return {"totalCount": len(items), "nodes": [self._gql_pull(rid, p) for p in nodes],
+                    "pageInfo": {"hasNextPage": len(nodes) < len(items), "endCursor": None}}
+
+        def issue_or_pr(args: dict[str, Any]) -> Any:
+            n = args.get("number")
+            if n in self.data.issues[rid]:
+                return self._gql_issue(rid, self.data.issues[rid][n])
+            if n in self.data.pulls[rid]:
+                return self._gql_pull(rid, self.data.pulls[rid][n])
+            raise GqlFieldError(f"Could not resolve to an issue or pull request with the "
+                                f"number of {n}.")
+        main = _commit_shas(rid)[-1]
         return {"__typename": "Repository", "id": f"R_{rid}", "databaseId": rid,
                 "name": r["name"], "nameWithOwner": full, "isPrivate": r["private"],
-                "owner": {"login": r["owner"]}, "url": f"https://github.com/{full}",
-                "issue": issue, "issues": issues}
+                "owner": {"__typename": SEED_OWNERS[r["owner"]]["type"], "login": r["owner"],
+                          "id": self._gql_owner_id(r["owner"])},
+                "url": f"https://github.com/{full}",
+                "description": f"The {full} repository of the fake GitHub.",
+                "hasIssuesEnabled": True, "hasWikiEnabled": False, "hasProjectsEnabled": False,
+                "hasDiscussionsEnabled": False, "isArchived": False, "isFork": False,
+                "isTemplate": False, "isEmpty": False, "isInOrganization":
+                    SEED_OWNERS[r["owner"]]["type"] == "Organization",
+                "viewerPermission": "READ", "stargazerCount": 0, "forkCount": 0,
+                "mergeCommitAllowed": True, "squashMergeAllowed": True,
+                "rebaseMergeAllowed": True, "deleteBranchOnMerge": False, "parent": None,
+                "defaultBranchRef": {"name": "main", "target": {"__typename": "Commit",
+                                                                "oid": main}},
+                "createdAt": _iso(BASE_EPOCH), "updatedAt": _iso(self.data.updated[rid]),
+                "pushedAt": _iso(self.data.updated[rid]),
+                "issue": issue, "issues": issues, "pullRequest": pull_request,
+                "pullRequests": pull_requests, "issueOrPullRequest": issue_or_pr}
 
     def _gql_issue(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
@@ -2022,6 +2259,80 @@ class FakeGitHub:
                 "author": {"login": i["user"]}, "comments": {"totalCount": i["comments"]},
                 "repository": {"id": f"R_{rid}", "nameWithOwner": full},
                 "createdAt": _iso(i["created"]), "updatedAt": _iso(i["updated"])}
+
+    def _gql_pull(self, rid: int, p: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        shas = _commit_shas(rid)
+        return {"__typename": "PullRequest", "id": f"PR_{rid}_{p['number']}",
+                "databaseId": p["id"], "number": p["number"], "title": p["title"],
+                "body": f"Body of pull request {p['number']}.", "state": p["state"].upper(),
+                "isDraft": False, "closed": p["state"] != "open", "merged": False,
+                "mergeable": "MERGEABLE", "mergeStateStatus": "CLEAN", "locked": False,
+                "url": f"https://github.com/{full}/pull/{p['number']}",
+                "headRefName": p["head"], "baseRefName": p["base"],
+                "headRefOid": shas[-1], "baseRefOid": shas[0],
+                "headRepository": {"name": self.data.repos[rid]["name"]},
+                "headRepositoryOwner": {"login": self.data.repos[rid]["owner"]},
+                "isCrossRepository": False, "maintainerCanModify": False,
+                "author": {"login": "alice"}, "additions": 2, "deletions": 1,
+                "changedFiles": 1, "comments": {"totalCount": 0, "nodes": []},
+                "reviewDecision": None, "reviewRequests": {"totalCount": 0, "nodes": []},
+                "labels": {"totalCount": 0, "nodes": []},
+                "assignees": {"totalCount": 0, "nodes": []},
+                "repository": {"id": f"R_{rid}", "nameWithOwner": full},
+                "createdAt": _iso(BASE_EPOCH + p["number"]),
+                "updatedAt": _iso(BASE_EPOCH + p["number"] * 60)}
+
+    def _gql_owner_id(self, login: str) -> str:
+        """The GraphQL id of an account: O_<id> for organisations, U_<login> for users
+        (the REST node_id of _user_json)."""
+        info = SEED_OWNERS.get(login)
+        if info is not None and info["type"] == "Organization":
+            return f"O_{info['id']}"
+        return f"U_{login}"
+
+    def _gql_owner(self, login: Any, kinds: tuple[str, ...]) -> dict[str, Any]:
+        """organization(login:) / user(login:) / repositoryOwner(login:)."""
+        lname = login.lower() if isinstance(login, str) else None
+        owner = next((k for k in SEED_OWNERS if k == lname), None)
+        kind = None
+        if owner is not None:
+            kind = SEED_OWNERS[owner]["type"]
+        elif lname is not None:
+            owner = next((v for v in self.tokens.values() if v.lower() == lname), None)
+            kind = "User" if owner is not None else None
+        if owner is None or kind not in kinds:
+            what = "an Organization" if kinds == ("Organization",) else \
+                "a User" if kinds == ("User",) else "a RepositoryOwner"
+            raise GqlFieldError(f"Could not resolve to {what} with the login of '{login}'.")
+        rids = [rid for rid, r in sorted(self.data.repos.items()) if r["owner"] == owner]
+
+        def repositories(args: dict[str, Any]) -> dict[str, Any]:
+            first = args.get("first")
+            nodes = rids[:first] if isinstance(first, int) else rids
+            return {"totalCount": len(rids), "nodes": [self._gql_repo(x) for x in nodes],
+                    "pageInfo": {"hasNextPage": len(nodes) < len(rids), "endCursor": None}}
+
+        def repository(args: dict[str, Any]) -> Any:
+            rid = self.data.find(owner, str(args.get("name")))
+            return None if rid is None else self._gql_repo(rid)
+        info = SEED_OWNERS.get(owner)
+        return {"__typename": kind, "id": self._gql_owner_id(owner),
+                "databaseId": info["id"] if info else self._user_id(owner),
+                "login": owner, "name": owner, "url": f"https://github.com/{owner}",
+                "avatarUrl": f"https://avatars.githubusercontent.com/u/"
+                             f"{info['id'] if info else self._user_id(owner)}",
+                "repositories": repositories, "repository": repository}
+
+    def _gql_nodes(self, ids: Any) -> list[Any]:
+        """nodes(ids:): one entry per id, null for an id that resolves to nothing."""
+        out: list[Any] = []
+        for i in ids if isinstance(ids, list) else [ids]:
+            try:
+                out.append(self._gql_node(i))
+            except GqlFieldError:
+                out.append(None)
+        return out
 
     def _gql_comment(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
@@ -2051,6 +2362,22 @@ class FakeGitHub:
         m = re.fullmatch(r"R_(\d+)", s)
         if m and int(m.group(1)) in self.data.repos:
             return self._gql_repo(int(m.group(1)))
+        m = re.fullmatch(r"PR_(\d+)_(\d+)", s)
+        if m and int(m.group(1)) in self.data.pulls and \
+                int(m.group(2)) in self.data.pulls[int(m.group(1))]:
+            return self._gql_pull(int(m.group(1)), self.data.pulls[int(m.group(1))][int(m.group(2))])
+        m = re.fullmatch(r"O_(\d+)", s)
+        if m:
+            org = next((k for k, v in SEED_OWNERS.items()
+                        if v["id"] == int(m.group(1)) and v["type"] == "Organization"), None)
+            if org is not None:
+                return self._gql_owner(org, ("Organization",))
+        m = re.fullmatch(r"U_(.+)", s)
+        if m:
+            try:
+                return self._gql_owner(m.group(1), ("User",))
+            except GqlFieldError:
+                pass
         m = re.fullmatch(r"IC_(\d+)", s)
         if m:
             for rid, cs in self.data.comments.items():
@@ -2132,6 +2459,17 @@ class FakeGitHub:
         return c
 
     def _route_write(self, ctx: Ctx, seg: list[str]) -> Resp:
+        if ctx.method == "POST" and seg in (["user", "repos"], ["gists"]):
+            # Writes on the caller's own account: recorded, echoed.
+            payload = ctx.json_body() if ctx.body else {}
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+            self.writes.append({"method": ctx.method, "path": ctx.raw, "login": ctx.login,
+                                "token": ctx.token,
+                                "token_fingerprint": token_fingerprint(ctx.token),
+                                "json": payload})
+            return Resp.json(201, {"ok": True, "method": ctx.method, "path": ctx.raw_path,
+                                   "owner": {"login": ctx.login}, "received": payload})
         if not seg or seg[0] not in ("repos", "repositories"):
             return not_found()
         rid, rest, early = self._resolve_repo(ctx, seg)
@@ -2345,6 +2683,68 @@ class FakeGitHub:
 def _issue_node_id(rid: int, number: int) -> str:
     """The GraphQL id of an issue (REST "node_id")."""
     return f"I_{rid}_{number}"
+
+
+# Introspection: a small slice of GitHub's schema, enough for clients' feature detection
+# (gh asks __type(name: "PullRequest") { fields(includeDeprecated: true) { name } }).
+GQL_OBJECT_FIELDS: dict[str, list[str]] = {
+    "Query": ["__schema", "__type", "node", "nodes", "organization", "rateLimit", "repository",
+              "repositoryOwner", "search", "user", "viewer"],
+    "Repository": ["createdAt", "databaseId", "defaultBranchRef", "description",
+                   "hasIssuesEnabled", "hasWikiEnabled", "id", "isArchived", "isFork",
+                   "isPrivate", "issue", "issueOrPullRequest", "issues", "name", "nameWithOwner",
+                   "owner", "pullRequest", "pullRequests", "url", "viewerPermission"],
+    "Issue": ["author", "body", "comments", "createdAt", "databaseId", "id", "locked", "number",
+              "repository", "state", "title", "updatedAt", "url"],
+    "PullRequest": ["additions", "author", "autoMergeRequest", "baseRefName", "body",
+                    "changedFiles", "closed", "createdAt", "deletions", "headRefName", "id",
+                    "isDraft", "isInMergeQueue", "isMergeQueueEnabled", "mergeStateStatus",
+                    "mergeable", "merged", "number", "projectItems", "repository",
+                    "reviewDecision", "state", "title", "updatedAt", "url"],
+    "Commit": ["author", "committedDate", "id", "message", "oid", "statusCheckRollup", "url"],
+    "User": ["avatarUrl", "databaseId", "id", "login", "name", "repositories", "repository",
+             "url"],
+    "Organization": ["avatarUrl", "databaseId", "id", "login", "name", "repositories",
+                     "repository", "url"],
+    "IssueComment": ["author", "body", "createdAt", "databaseId", "id", "url"],
+    "RateLimit": ["cost", "limit", "nodeCount", "remaining", "resetAt", "used"],
+}
+GQL_ENUMS: dict[str, list[str]] = {
+    "PullRequestState": ["CLOSED", "MERGED", "OPEN"],
+    "IssueState": ["CLOSED", "OPEN"],
+    "MergeStateStatus": ["BEHIND", "BLOCKED", "CLEAN", "DIRTY", "DRAFT", "HAS_HOOKS",
+                         "UNKNOWN", "UNSTABLE"],
+    "RepositoryPermission": ["ADMIN", "MAINTAIN", "READ", "TRIAGE", "WRITE"],
+}
+
+
+def _gql_introspect_type(name: Any) -> dict[str, Any] | None:
+    """__type(name:): the type, or null when the schema has no such type (as GitHub)."""
+    if name in GQL_OBJECT_FIELDS:
+        fields = GQL_OBJECT_FIELDS[name]
+        return {"__typename": "__Type", "name": name, "kind": "OBJECT", "description": None,
+                "fields": lambda args: [{"name": f, "description": None, "args": [],
+                                         "isDeprecated": False, "deprecationReason": None}
+                                        for f in fields],
+                "enumValues": None, "interfaces": [], "possibleTypes": None,
+                "inputFields": None}
+    if name in GQL_ENUMS:
+        values = GQL_ENUMS[name]
+        return {"__typename": "__Type", "name": name, "kind": "ENUM", "description": None,
+                "fields": None, "interfaces": None, "possibleTypes": None, "inputFields": None,
+                "enumValues": lambda args: [{"name": v, "description": None,
+                                             "isDeprecated": False, "deprecationReason": None}
+                                            for v in values]}
+    return None
+
+
+def _gql_introspect_schema() -> dict[str, Any]:
+    types = [{"name": n, "kind": "OBJECT"} for n in sorted(GQL_OBJECT_FIELDS)] + \
+        [{"name": n, "kind": "ENUM"} for n in sorted(GQL_ENUMS)]
+    return {"__typename": "__Schema", "description": None,
+            "queryType": {"name": "Query", "kind": "OBJECT"},
+            "mutationType": {"name": "Mutation", "kind": "OBJECT"},
+            "subscriptionType": None, "types": types, "directives": []}
 
 
 def token_fingerprint(token: str | None) -> str | None:
@@ -2593,10 +2993,12 @@ class GqlField:
 
 
 class GqlOperation:
-    __slots__ = ("type", "name", "selections")
+    __slots__ = ("type", "name", "selections", "defaults")
 
-    def __init__(self, type_: str, name: str | None, selections: list):
+    def __init__(self, type_: str, name: str | None, selections: list,
+                 defaults: dict[str, Any] | None = None):
         self.type, self.name, self.selections = type_, name, selections
+        self.defaults = defaults or {}   # variable name -> default value tree
 
 
 class GqlDocument:
@@ -2645,10 +3047,11 @@ class _GqlParser:
             elif self.peek("name") and self.toks[self.i][1] in _GQL_OP_TYPES:
                 type_ = self.take("name")
                 name = self.take("name") if self.peek("name") else None
+                defaults: dict[str, Any] = {}
                 if self.peek("punct", "("):
-                    self.variable_definitions()
+                    defaults = self.variable_definitions()
                 self.directives()
-                ops.append(GqlOperation(type_, name, self.selection_set()))
+                ops.append(GqlOperation(type_, name, self.selection_set(), defaults))
             elif self.peek("name", "fragment"):
                 self.take("name")
                 name = self.take("name")
@@ -2662,20 +3065,23 @@ class _GqlParser:
                 raise self._fail("query, mutation, subscription, fragment or {")
         return GqlDocument(ops, frags)
 
-    def variable_definitions(self) -> None:
+    def variable_definitions(self) -> dict[str, Any]:
+        """Parses ($a: T = default ...); returns the defaults (name -> value tree)."""
         self.take("punct", "(")
+        defaults: dict[str, Any] = {}
         while True:
             self.take("punct", "$")
-            self.take("name")
+            name = self.take("name")
             self.take("punct", ":")
             self.type_ref()
             if self.peek("punct", "="):
                 self.take("punct", "=")
-                self.value()
+                defaults[name] = self.value()
             self.directives()
             if self.peek("punct", ")"):
                 break
         self.take("punct", ")")
+        return defaults
 
     def type_ref(self) -> None:
         if self.peek("punct", "["):

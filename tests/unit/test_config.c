@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -135,6 +137,71 @@ static const struct {
 	{ "identities = 5\n", "line 1: key 'identities' must be an array of tables ([[identities]])" },
 	{ "identities = [1]\n", "line 1: key 'identities' must be an array of tables" },
 	{ "[cache]\nrules = \"x\"\n", "line 2: key 'cache.rules' must be an array of tables" },
+	/* [policy] */
+	{ "[policy]\nallow_path = []\n", "cfg.toml: line 2: unknown key 'policy.allow_path'" },
+	{ "policy = 1\n", "line 1: key 'policy' must be a table" },
+	{ "[policy]\nallow_paths = \"/a\"\n", "line 2: key 'policy.allow_paths' must be an array of strings" },
+	{ "[policy]\nallow_paths = [\n  \"/a\",\n  1,\n]\n",
+	  "line 4: key 'policy.allow_paths' must be an array of strings" },
+	{ "[policy]\nallow_paths = [\"advisories\"]\n",
+	  "line 2: key 'policy.allow_paths': \"advisories\" must start with '/'" },
+	{ "[policy]\nallow_paths = [\"\"]\n", "line 2: key 'policy.allow_paths': \"\" must start with '/'" },
+	{ "[policy]\nallow_paths = [\"/a b\"]\n",
+	  "line 2: key 'policy.allow_paths': \"/a b\" may hold only printable ASCII without spaces, '?' or '#'" },
+	{ "[policy]\nallow_paths = [\"/a?b\"]\n", "key 'policy.allow_paths': \"/a?b\" may hold only printable ASCII" },
+	{ "[policy]\nallow_paths = [\"/a#b\"]\n", "key 'policy.allow_paths': \"/a#b\" may hold only printable ASCII" },
+	{ "[policy]\nallow_paths = [\"/a\\tb\"]\n", "key 'policy.allow_paths': \"/a?b\" may hold only printable ASCII" },
+	{ "[policy]\nallow_paths = [\"/caf\u00e9\"]\n", "key 'policy.allow_paths': \"/caf??\" may hold only printable ASCII" },
+	{ "[policy]\nallow_paths = [\"/ok\", \"/events/***\"]\n",
+	  "line 2: key 'policy.allow_paths': \"/events/***\" has a '***' run" },
+	{ "[policy]\nallow_paths = [\"/a****\"]\n", "has a '***' run" },
+	{ "[policy]\ngraphql_node_lookup = \"maybe\"\n",
+	  "line 2: key 'policy.graphql_node_lookup' must be \"seen\", \"deny\" or \"allow\"" },
+	{ "[policy]\ngraphql_node_lookup = \"SEEN\"\n", "key 'policy.graphql_node_lookup' must be" },
+	{ "[policy]\ngraphql_node_lookup = 1\n", "line 2: key 'policy.graphql_node_lookup' must be" },
+	{ "[policy]\npassthrough_denied_reads = \"no\"\n",
+	  "line 2: key 'policy.passthrough_denied_reads' must be true or false" },
+	/* [[clients]] */
+	{ "clients = 1\n", "line 1: key 'clients' must be an array of tables ([[clients]])" },
+	{ "[[clients]]\nkey = \"0123456789abcdef\"\n", "line 1: [[clients]] entry needs key 'id'" },
+	{ "[[clients]]\nid = \"a/b\"\nkey = \"0123456789abcdef\"\n",
+	  "line 2: key 'clients.id' must be 1-64 characters" },
+	{ "[[clients]]\nid = \"\"\nkey = \"0123456789abcdef\"\n", "line 2: key 'clients.id' must be" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\n[[clients]]\nid = \"A\"\nkey = \"fedcba9876543210\"\n",
+	  "line 5: duplicate client id 'A'" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\nkeys = [\"fedcba9876543210\"]\n",
+	  "line 4: client 'a': give 'key', or 'keys' while rotating, not both" },
+	{ "[[clients]]\nid = \"a\"\n", "line 1: client 'a' needs key 'key' (or 'keys' while rotating)" },
+	{ "[[clients]]\nid = \"a\"\nkey = 1\n", "line 3: key 'clients.key' must be a string" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"\"\n", "line 3: client 'a': key 'key' is empty" },
+	{ "[[clients]]\nid = \"a\"\nkeys = [\"env:A\", \"env:B\", \"env:C\"]\n",
+	  "line 3: key 'clients.keys' must be an array of 1 or 2 strings" },
+	{ "[[clients]]\nid = \"a\"\nkeys = []\n", "line 3: key 'clients.keys' must be an array of 1 or 2 strings" },
+	{ "[[clients]]\nid = \"a\"\nkeys = \"env:A\"\n", "line 3: key 'clients.keys' must be an array of 1 or 2 strings" },
+	{ "[[clients]]\nid = \"a\"\nkeys = [true]\n", "line 3: key 'clients.keys' must be an array of 1 or 2 strings" },
+	{ "[[clients]]\nid = \"a\"\nkeys = [\"0123456789abcdef\", \"\"]\n", "line 3: client 'a': key 'keys' is empty" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"short\"\n",
+	  "cfg.toml: line 3: key of client 'a' is shorter than 16 characters ((literal))" },
+	{ "[[clients]]\nid = \"a\"\nkeys = [\"0123456789abcdef\", \"0123456789abcde\"]\n",
+	  "line 3: key of client 'a' is shorter than 16 characters" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\n[[clients]]\nid = \"b\"\nkey = \"0123456789abcdef\"\n",
+	  "cfg.toml: line 6: clients 'a' and 'b' share a key ((literal) and (literal))" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\n[[clients]]\nid = \"b\"\n"
+	  "keys = [\"fedcba9876543210\", \"0123456789abcdef\"]\n",
+	  "line 6: clients 'a' and 'b' share a key" },
+	{ "[[clients]]\nid = \"a\"\nkeys = [\"0123456789abcdef\", \"0123456789abcdef\"]\n",
+	  "line 3: client 'a' lists the same key twice" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\nallowed_owners = [1]\n",
+	  "line 4: key 'clients.allowed_owners' must be an array of strings" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\nallowed_owners = 5\n",
+	  "line 4: key 'clients.allowed_owners' must be an array of strings" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789abcdef\"\ntoken = \"x\"\n", "line 4: unknown key 'clients.token'" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"env:NOPE\"\n",
+	  "cfg.toml: line 3: client 'a': env:NOPE: environment variable NOPE is not set" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"aws:kms:x:y\"\n",
+	  "line 3: client 'a': the only AWS source is aws:secretsmanager" },
+	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789 abcdef\"\n",
+	  "line 3: client 'a': the secret contains whitespace" },
 };
 
 Test(config, errors_name_file_line_and_key)
@@ -258,5 +325,255 @@ Test(config, cache_defaults)
 	cr_expect_eq(cfg.cache.max_entry_bytes, 8 * 1024 * 1024);
 	cr_expect_eq(cfg.cache.immutable_ttl_secs, 86400);
 	cr_expect_eq(cfg.cache.stale_if_error_secs, 300);
+	config_free(&cfg);
+}
+
+Test(config, policy_and_clients_defaults)
+{
+	char *envp[] = { "GHPOOL_PAT_ALICE=tok-a", NULL };
+	struct config cfg;
+
+	load_ok(&cfg, "", env_none);
+	cr_expect_eq(cfg.policy.n_allow_paths, 0);
+	cr_expect_null(cfg.policy.allow_paths);
+	cr_expect_eq(cfg.policy.node_lookup, CONFIG_NODE_SEEN);
+	cr_expect_not(cfg.policy.passthrough_denied_reads);
+	cr_expect_eq(cfg.n_clients, 0);
+	cr_expect_null(cfg.clients);
+	config_free(&cfg);
+
+	/* The environment alone: no clients, the default policy. */
+	load_ok(&cfg, NULL, envp);
+	cr_expect_eq(cfg.n_identities, 1);
+	cr_expect_eq(cfg.n_clients, 0);
+	cr_expect_eq(cfg.policy.n_allow_paths, 0);
+	cr_expect_eq(cfg.policy.node_lookup, CONFIG_NODE_SEEN);
+	cr_expect_not(cfg.policy.passthrough_denied_reads);
+	config_free(&cfg);
+}
+
+Test(config, policy_keys)
+{
+	static const struct {
+		const char *mode;
+		enum config_node_lookup want;
+	} modes[] = {
+		{ "seen", CONFIG_NODE_SEEN }, { "deny", CONFIG_NODE_DENY }, { "allow", CONFIG_NODE_ALLOW },
+	};
+	char text[512];
+	struct config cfg;
+
+	load_ok(&cfg, "[policy]\n"
+	    "allow_paths = [\"/advisories\", \"/advisories/*\", \"/events/**\", \"/a**b/*/c\", \"/\"]\n"
+	    "graphql_node_lookup = \"deny\"\npassthrough_denied_reads = true\n", env_none);
+	cr_assert_eq(cfg.policy.n_allow_paths, 5);
+	cr_expect_str_eq(cfg.policy.allow_paths[0], "/advisories");
+	cr_expect_str_eq(cfg.policy.allow_paths[1], "/advisories/*");
+	cr_expect_str_eq(cfg.policy.allow_paths[2], "/events/**");
+	cr_expect_str_eq(cfg.policy.allow_paths[3], "/a**b/*/c");
+	cr_expect_str_eq(cfg.policy.allow_paths[4], "/");
+	cr_expect_eq(cfg.policy.node_lookup, CONFIG_NODE_DENY);
+	cr_expect(cfg.policy.passthrough_denied_reads);
+	config_free(&cfg);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(text, sizeof(text), "[policy]\ngraphql_node_lookup = \"%s\"\n", modes[i].mode);
+		load_ok(&cfg, text, env_none);
+		cr_expect_eq(cfg.policy.node_lookup, modes[i].want, "%s", modes[i].mode);
+		config_free(&cfg);
+	}
+
+	load_ok(&cfg, "[policy]\nallow_paths = []\n", env_none);
+	cr_expect_eq(cfg.policy.n_allow_paths, 0);
+	config_free(&cfg);
+}
+
+Test(config, policy_glob_length_limit)
+{
+	char text[700], err[512] = "";
+	struct config cfg;
+	int n;
+
+	/* 512 bytes is the limit; 513 is one too many. */
+	n = snprintf(text, sizeof(text), "[policy]\nallow_paths = [\"/%0511d\"]\n", 0);
+	cr_assert_lt((size_t)n, sizeof(text));
+	load_ok(&cfg, text, env_none);
+	cr_expect_eq(strlen(cfg.policy.allow_paths[0]), 512);
+	config_free(&cfg);
+	snprintf(text, sizeof(text), "[policy]\nallow_paths = [\"/%0512d\"]\n", 0);
+	cr_expect_eq(config_load_text(&cfg, text, strlen(text), "cfg.toml", env_none, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cfg.toml: line 2: key 'policy.allow_paths': \"/000") != NULL, "%s", err);
+	cr_expect(strstr(err, "...\" is longer than 512 bytes") != NULL, "%s", err);
+}
+
+Test(config, clients_parsed)
+{
+	static const char text[] =
+	    "allowed_owners = [\"octo-org\", \"other\"]\n"
+	    "[[clients]]\n"
+	    "id = \"ci-agents\"\n"
+	    "key = \"env:CI_AGENTS_KEY\"\n"
+	    "allowed_owners = [\"octo-org\"]\n"
+	    "[[clients]]\n"
+	    "id = \"Team.B_2\"\n"
+	    "keys = [\"env:OLD_KEY\", \"literal-key-0123456789\"]\n"
+	    "[[clients]]\n"
+	    "id = \"all\"\n"
+	    "keys = [\"k8s:default/keys:one\"]\n"
+	    "allowed_owners = [\"*\", \" x \"]\n"
+	    "[[clients]]\n"
+	    "id = \"none\"\n"
+	    "key = \"nobody-0123456789\"\n"
+	    "allowed_owners = []\n";
+	char dir[] = "/tmp/ghpool-test-XXXXXX", path[128], cfgtext[1024];
+	char *envp[] = { "CI_AGENTS_KEY=ci-agents-secret-0001", "OLD_KEY=old-key-0123456789abc", NULL };
+	struct config cfg;
+	FILE *f;
+
+	/* A k8s: reference, from a mounted secret's file (with its newline). */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/keys/one", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("k8s-key-0123456789abcdef\n", f);
+	fclose(f);
+	snprintf(cfgtext, sizeof(cfgtext), "k8s_secrets_dir = \"%s\"\n%s", dir, text);
+
+	load_ok(&cfg, cfgtext, envp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	rmdir(path);
+	rmdir(dir);
+	cr_assert_eq(cfg.n_clients, 4);
+
+	cr_expect_str_eq(cfg.clients[0].id, "ci-agents");
+	cr_expect_str_eq(cfg.clients[0].key_refs[0], "env:CI_AGENTS_KEY");
+	cr_expect_str_eq(cfg.clients[0].keys[0], "ci-agents-secret-0001");
+	cr_expect_null(cfg.clients[0].key_refs[1]);
+	cr_expect_null(cfg.clients[0].keys[1]);
+	cr_expect_eq(cfg.clients[0].line, 5);
+	cr_expect(cfg.clients[0].owners_set);
+	cr_expect_not(cfg.clients[0].owners_all);
+	cr_assert_eq(cfg.clients[0].n_allowed_owners, 1);
+	cr_expect_str_eq(cfg.clients[0].allowed_owners[0], "octo-org");
+
+	cr_expect_str_eq(cfg.clients[1].id, "Team.B_2");
+	cr_expect_str_eq(cfg.clients[1].key_refs[0], "env:OLD_KEY");
+	cr_expect_str_eq(cfg.clients[1].keys[0], "old-key-0123456789abc");
+	cr_expect_str_eq(cfg.clients[1].key_refs[1], "(literal)");
+	cr_expect_str_eq(cfg.clients[1].keys[1], "literal-key-0123456789");
+	cr_expect_eq(cfg.clients[1].line, 9);
+	cr_expect_not(cfg.clients[1].owners_set);
+	cr_expect_eq(cfg.clients[1].n_allowed_owners, 0);
+
+	cr_expect_str_eq(cfg.clients[2].key_refs[0], "k8s:default/keys:one");
+	cr_expect_str_eq(cfg.clients[2].keys[0], "k8s-key-0123456789abcdef");
+	cr_expect_null(cfg.clients[2].keys[1]);
+	cr_expect(cfg.clients[2].owners_set);
+	cr_expect(cfg.clients[2].owners_all);
+	cr_assert_eq(cfg.clients[2].n_allowed_owners, 1);
+	cr_expect_str_eq(cfg.clients[2].allowed_owners[0], "x");
+
+	cr_expect_str_eq(cfg.clients[3].key_refs[0], "(literal)");
+	cr_expect(cfg.clients[3].owners_set);
+	cr_expect_not(cfg.clients[3].owners_all);
+	cr_expect_eq(cfg.clients[3].n_allowed_owners, 0);
+
+	/* The global list is untouched by the clients' lists. */
+	cr_expect_not(cfg.owners_all);
+	cr_assert_eq(cfg.n_allowed_owners, 2);
+	cr_expect_str_eq(cfg.allowed_owners[1], "other");
+	config_free(&cfg);
+}
+
+Test(config, client_env_key_resolved_and_checked)
+{
+	static const char text[] = "[[clients]]\nid = \"a\"\nkey = \"env:KEY_A\"\n"
+	    "[[clients]]\nid = \"b\"\nkeys = [\"env:KEY_B\", \"env:KEY_A2\"]\n";
+	char *ok[] = { "KEY_A=aaaaaaaaaaaaaaaa", "KEY_B=bbbbbbbbbbbbbbbb", "KEY_A2=cccccccccccccccc", NULL };
+	char *shared[] = { "KEY_A=aaaaaaaaaaaaaaaa", "KEY_B=bbbbbbbbbbbbbbbb", "KEY_A2=aaaaaaaaaaaaaaaa", NULL };
+	char *shortk[] = { "KEY_A=aaaaaaaaaaaaaaaa", "KEY_B=bbbbbbbbbbbbbbb", "KEY_A2=cccccccccccccccc", NULL };
+	char *spaced[] = { "KEY_A=aaaaaaaaaaaaaaaa\n", "KEY_B=bbbbbbbbbbbbbbbb", "KEY_A2=cccccccccccccccc", NULL };
+	char *unset[] = { "KEY_A=aaaaaaaaaaaaaaaa", "KEY_B=bbbbbbbbbbbbbbbb", NULL };
+	struct config cfg;
+	char err[512] = "";
+
+	load_ok(&cfg, text, ok);
+	cr_expect_str_eq(cfg.clients[0].keys[0], "aaaaaaaaaaaaaaaa");
+	cr_expect_str_eq(cfg.clients[1].keys[0], "bbbbbbbbbbbbbbbb");
+	cr_expect_str_eq(cfg.clients[1].keys[1], "cccccccccccccccc");
+	config_free(&cfg);
+
+	cr_expect_eq(config_load_text(&cfg, text, strlen(text), "cfg.toml", shared, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cfg.toml: line 6: clients 'a' and 'b' share a key (env:KEY_A and env:KEY_A2)") != NULL,
+	    "%s", err);
+	cr_expect(strstr(err, "aaaa") == NULL, "key leaked: %s", err);
+	cr_expect_eq(config_load_text(&cfg, text, strlen(text), "cfg.toml", shortk, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cfg.toml: line 6: key of client 'b' is shorter than 16 characters (env:KEY_B)") != NULL,
+	    "%s", err);
+	cr_expect_eq(config_load_text(&cfg, text, strlen(text), "cfg.toml", spaced, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cfg.toml: line 3: client 'a': env:KEY_A: the secret contains whitespace") != NULL,
+	    "%s", err);
+	cr_expect_eq(config_load_text(&cfg, text, strlen(text), "cfg.toml", unset, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "cfg.toml: line 6: client 'b': env:KEY_A2: environment variable KEY_A2 is not set") != NULL,
+	    "%s", err);
+}
+
+Test(config, print_masks_client_keys)
+{
+	char *envp[] = { "KEY_A=supersecret-env-key-a", "KEY_C=supersecret-env-key-c", NULL };
+	struct config cfg;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	load_ok(&cfg, "[policy]\nallow_paths = [\"/advisories/*\", \"/x\\\"y\"]\ngraphql_node_lookup = \"allow\"\n"
+	    "[[clients]]\nid = \"a\"\nkey = \"env:KEY_A\"\nallowed_owners = [\"*\", \"octo-org\"]\n"
+	    "[[clients]]\nid = \"b\"\nkeys = [\"supersecret-literal-b\", \"env:KEY_C\"]\n", envp);
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "supersecret") == NULL, "key leaked:\n%s", out);
+	cr_expect(strstr(out, "[policy]\nallow_paths = [\"/advisories/*\", \"/x\\\"y\"]\n"
+	    "graphql_node_lookup = \"allow\"\npassthrough_denied_reads = false\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "[[clients]]\nid = \"a\"\nkey = \"****\"  # from env:KEY_A, sha256 ") != NULL, "%s", out);
+	cr_expect(strstr(out, "allowed_owners = [\"*\", \"octo-org\"]\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "[[clients]]\nid = \"b\"\nkeys = [\"****\", \"****\"]  # from (literal), sha256 ") != NULL,
+	    "%s", out);
+	cr_expect(strstr(out, "; env:KEY_C, sha256 ") != NULL, "%s", out);
+	free(out);
+
+	/* Once dropped, the keys are gone; the references remain. */
+	config_drop_tokens(&cfg);
+	cr_expect_null(cfg.clients[0].keys[0]);
+	cr_expect_null(cfg.clients[1].keys[0]);
+	cr_expect_null(cfg.clients[1].keys[1]);
+	cr_expect_str_eq(cfg.clients[1].key_refs[1], "env:KEY_C");
+	out = NULL;
+	len = 0;
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "key = \"****\"  # from env:KEY_A\n") != NULL, "%s", out);
+	free(out);
+	config_free(&cfg);
+}
+
+Test(config, default_policy_printed)
+{
+	struct config cfg;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	load_ok(&cfg, "", env_none);
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "\n[policy]\nallow_paths = []\ngraphql_node_lookup = \"seen\"\n"
+	    "passthrough_denied_reads = false\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "[[clients]]") == NULL, "%s", out);
+	free(out);
 	config_free(&cfg);
 }

@@ -5,7 +5,8 @@
  * in tests/e2e/test_graphql_oracle.py), each document in a buffer of exactly
  * its length so ASan sees any read past it; every prefix and some damaged
  * copies of the smaller documents; normalisation; what JSON cannot carry
- * (invalid UTF-8); and the bounds: depth, size, long names.
+ * (invalid UTF-8); the bounds: depth, size, long names; and the root
+ * fields the access policy reads (gql_root_fields).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -604,4 +605,544 @@ Test(gql, kind_names)
 	cr_expect_str_eq(gql_kind_name(GQL_MUTATION), "mutation");
 	cr_expect_str_eq(gql_kind_name(GQL_SUBSCRIPTION), "subscription");
 	cr_expect_str_eq(gql_kind_name(GQL_INVALID), "invalid");
+}
+
+/* ------------------------------------------------------------------------
+ * Root fields
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Root fields as text: `name(arg=json,...)` separated by spaces, a value
+ * that cannot be known as `?`; or "error: <message>". The document is in a
+ * buffer of exactly its length; variables is JSON text or NULL.
+ */
+static char *
+walk_n(const char *doc, size_t len, const char *op_name, const char *variables)
+{
+	struct gql_fields f;
+	const char *err = "unset";
+	json_t *vars = NULL;
+	char *b = exact_copy(doc, len), *s = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&s, &n);
+	int rc;
+
+	cr_assert_not_null(m);
+	if (variables != NULL) {
+		vars = json_loads(variables, JSON_DECODE_ANY, NULL);
+		cr_assert_not_null(vars, "bad test variables %s", variables);
+	}
+	memset(&f, 0x5a, sizeof(f));
+	rc = gql_root_fields(b, len, op_name, vars, &f, &err);
+	free(b);
+	json_decref(vars);
+	if (rc == -1) {
+		cr_assert_not_null(err);
+		cr_assert_null(f.v);
+		cr_assert_eq(f.n, 0);
+		fprintf(m, "error: %s", err);
+	} else {
+		cr_assert_eq(rc, 0);
+		cr_assert_null(err);
+		cr_assert_leq(f.n, GQL_MAX_ROOT_FIELDS);
+		for (size_t i = 0; i < f.n; i++) {
+			fprintf(m, "%s%s", i ? " " : "", f.v[i].name);
+			for (size_t k = 0; k < f.v[i].n_args; k++) {
+				const json_t *v = f.v[i].args[k].value;
+				char *j = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+				fprintf(m, "%s%s=%s", k ? "," : "(", f.v[i].args[k].name,
+				    v ? j : "?");
+				free(j);
+			}
+			if (f.v[i].n_args > 0)
+				fputc(')', m);
+		}
+	}
+	gql_fields_clear(&f);
+	cr_assert_null(f.v);
+	cr_assert_eq(f.n, 0);
+	fclose(m);
+	return s;
+}
+
+static char *
+walk(const char *doc, const char *op_name, const char *variables)
+{
+	return walk_n(doc, strlen(doc), op_name, variables);
+}
+
+static const struct {
+	const char *name, *doc, *op_name, *variables, *want;
+} walk_cases[] = {
+	/* fields, aliases, nested selections not reported */
+	{ "alias", "{ a: repository(owner: \"o\", name: \"n\") { id } b: viewer { login } }",
+	  NULL, NULL, "repository(owner=\"o\",name=\"n\") viewer" },
+	{ "one_field_with_nested_selection",
+	  "{ repository(owner:\"a\",name:\"b\"){ owner { login } issues(first: 1) { nodes { id } } } }",
+	  NULL, NULL, "repository(owner=\"a\",name=\"b\")" },
+	{ "nested_fragments_not_reported",
+	  "{ viewer { ...U } } fragment U on User { login repository(owner: $x) { id } }",
+	  NULL, NULL, "viewer" },
+	{ "typename", "{ __typename }", NULL, NULL, "__typename" },
+	{ "duplicate_args",
+	  "{ repository(owner: \"a\", owner: \"b\", name: \"c\") { id } }",
+	  NULL, NULL, "repository(owner=\"a\",owner=\"b\",name=\"c\")" },
+	{ "directives_ignored",
+	  "query($no: Boolean = false) { a @skip(if: true) b @include(if: $no) c @x }",
+	  NULL, NULL, "a b c" },
+
+	/* fragments */
+	{ "fragment", "query Q { ...F z } fragment F on Query { a(x: 1) b }",
+	  NULL, NULL, "a(x=1) b z" },
+	{ "fragment_before_operation", "fragment F on Query { a } { ...F }",
+	  NULL, NULL, "a" },
+	{ "nested_fragments",
+	  "{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...C c } "
+	  "fragment C on Query { x: c1 }",
+	  NULL, NULL, "a b c1 c" },
+	{ "inline_fragments",
+	  "{ ... on Query { a ... { b ... on Query @skip(if: true) { c } } } ... @include(if: false) { d } }",
+	  NULL, NULL, "a b c d" },
+	{ "inline_in_fragment_and_back",
+	  "{ ... { ...F } } fragment F on Query { ... on Query { f } }",
+	  NULL, NULL, "f" },
+	{ "fragment_spread_twice", "{ ...F ...F } fragment F on Query { a(x: [1, \"s\"]) }",
+	  NULL, NULL, "a(x=[1,\"s\"]) a(x=[1,\"s\"])" },
+	{ "fragment_diamond",
+	  "{ ...A ...B } fragment A on Query { ...C a } fragment B on Query { ...C b } "
+	  "fragment C on Query { c }",
+	  NULL, NULL, "c a c b" },
+	{ "fragment_named_like_keyword", "{ ...query ...fragment } fragment query on Q { a } "
+	  "fragment fragment on Q { b }", NULL, NULL, "a b" },
+	{ "fragment_unknown", "{ ...F }", NULL, NULL,
+	  "error: a fragment spread names no fragment of the document" },
+	{ "fragment_unknown_unused", "{ a } fragment F on Q { ...G }", NULL, NULL, "a" },
+	{ "fragment_duplicate_names",
+	  "{ ...F } fragment F on Q { a } fragment F on Q { b }", NULL, NULL,
+	  "error: fragment names must be unique" },
+	{ "fragment_cycle_self", "{ ...F } fragment F on Query { a ...F }", NULL, NULL,
+	  "error: a fragment spreads itself" },
+	{ "fragment_cycle_indirect",
+	  "{ ...A } fragment A on Q { ...B } fragment B on Q { ... { ...C } } fragment C on Q { ...A }",
+	  NULL, NULL, "error: a fragment spreads itself" },
+	{ "fragment_cycle_not_at_root",
+	  "{ a { ...F } } fragment F on T { b { ...F } }", NULL, NULL, "a" },
+
+	/* choosing the operation */
+	{ "operation_name", "query A { a } query B { b(x: 1) } mutation C { c }", "B", NULL,
+	  "b(x=1)" },
+	{ "operation_name_mutation", "query A { a } mutation C { c(id: \"x\") d }", "C", NULL,
+	  "c(id=\"x\") d" },
+	{ "operation_name_required", "query A { a } query B { b }", NULL, NULL,
+	  "error: operationName is required when the document has several operations" },
+	{ "operation_name_unknown", "query A { a }", "B", NULL,
+	  "error: no operation has the requested operationName" },
+	{ "operation_single_named", "query A { a }", NULL, NULL, "a" },
+	{ "mutation", "mutation { createIssue(input: {repositoryId: \"R\", title: \"t\"}) { issue { id } } }",
+	  NULL, NULL, "createIssue(input={\"repositoryId\":\"R\",\"title\":\"t\"})" },
+	{ "subscription", "subscription S { s }", NULL, NULL, "s" },
+
+	/* variables */
+	{ "variable_present", "query($o: String!) { repository(owner: $o) { id } }",
+	  NULL, "{\"o\": \"octo\"}", "repository(owner=\"octo\")" },
+	{ "variable_present_null", "query($o: String = \"d\") { r(owner: $o) }",
+	  NULL, "{\"o\": null}", "r(owner=null)" },
+	{ "variable_default", "query($o: String = \"dflt\") { r(owner: $o) }",
+	  NULL, "{\"other\": 1}", "r(owner=\"dflt\")" },
+	{ "variable_default_no_variables", "query($o: [Int] = [1, 2]) { r(a: $o, b: $o) }",
+	  NULL, NULL, "r(a=[1,2],b=[1,2])" },
+	{ "variable_default_enum", "query($o: E = RED) { r(a: $o) }", NULL, NULL, "r(a=?)" },
+	{ "variable_absent", "query($o: String) { r(owner: $o) }", NULL, "{}",
+	  "r(owner=null)" },
+	{ "variable_absent_json_null", "query($o: String) { r(owner: $o) }", NULL, "null",
+	  "r(owner=null)" },
+	{ "variable_undeclared", "query($o: String) { r(owner: $p) }", NULL, "{\"p\": \"x\"}",
+	  "error: a variable the operation does not declare" },
+	{ "variable_undeclared_shorthand", "{ r(owner: $p) }", NULL, "{\"p\": \"x\"}",
+	  "error: a variable the operation does not declare" },
+	{ "variable_of_other_operation", "query A($p: String) { a } query B { r(owner: $p) }",
+	  "B", "{\"p\": \"x\"}", "error: a variable the operation does not declare" },
+	{ "variable_undeclared_nested", "query($a: ID) { nodes(ids: [$a, [{x: $b}]]) }",
+	  NULL, NULL, "error: a variable the operation does not declare" },
+	{ "variable_undeclared_after_unknown", "query { nodes(ids: [E, $b]) }",
+	  NULL, NULL, "error: a variable the operation does not declare" },
+	{ "variable_in_list", "query($a: ID!) { nodes(ids: [$a, \"x\"]) { id } }",
+	  NULL, "{\"a\": \"A\"}", "nodes(ids=[\"A\",\"x\"])" },
+	{ "variable_in_object", "query($a: ID!, $b: Int = 3) { f(in: {x: $a, y: [$b]}) }",
+	  NULL, "{\"a\": {\"deep\": [true]}}", "f(in={\"x\":{\"deep\":[true]},\"y\":[3]})" },
+	{ "variable_in_fragment", "query($o: String) { ...F } fragment F on Q { r(owner: $o) }",
+	  NULL, "{\"o\": \"x\"}", "r(owner=\"x\")" },
+	{ "variable_undeclared_in_fragment", "query { ...F } fragment F on Q { r(owner: $o) }",
+	  NULL, "{\"o\": \"x\"}", "error: a variable the operation does not declare" },
+	{ "variable_duplicate", "query($o: String, $o: String) { r(owner: $o) }",
+	  NULL, NULL, "error: variable names must be unique" },
+	{ "variables_not_object", "{ a }", NULL, "[1]", "error: variables is not an object" },
+	{ "variables_string", "{ a }", NULL, "\"x\"", "error: variables is not an object" },
+
+	/* values */
+	{ "scalars", "{ f(a: 1, b: -0, c: 1.5, d: -2e3, e: true, f: false, g: null) }",
+	  NULL, NULL, "f(a=1,b=0,c=1.5,d=-2000.0,e=true,f=false,g=null)" },
+	{ "int64_bounds", "{ f(a: 9223372036854775807, b: -9223372036854775808) }",
+	  NULL, NULL, "f(a=9223372036854775807,b=-9223372036854775808)" },
+	{ "int_too_big", "{ f(a: 9223372036854775808, b: -9223372036854775809, c: [1, 99999999999999999999]) }",
+	  NULL, NULL, "f(a=?,b=?,c=?)" },
+	{ "float_overflow", "{ f(a: 1e999, b: 1e-999) }", NULL, NULL, "f(a=?,b=0.0)" },
+	{ "enum", "{ f(a: RED, b: [\"x\", RED], c: {k: RED}, d: {k: \"v\"}) }",
+	  NULL, NULL, "f(a=?,b=?,c=?,d={\"k\":\"v\"})" },
+	{ "enum_named_like_keywords", "{ f(a: on, b: query, c: True, d: NULL) }",
+	  NULL, NULL, "f(a=?,b=?,c=?,d=?)" },
+	{ "object_duplicate_member", "{ f(a: {k: \"x\", k: \"y\"}) }", NULL, NULL, "f(a=?)" },
+	{ "empty_list_and_object", "{ f(a: [], b: {}) }", NULL, NULL, "f(a=[],b={})" },
+	{ "nested_lists", "{ f(a: [[1], [[\"x\"]], []]) }", NULL, NULL, "f(a=[[1],[[\"x\"]],[]])" },
+	{ "string_escapes", "{ f(a: \"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t end\") }", NULL, NULL,
+	  "f(a=\"q\\\" b\\\\ s/ \\b\\f\\n\\r\\t end\")" },
+	{ "string_nul_unknown", "{ f(a: \"oct\\u0000o\", b: [\"\\u0000\"]) }", NULL, NULL,
+	  "f(a=?,b=?)" },
+	{ "string_invalid_escape", "{ f(a: \"\\x\") }", NULL, NULL,
+	  "error: invalid escape sequence in a string" },
+	{ "string_lone_surrogate", "{ f(a: \"\\ud83d x\") }", NULL, NULL,
+	  "error: \\u escape of a lone high surrogate" },
+	{ "string_lone_low_surrogate", "{ f(a: \"\\ude80\") }", NULL, NULL,
+	  "error: \\u escape of a lone low surrogate" },
+
+	/* invalid documents */
+	{ "syntax_error", "{ a(x: ) }", NULL, NULL, "error: syntax error: expected a value" },
+	{ "empty", "", NULL, NULL, "error: document is empty" },
+	{ "no_operation", "fragment F on Q { a }", NULL, NULL, "error: document has no operation" },
+	{ "error_after_operation", "{ a } fragment F on Q { b", NULL, NULL,
+	  "error: syntax error: expected a name" },
+};
+
+Test(gql, root_fields_cases)
+{
+	for (size_t i = 0; i < sizeof(walk_cases) / sizeof(walk_cases[0]); i++) {
+		char *got = walk(walk_cases[i].doc, walk_cases[i].op_name,
+		    walk_cases[i].variables);
+
+		cr_expect_str_eq(got, walk_cases[i].want, "%s: got '%s'", walk_cases[i].name, got);
+		free(got);
+	}
+}
+
+/* Decoded bytes, checked without a JSON encoder in between. */
+static const struct {
+	const char *literal, *want;
+} string_cases[] = {
+	{ "\"plain\"", "plain" },
+	{ "\"\"", "" },
+	{ "\"\\u0041\\u00e9\\u20AC\"", "A\xC3\xA9\xE2\x82\xAC" },
+	{ "\"\\ud83d\\ude80\"", "\xF0\x9F\x9A\x80" },		/* surrogate pair */
+	{ "\"\\uD800\\uDC00|\\uDBFF\\uDFFF\"", "\xF0\x90\x80\x80|\xF4\x8F\xBF\xBF" },
+	{ "\"\xF0\x9F\x9A\x80 raw\"", "\xF0\x9F\x9A\x80 raw" },
+	{ "\"tab\there\"", "tab\there" },
+	{ "\"\\\"\\\\\\/\"", "\"\\/" },
+	/* block strings: the specification's BlockStringValue() */
+	{ "\"\"\"plain\"\"\"", "plain" },
+	{ "\"\"\"\"\"\"", "" },
+	{ "\"\"\"\n    hello\n      world\n    \"\"\"", "hello\n  world" },
+	{ "\"\"\"  first\n    second\n    third\"\"\"", "  first\nsecond\nthird" },
+	{ "\"\"\"\r\n\t\ta\r\n\t\t\tb\r\t\tc\r\n\r\n  \n\"\"\"", "a\n\tb\nc" },
+	{ "\"\"\"\n\n  x\n \n  y\n\n\"\"\"", "x\n\ny" },	/* blank inner line kept, shortened */
+	{ "\"\"\"a \\\"\"\" b \\n \\u0041\"\"\"", "a \"\"\" b \\n \\u0041" },
+	{ "\"\"\"\n  \\\"\"\"\n    \\\"\"\"\"\"\"", "\"\"\"\n  \"\"\"" },
+	{ "\"\"\"   \"\"\"", "" },
+	{ "\"\"\"\\\\\"\"\"x\"\"\"", "\\\"\"\"x" },
+};
+
+Test(gql, root_fields_string_values)
+{
+	for (size_t i = 0; i < sizeof(string_cases) / sizeof(string_cases[0]); i++) {
+		char *doc = util_printf("{ f(s: %s) }", string_cases[i].literal);
+		struct gql_fields f;
+		const char *err;
+		const json_t *v;
+		char *b = exact_copy(doc, strlen(doc));
+		int rc = gql_root_fields(b, strlen(doc), NULL, NULL, &f, &err);
+
+		cr_assert_eq(rc, 0, "case %zu: %s", i, rc ? err : "");
+		cr_assert_eq(f.n, 1);
+		cr_assert_eq(f.v[0].n_args, 1);
+		v = f.v[0].args[0].value;
+		cr_assert(json_is_string(v), "case %zu: not a string", i);
+		cr_expect_eq(json_string_length(v), strlen(string_cases[i].want), "case %zu", i);
+		cr_expect_str_eq(json_string_value(v), string_cases[i].want, "case %zu", i);
+		gql_fields_clear(&f);
+		free(b);
+		free(doc);
+	}
+}
+
+/* The values are the request's own, and repeated spreads share them. */
+Test(gql, root_fields_values_types)
+{
+	static const char doc[] = "query($v: Boolean) { ...F ...F } fragment F on Q { f(a: $v, b: 2) }";
+	json_t *vars = json_pack("{s:b}", "v", 1);
+	struct gql_fields f;
+	const char *err;
+
+	cr_assert_eq(gql_root_fields(doc, strlen(doc), NULL, vars, &f, &err), 0);
+	json_decref(vars);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.v[0].name, "f");
+	cr_expect_str_eq(f.v[0].args[0].name, "a");
+	cr_expect(json_is_true(f.v[0].args[0].value));
+	cr_expect(json_is_integer(f.v[1].args[1].value));
+	cr_expect_eq(json_integer_value(f.v[1].args[1].value), 2);
+	gql_fields_clear(&f);
+	gql_fields_clear(&f);		/* twice is harmless */
+}
+
+Test(gql, root_fields_null_document)
+{
+	struct gql_fields f;
+	const char *err;
+
+	cr_expect_eq(gql_root_fields(NULL, 0, NULL, NULL, &f, &err), -1);
+	cr_expect_str_eq(err, "document is empty");
+}
+
+Test(gql, root_fields_cap)
+{
+	char *doc, *got;
+	size_t len;
+
+	doc = repeat("{", " a(x: 1)", GQL_MAX_ROOT_FIELDS, " }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_eq(strlen(got), GQL_MAX_ROOT_FIELDS * 7 - 1, "%.40s", got);
+	free(got);
+	free(doc);
+
+	doc = repeat("{", " a", GQL_MAX_ROOT_FIELDS + 1, " }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "error: more than 256 root fields");
+	free(got);
+	free(doc);
+
+	/* the cap counts fields after expansion */
+	doc = repeat("{ ...F ...F } fragment F on Q {", " a", GQL_MAX_ROOT_FIELDS / 2 + 1, " }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "error: more than 256 root fields");
+	free(got);
+	free(doc);
+
+	/* nested fields do not count */
+	doc = repeat("{ a {", " b", 10000, " } }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "a");
+	free(got);
+	free(doc);
+}
+
+/* F0 spreads F1 twice, F1 spreads F2 twice, ...: 2^levels fields. */
+static char *
+fan_out(int levels, int spreads)
+{
+	size_t cap = 64 + (size_t)levels * (size_t)(40 + 12 * spreads), len = 0;
+	char *doc = malloc(cap);
+
+	cr_assert_not_null(doc);
+	len += (size_t)sprintf(doc + len, "{ ...F0 }");
+	for (int i = 0; i < levels; i++) {
+		len += (size_t)sprintf(doc + len, " fragment F%d on Q {", i);
+		for (int k = 0; k < spreads; k++)
+			len += (size_t)sprintf(doc + len, " ...F%d", i + 1);
+		len += (size_t)sprintf(doc + len, " }");
+	}
+	sprintf(doc + len, " fragment F%d on Q { leaf(x: \"v\") }", levels);
+	return doc;
+}
+
+Test(gql, root_fields_fan_out)
+{
+	static const struct {
+		int levels, spreads;
+		const char *want;	/* NULL: a result with 2^levels fields */
+	} cases[] = {
+		{ 8, 2, NULL },			/* exactly 256 */
+		{ 9, 2, "error: more than 256 root fields" },
+		{ 40, 2, "error: more than 256 root fields" },
+		{ 2000, 2, "error: fragments at the root nest deeper than 64 levels" },
+		{ 62, 1, NULL },		/* a chain: 64 levels with the root */
+		{ 63, 1, "error: fragments at the root nest deeper than 64 levels" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *doc = fan_out(cases[i].levels, cases[i].spreads), *got;
+		double t0 = now_s();
+
+		got = walk(doc, NULL, NULL);
+		cr_expect_lt(now_s() - t0, 0.1, "case %zu took %.3f s", i, now_s() - t0);
+		if (cases[i].want != NULL)
+			cr_expect_str_eq(got, cases[i].want, "case %zu", i);
+		else {
+			size_t n = strncmp(got, "error", 5) == 0 ? 0 : 1;
+
+			for (const char *c = got; *c; c++)
+				n += *c == ' ';
+			cr_expect_eq(n, (size_t)1 << (cases[i].spreads == 2 ? cases[i].levels : 0),
+			    "case %zu: %.60s", i, got);
+		}
+		free(got);
+		free(doc);
+	}
+}
+
+/* Each spread is work even when it adds no field, and so is each copy. */
+Test(gql, root_fields_expansion_work)
+{
+	char *doc, *got;
+	size_t len;
+	double t0 = now_s();
+
+	/* 5000 spreads of one fragment inside one inline fragment at the root */
+	doc = repeat("{ x ", "...F ", 5000, "} fragment F on Q { a }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "error: more than 256 root fields");
+	free(got);
+	free(doc);
+
+	/* copies of a field with 2000 arguments */
+	doc = repeat("{ ...F ...F ...F } fragment F on Q { a(", "x: 1 ", 3000, ") }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "error: fragments expand to too much work");
+	free(got);
+	free(doc);
+	cr_expect_lt(now_s() - t0, 0.2, "took %.3f s", now_s() - t0);
+}
+
+/*
+ * A default or a variable used many times is shared, and its size as a
+ * tree counts each time: refused past 4 MiB, quickly.
+ */
+Test(gql, root_fields_value_amplification)
+{
+	char *head = malloc(1 << 20), *h = head, *doc, *got, *vars;
+	size_t len, n = 0;
+	double t0 = now_s();
+	json_t *big = json_array();
+
+	cr_assert_not_null(head);
+	h += sprintf(h, "query($v: [Int] = [");
+	for (int i = 0; i < 50000; i++)
+		h += sprintf(h, "%d ", i);
+	sprintf(h, "]) { f(a: [");
+	doc = repeat(head, "$v ", 50000, "]) }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_str_eq(got, "error: argument values expand to too much data");
+	free(got);
+	free(doc);
+
+	/* used a few times it is fine, and converted once */
+	doc = repeat(head, "$v ", 10, "]) }", &len);
+	got = walk_n(doc, len, NULL, NULL);
+	cr_expect_eq(strncmp(got, "f(a=[[0,1,2,", 12), 0, "%.40s", got);
+	for (const char *c = got; *c; c++)
+		n += *c == '[';
+	cr_expect_eq(n, 1 + 10);
+	free(got);
+	free(doc);
+
+	/* the request's variables, in arguments and through repeated spreads */
+	for (int i = 0; i < 100000; i++)
+		json_array_append_new(big, json_string("abcdefghij"));
+	big = json_pack("{s:o}", "v", big);
+	vars = json_dumps(big, JSON_COMPACT);
+	json_decref(big);
+	doc = repeat("query($v: [String]) { ...F ...F ...F ...F } fragment F on Q {",
+	    " a(x: $v)", 1, " }", &len);
+	got = walk_n(doc, len, NULL, vars);
+	cr_expect_str_eq(got, "error: argument values expand to too much data");
+	free(got);
+	free(doc);
+	doc = repeat("query($v: [String]) {", " a(x: $v)", 4, " }", &len);
+	got = walk_n(doc, len, NULL, vars);
+	cr_expect_str_eq(got, "error: argument values expand to too much data");
+	free(got);
+	free(doc);
+	doc = repeat("query($v: [String]) {", " a(x: $v)", 2, " }", &len);
+	got = walk_n(doc, len, NULL, vars);
+	cr_expect_eq(strncmp(got, "a(x=[\"abcdefghij\",", 18), 0, "%.40s", got);
+	free(got);
+	free(doc);
+	free(vars);
+	free(head);
+	cr_expect_lt(now_s() - t0, 2.0, "took %.3f s", now_s() - t0);
+}
+
+/* Whatever classify refuses, the walker refuses; nothing reads past the end. */
+Test(gql, root_fields_corpus_and_prefixes)
+{
+	size_t n;
+	struct entry *v = load_corpus(&n);
+	size_t ok = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = &v[i];
+		struct gql_op op = classify_n(e->query, e->len, e->op_name);
+		char *got = walk_n(e->query, e->len, e->op_name, NULL);
+		bool failed = strncmp(got, "error: ", 7) == 0;
+
+		if (op.kind == GQL_INVALID) {
+			cr_expect(failed, "%s: classify refused but the walker gave %s", e->name, got);
+			cr_expect_str_eq(got + 7, op.error, "%s", e->name);
+		} else
+			ok += !failed;
+		free(got);
+		if (e->len > 2048)
+			continue;
+		for (size_t k = 0; k < e->len; k++) {
+			op = classify_n(e->query, k, e->op_name);
+			got = walk_n(e->query, k, e->op_name, "{\"a\": 1}");
+			if (op.kind == GQL_INVALID)
+				cr_expect_eq(strncmp(got, "error: ", 7), 0, "%s[:%zu]", e->name, k);
+			free(got);
+		}
+	}
+	cr_expect_gt(ok, 50, "only %zu corpus operations walked", ok);
+	free_corpus(v, n);
+}
+
+Test(gql, root_fields_one_mebibyte)
+{
+	size_t len;
+	char *doc = repeat("query Big { a(x: 1) b {", " field_with_a_name(x: \"s\")", 1 << 20 >> 4, " } }", &len);
+	double t0 = now_s();
+	char *got = walk_n(doc, len, NULL, NULL);
+
+	cr_expect_lt(now_s() - t0, 0.5, "1 MiB took %.3f s", now_s() - t0);
+	cr_expect_str_eq(got, "a(x=1) b");
+	free(got);
+	free(doc);
+}
+
+/* The policy learns node ids from answers only when no other field is
+ * aliased "id" anywhere in the document. */
+Test(gql, root_fields_id_alias)
+{
+	static const struct {
+		const char *doc;
+		bool id_alias;
+	} cases[] = {
+		{ "{ repository(owner: \"o\", name: \"r\") { id name } }", false },
+		{ "{ repository(owner: \"o\", name: \"r\") { id: id } }", false },
+		{ "{ repository(owner: \"o\", name: \"r\") { id: name } }", true },
+		{ "{ repository(owner: \"o\", name: \"r\") { issues(first: 1) { nodes { id : title } } } }", true },
+		{ "{ repository(owner: \"o\", name: \"r\") { ... on Repository { id: name } } }", true },
+		{ "{ repository(owner: \"o\", name: \"r\") { ...F } } fragment F on Repository { id: name }", true },
+		{ "query A { rateLimit { cost } } query B { x: repository(owner: \"o\", name: \"r\") { id: name } }", true },
+		{ "{ node(id: \"x\") { id } }", false },
+		{ "{ ident: repository(owner: \"o\", name: \"r\") { idx: name } }", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gql_fields f;
+		const char *err = NULL;
+		const char *name = strstr(cases[i].doc, "query A") ? "A" : NULL;
+
+		cr_assert_eq(gql_root_fields(cases[i].doc, strlen(cases[i].doc), name, NULL, &f, &err),
+		    0, "%s: %s", cases[i].doc, err);
+		cr_expect_eq(f.id_alias, cases[i].id_alias, "%s", cases[i].doc);
+		gql_fields_clear(&f);
+	}
 }
