@@ -393,8 +393,9 @@ policy_owner_ok(const struct policy_rules *r, const struct policy_client *c,
 
 /*
  * allow_paths globs: '*' is any run within one segment, '**' any run at
- * all. Matched as an automaton over pattern positions, so the time is
- * len(pattern) x len(path) whatever the pattern.
+ * all. An encoded slash ends a segment too, since some GitHub routes
+ * decode it. Matched as an automaton over pattern positions, so the time
+ * is len(pattern) x len(path) whatever the pattern.
  */
 static bool
 policy_glob_match(const char *pat, const char *s, size_t slen)
@@ -425,13 +426,16 @@ policy_glob_match(const char *pat, const char *s, size_t slen)
 				cur[i + 1] = true;
 		if (k == slen)
 			break;
+		bool slash = s[k] == '/' || (s[k] == '%' && k + 2 < slen && s[k + 1] == '2' &&
+		    (s[k + 2] == 'F' || s[k + 2] == 'f'));
+
 		memset(next, 0, (n + 1) * sizeof(bool));
 		for (size_t i = 0; i < n; i++) {
 			if (!cur[i])
 				continue;
 			if (tok[i] == 'c' && lit[i] == s[k])
 				next[i + 1] = true;
-			else if (tok[i] == 'D' || (tok[i] == '*' && s[k] != '/'))
+			else if (tok[i] == 'D' || (tok[i] == '*' && !slash))
 				next[i] = true;
 		}
 		memcpy(cur, next, (n + 1) * sizeof(bool));
@@ -599,6 +603,9 @@ struct policy_gq {
 	struct policy_denial *d;
 	char owners[POLICY_MAX_ANSWER_OWNERS][40];
 	size_t n_owners;
+	/* Some allowed field is not tied to the owners above (a search, a
+	 * node nobody saw): its answer's ids must teach nothing. */
+	bool unbound;
 };
 
 /* Every argument called name must be a string naming an allowed owner,
@@ -629,6 +636,12 @@ policy_gq_owner_arg(struct policy_gq *g, const struct gql_field *f, const char *
 static bool
 policy_gq_search(struct policy_gq *g, const struct gql_field *f)
 {
+	/*
+	 * A search's answer teaches no node ids: its scope is only what we
+	 * make of the query text, and GitHub ignores repo:, org: and user: in
+	 * some search types (type: USER), returning objects from anywhere.
+	 */
+	g->unbound = true;
 	size_t seen = 0;
 
 	for (size_t i = 0; i < f->n_args; i++) {
@@ -659,8 +672,10 @@ policy_gq_node_id(struct policy_gq *g, const json_t *v)
 		return policy_deny(g->d, "graphql_node", "node ids must be strings");
 	id = json_string_value(v);
 	if (!idmap_get(g->p->node_owners, id, json_string_length(v), owners, sizeof(owners))) {
-		if (policy_all(g->r, g->c))
+		if (policy_all(g->r, g->c)) {
+			g->unbound = true;
 			return true;
+		}
 		return policy_deny(g->d, "graphql_node",
 		    "node lookups are allowed only for ids ghpool served in an answer about an allowed owner");
 	}
@@ -683,8 +698,10 @@ policy_gq_node(struct policy_gq *g, const struct gql_field *f, const char *argna
 	if (g->r->node_lookup == CONFIG_NODE_DENY)
 		return policy_deny(g->d, "graphql_node",
 		    "node lookups by id are denied ([policy] graphql_node_lookup = \"deny\")");
-	if (g->r->node_lookup == CONFIG_NODE_ALLOW)
+	if (g->r->node_lookup == CONFIG_NODE_ALLOW) {
+		g->unbound = true;
 		return true;
+	}
 	for (i = 0; i < f->n_args; i++) {
 		const json_t *v = f->args[i].value;
 
@@ -759,7 +776,8 @@ policy_check_graphql(struct policy *p, const struct policy_client *c,
 	 * issued: anyone can title an issue "R_123", and `id: title` would
 	 * make that a served id, a key to someone else's object.
 	 */
-	if (ok && !f->id_alias && g->n_owners > 0 && g->n_owners <= POLICY_MAX_ANSWER_OWNERS) {
+	if (ok && !f->id_alias && !g->unbound && g->n_owners > 0 &&
+	    g->n_owners <= POLICY_MAX_ANSWER_OWNERS) {
 		text = util_calloc(1, POLICY_MAX_ANSWER_OWNERS * 41);
 		for (size_t i = 0; i < g->n_owners; i++)
 			o += (size_t)snprintf(text + o, POLICY_MAX_ANSWER_OWNERS * 41 - o, "%s%s",

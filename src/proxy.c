@@ -1140,6 +1140,21 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 		return;
 	}
 	proxy_learn_limits(c, res);
+	/*
+	 * Only GitHub's word that the repository is not there (for this
+	 * token) is remembered as "no owner"; a rate limit or a revoked token
+	 * says nothing about the repository, and must not deny it for long.
+	 */
+	if (res->status != 200 && res->status != 404 && res->status != 451) {
+		int64_t cooldown;
+
+		proxy_apply_verdict(c, proxy_classify(res, &cooldown), cooldown);
+		snprintf(msg, sizeof(msg), "could not look up the owner of repository %.*s: GitHub answered %ld",
+		    (int)c->route.owner_len, c->route.owner, res->status);
+		c->identity = -1;
+		proxy_fail(c, 502, "upstream_error", msg);
+		return;
+	}
 	c->identity = -1;
 	if (res->status == 200) {
 		size_t len = evbuffer_get_length(res->body);

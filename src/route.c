@@ -244,7 +244,10 @@ route_parse(const char *path, size_t len, struct route_info *info)
 			return;
 		break;
 	case ROUTE_REPO_ID:
-		if (n < 2 || !route_all_digits(seg[1], seglen[1]))
+		/* One spelling per id (no leading zeros, at most 19 digits): the
+		 * policy remembers ids, and must not be flooded with aliases. */
+		if (n < 2 || !route_all_digits(seg[1], seglen[1]) || seg[1][0] == '0' ||
+		    seglen[1] > 19)
 			return;
 		break;
 	case ROUTE_PUBLIC:

@@ -48,6 +48,19 @@ searchq_decode(const char *s, size_t n, char *out, size_t *outlen)
 	return true;
 }
 
+static bool
+searchq_param_known(const char *key, size_t klen)
+{
+	static const char *const known[] = {
+		"q", "sort", "order", "per_page", "page", "advanced_search",
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (klen == strlen(known[i]) && memcmp(key, known[i], klen) == 0)
+			return true;
+	return false;
+}
+
 char *
 searchq_from_query(const char *query, size_t len, const char **why)
 {
@@ -70,8 +83,14 @@ searchq_from_query(const char *query, size_t len, const char **why)
 			*why = "malformed percent-encoding in the search query string";
 			goto fail;
 		}
-		if (klen >= 2 && key[0] == 'q' && key[1] == '[') {
-			*why = "the search query must be a single q parameter";
+		/*
+		 * Only parameters known to shape nothing but the page: another
+		 * may scope the search itself (/search/labels' repository_id),
+		 * and bracketed keys like "q]" are read as q by some frameworks.
+		 */
+		if (!searchq_param_known(key, klen)) {
+			*why = "a pooled search takes only the parameters q, sort, order, per_page, page "
+			    "and advanced_search";
 			goto fail;
 		}
 		if (klen == 1 && key[0] == 'q') {

@@ -13,8 +13,9 @@
 
 /*
  * The decoded value of the query string's single q parameter (malloc'd,
- * NUL-terminated), or NULL with a reason in *why: no q, several, a key
- * like q[], a raw ';', or malformed percent-encoding.
+ * NUL-terminated), or NULL with a reason in *why: no q, several, any
+ * parameter but q, sort, order, per_page, page and advanced_search, a raw
+ * ';', or malformed percent-encoding.
  */
 char *searchq_from_query(const char *query, size_t len, const char **why);
 

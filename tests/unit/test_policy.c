@@ -97,6 +97,9 @@ static const struct {
 	{ "/advisories", POLICY_ALLOW, NULL },
 	{ "/advisories/GHSA-1", POLICY_ALLOW, NULL },
 	{ "/advisories/GHSA-1/x", POLICY_DENY, "path" },
+	{ "/advisories/GHSA-1%2Fx", POLICY_DENY, "path" },
+	{ "/advisories/GHSA-1%2fx", POLICY_DENY, "path" },
+	{ "/events/a%2Fb", POLICY_ALLOW, NULL },
 	{ "/events", POLICY_DENY, "path" },
 	{ "/events/a/b", POLICY_ALLOW, NULL },
 	{ "/organizations/9/repos", POLICY_DENY, "path" },
@@ -468,5 +471,28 @@ Test(policy, graphql_node_modes)
 	cfg.policy.passthrough_denied_reads = true;
 	policy_update(p, &cfg);
 	cr_expect(policy_passthrough_denied(p));
+	policy_free(p);
+}
+
+/* Answers with a field not tied to owners teach nothing: otherwise an
+ * unrestricted client could plant other owners' ids for a narrowed one. */
+Test(policy, graphql_unbound_answers_teach_nothing)
+{
+	static const char *const docs[] = {
+		"{ repository(owner: \"octo-org\", name: \"h\") { id } search(query: \"secret\", type: ISSUE, first: 5) { issueCount } }",
+		"{ repository(owner: \"octo-org\", name: \"h\") { id } search(query: \"repo:octo-org/h\", type: USER, first: 5) { userCount } }",
+		"{ repository(owner: \"octo-org\", name: \"h\") { id } node(id: \"R_1004\") { id } }",
+	};
+	struct policy *p = make_client_policy(true);
+	const struct policy_client *ops;
+	const char *why;
+	char *owners;
+
+	cr_assert(policy_authenticate(p, "key-ops-0123456789abcdef", &ops, &why));
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		owners = (char *)1;
+		cr_assert_null(gq(p, ops, docs[i], NULL, &owners), "%s", docs[i]);
+		cr_expect_null(owners, "%s: learns for %s", docs[i], owners);
+	}
 	policy_free(p);
 }

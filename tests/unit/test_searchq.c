@@ -28,6 +28,12 @@ static const struct {
 	{ "q=a%zz", NULL },
 	{ "q=a%2", NULL },
 	{ "q=a%00b", NULL },
+	{ "q=a&sort=created&order=desc&per_page=100&page=3&advanced_search=true", "a" },
+	{ "q=a&repository_id=1004", NULL },          /* /search/labels: scoped by id */
+	{ "q=a&q]=b", NULL },
+	{ "q=a&[q]=b", NULL },
+	{ "q=a&%5Bq%5D=b", NULL },
+	{ "q=a&Q=b", NULL },
 };
 
 Test(searchq, from_query)
