@@ -20,9 +20,11 @@ def direct(fake, target, token, headers=None, method="GET"):
 # request side
 # ---------------------------------------------------------------------------
 
-# Pooled searches must name an allowed owner (repo:, org: or user:) in q.
+# Pooled searches must name an allowed owner (repo:, org: or user:) in q and
+# take only q and the paging parameters; other paths take any query.
 RAW_TARGETS = [
-    "/search/issues?q=a%20b%20repo:octo-org/hello&x=1&x=2&empty=&plus=a+b",
+    "/search/issues?q=a%20b%20repo:octo-org/hello&per_page=1&per_page=2&page=&sort=a+b",
+    "/repos/octo-org/hello/issues?x=1&x=2&empty=&plus=a+b",
     "/repos/octo-org/hello/issues?per_page=5&per_page=7",
     "/repos/octo-org/hello/issues?state=open&sort=updated&direction=asc&labels=a,b",
     "/repos/octo-org/hello/issues?z=1&a=2&m=3",
