@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config meson ninja-build libevent-dev libcurl4-openssl-dev
-libjansson-dev libssl-dev libcriterion-dev python3 python3-pytest"
+libjansson-dev libssl-dev libcriterion-dev libjq-dev git python3 python3-pytest"
 # The GraphQL oracle test runs graphql-js: a node and npm already on PATH
 # will do, else Debian's.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"

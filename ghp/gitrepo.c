@@ -1,0 +1,92 @@
+/*
+ * gitrepo.c - asking git, and reading its remote URLs.
+ */
+#include "gitrepo.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* One line of a git command's output (stderr discarded); -1 on failure. */
+static int
+gitrepo_run(const char *cmd, char *out, size_t outlen)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	if (p == NULL)
+		return -1;
+	if (fgets(out, (int)outlen, p) == NULL)
+		out[0] = '\0';
+	st = pclose(p);
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	return st == 0 && n > 0 ? 0 : -1;
+}
+
+static bool
+gitrepo_name_ok(const char *s, size_t n, bool repo)
+{
+	if (n == 0 || n > 100)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    !(repo && (s[i] == '.' || s[i] == '_')))
+			return false;
+	return true;
+}
+
+int
+gitrepo_parse_url(const char *url, char *owner, size_t olen, char *repo, size_t rlen)
+{
+	const char *path, *slash, *p;
+	size_t n;
+
+	/* scheme://[user@]host[:port]/owner/repo, or user@host:owner/repo */
+	if ((p = strstr(url, "://")) != NULL) {
+		path = strchr(p + 3, '/');
+	} else {
+		path = strchr(url, ':');
+		if (path != NULL && strchr(url, '/') != NULL && strchr(url, '/') < path)
+			return -1;   /* a local path, not scp-like */
+	}
+	if (path == NULL)
+		return -1;
+	path++;
+	while (*path == '/')
+		path++;
+	if ((slash = strchr(path, '/')) == NULL)
+		return -1;
+	n = strlen(slash + 1);
+	while (n > 0 && slash[n] == '/')
+		n--;
+	if (n >= 4 && strncmp(slash + 1 + n - 4, ".git", 4) == 0)
+		n -= 4;
+	if (!gitrepo_name_ok(path, (size_t)(slash - path), false) ||
+	    !gitrepo_name_ok(slash + 1, n, true) || memchr(slash + 1, '/', n) != NULL)
+		return -1;
+	if ((size_t)(slash - path) >= olen || n >= rlen)
+		return -1;
+	snprintf(owner, olen, "%.*s", (int)(slash - path), path);
+	snprintf(repo, rlen, "%.*s", (int)n, slash + 1);
+	return 0;
+}
+
+int
+gitrepo_current(char *owner, size_t olen, char *repo, size_t rlen)
+{
+	char url[1024];
+
+	if (gitrepo_run("git remote get-url origin 2>/dev/null", url, sizeof(url)) != 0)
+		return -1;
+	return gitrepo_parse_url(url, owner, olen, repo, rlen);
+}
+
+int
+gitrepo_branch(char *out, size_t outlen)
+{
+	return gitrepo_run("git symbolic-ref --quiet --short HEAD 2>/dev/null", out, outlen);
+}
