@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #define API_MAX_PAGES 10000
 
@@ -212,27 +211,6 @@ api_first_url(const struct api_opts *o, const char *base, struct buf *url)
 	}
 	free(path.s);
 	return 0;
-}
-
-/* The rel="next" target of a Link header, malloc'd, or NULL. */
-static char *
-api_next_link(const char *link)
-{
-	const char *p = link;
-
-	while (p != NULL && (p = strchr(p, '<')) != NULL) {
-		const char *end = strchr(p, '>'), *params, *next;
-
-		if (end == NULL)
-			return NULL;
-		params = end + 1;
-		next = strchr(params, '<');
-		if (strstr(params, "rel=\"next\"") != NULL &&
-		    (next == NULL || strstr(params, "rel=\"next\"") < next))
-			return strndup(p + 1, (size_t)(end - p - 1));
-		p = end;
-	}
-	return NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -472,8 +450,9 @@ api_opts_free(struct api_opts *o)
 }
 
 int
-api_main(int argc, char **argv, const char *base_url, const char *key)
+api_main(int argc, char **argv, const struct ghp_env *e)
 {
+	const char *base_url = e->client.base, *key = e->client.key;
 	struct api_opts o;
 	struct http_answer *pages = NULL;
 	size_t n_pages = 0;
@@ -481,7 +460,7 @@ api_main(int argc, char **argv, const char *base_url, const char *key)
 	struct jqrun *jq = NULL;
 	char **hdrs = NULL, *next = NULL, err[256], msg[2048];
 	size_t n_hdrs = 0;
-	bool tty = isatty(STDOUT_FILENO);
+	bool tty = e->tty;
 	FILE *out = stdout;
 	int rc = GHP_FALLTHROUGH;
 
@@ -512,8 +491,8 @@ api_main(int argc, char **argv, const char *base_url, const char *key)
 		pages[n_pages++] = a;
 		free(next);
 		next = NULL;
-		if (o.paginate && a.status < 300 && http_find(&a, "Link") != NULL)
-			next = api_next_link(http_find(&a, "Link"));
+		if (o.paginate && a.status < 300)
+			next = http_next_link(&a);
 	}
 	rc = 0;
 	if (o.slurp) {

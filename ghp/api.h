@@ -9,10 +9,9 @@
 #ifndef GHP_API_H
 #define GHP_API_H
 
-/* Returned instead of an exit code: run the real gh with the same argv. */
-#define GHP_FALLTHROUGH (-2)
+#include "ghp.h"
 
 /* argv[0] is "api". Returns the exit code, or GHP_FALLTHROUGH. */
-int api_main(int argc, char **argv, const char *base_url, const char *key);
+int api_main(int argc, char **argv, const struct ghp_env *e);
 
 #endif

@@ -150,6 +150,26 @@ http_find(const struct http_answer *a, const char *name)
 	return NULL;
 }
 
+char *
+http_next_link(const struct http_answer *a)
+{
+	const char *p = http_find(a, "Link");
+
+	/* <url>; rel="next", <url>; rel="last" */
+	while (p != NULL && (p = strchr(p, '<')) != NULL) {
+		const char *end = strchr(p, '>'), *next, *rel;
+
+		if (end == NULL)
+			return NULL;
+		next = strchr(end, '<');
+		rel = strstr(end, "rel=\"next\"");
+		if (rel != NULL && (next == NULL || rel < next))
+			return http_strndup(p + 1, (size_t)(end - p - 1));
+		p = end;
+	}
+	return NULL;
+}
+
 void
 http_answer_free(struct http_answer *a)
 {

@@ -31,6 +31,9 @@ int http_get(const char *url, char *const *headers, size_t n_headers,
 /* The first header called name (case-insensitive), or NULL. */
 const char *http_find(const struct http_answer *a, const char *name);
 
+/* The rel="next" URL of the answer's Link header (malloc'd), or NULL. */
+char *http_next_link(const struct http_answer *a);
+
 void http_answer_free(struct http_answer *a);
 
 #endif

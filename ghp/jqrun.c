@@ -105,12 +105,12 @@ jqrun_print(jv v, FILE *out, bool tty)
 		break;
 	case JV_KIND_NUMBER:
 		d = jv_number_value(v);
-		if (d == trunc(d) && fabs(d) < 1e17) {
+		/* go-gh: integral values without an exponent, others with two decimals */
+		if (d == trunc(d) && isfinite(d))
 			fprintf(out, "%.0f", d);
-			break;
-		}
-		/* jq's shortest form for the rest */
-		__attribute__((fallthrough));
+		else
+			fprintf(out, "%.2f", d);
+		break;
 	default:
 		text = jv_dump_string(jv_copy(v), JV_PRINT_SORTED | (tty ? JV_PRINT_INDENT_FLAGS(2) : 0));
 		jqrun_put_json(jv_string_value(text), out);

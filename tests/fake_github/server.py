@@ -30,6 +30,20 @@ What it models
   public ``/emojis``, ``/octocat``, ``/licenses``, ``/gitignore/templates``,
   ``/codes_of_conduct``, ``/versions``, ``/advisories`` and ``/events``; writes on the
   caller's own account ``POST /user/repos`` and ``POST /gists`` (201, recorded).
+* What ghp's read commands read (docs/ghp-formats.md), on two more repositories left out
+  of owner listings: ``octo-org/demo`` (hand-written DEMO_* data: issues with labels,
+  assignees, a milestone, reactions, state_reason, closed_at and comments; pull requests
+  in the same number space, listed by ``/issues`` too, one from a fork, a draft, a merged
+  one, requested reviewers, reviews, auto-merge, per-PR diffs; check runs and combined
+  statuses of the PR heads; Actions runs with branch/actor/event/status/head_sha filters,
+  jobs with steps, annotations, artifacts, workflows by id or file name; releases with a
+  draft, a pre-release and a latest; a README; description, homepage, topics, counts,
+  license) and ``octo-org/big`` (120 open issues, no README, no releases). Everywhere:
+  issues carry labels/assignees/milestone/reactions/state_reason/closed_at and full user
+  objects, ``/issues`` honours state/labels/creator/assignee/mentioned/milestone/sort/
+  direction, ``/search/issues`` honours the usual qualifiers (repo: is: label: author:
+  draft: sort: ..., newest first by default), ``GET /users/{login}`` gives a profile
+  "name" (PEOPLE), repositories have gh's ``repo view`` fields.
 * GraphQL (``POST /graphql``): a real parser for executable documents, the operation
   chosen as graphql-js's getOperationAST does (``operationName``; several operations
   without it, or a name naming nothing -> a GraphQL error). Query root fields
@@ -110,6 +124,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import copy
 import email.utils
 import gzip
@@ -124,6 +139,7 @@ import os
 import random
 import re
 import secrets
+import shlex
 import shutil
 import socket
 import string
@@ -519,6 +535,18 @@ SEED_REPOS = [
     {"id": 1002, "owner": "octo-org", "name": "world", "issues": 12, "private": False},
     {"id": 1003, "owner": "alice", "name": "tools", "issues": 7, "private": False},
     {"id": 1004, "owner": "evil-corp", "name": "secret", "issues": 3, "private": True},
+    # For ghp's read commands (tests/e2e/test_ghp_reads.py). "unlisted": left out of the
+    # owner's repository listings (REST and GraphQL) and of repository search, so the
+    # older tests' listings stay as they were.
+    #   demo: hand-made issues, pull requests (one from a fork), comments, labels, a
+    #         milestone, check runs and statuses, Actions runs/jobs, releases, a README
+    #         (see DEMO_* below); issues and pull requests share one number space and
+    #         /issues lists pull requests too, as GitHub does.
+    #   big:  120 generated open issues (paging past 100), no README, no releases.
+    {"id": 1005, "owner": "octo-org", "name": "demo", "issues": 0, "private": False,
+     "unlisted": True, "rich": True},
+    {"id": 1006, "owner": "octo-org", "name": "big", "issues": 120, "private": False,
+     "unlisted": True, "readme": False, "releases": False},
 ]
 RENAMED = {("octo-org", "old-name"): 1001}
 
@@ -561,6 +589,295 @@ Subject: [PATCH] Update README for #{number}
 """
 
 
+# ----------------------------------------------------------------------------
+# the ghp demo data (octo-org/demo), written out by hand so that golden files can be
+# derived from it by reading. Every time is a literal UTC timestamp; the tests run ghp
+# with GHP_NOW = DEMO_NOW.
+# ----------------------------------------------------------------------------
+
+DEMO_NOW = "2024-02-13T00:00:00Z"   # epoch 1707782400
+DEMO_RID = 1005
+DEMO_FORK_RID = 2005                # monalisa/demo: the head repository of PR #5 (not served)
+
+# Accounts GET /users/{login} knows besides SEED_OWNERS and the tokens' logins, with the
+# profile "name" (null for hubot). Issue/PR payloads carry no "name", as on GitHub.
+PEOPLE: dict[str, dict[str, Any]] = {
+    "alice": {"id": 9002, "name": "Alice Liddell", "type": "User"},
+    "monalisa": {"id": 9101, "name": "Mona Lisa", "type": "User"},
+    "hubot": {"id": 9102, "name": None, "type": "User"},
+    "octocat": {"id": 9103, "name": "The Octocat", "type": "User"},
+    "dependabot[bot]": {"id": 49699333, "name": None, "type": "Bot"},
+}
+ORG_NAMES = {"octo-org": "Octo Org", "evil-corp": "Evil Corp"}
+
+# name -> (number, color, description)
+DEMO_LABELS: dict[str, tuple[int, str, str | None]] = {
+    "bug": (1, "d73a4a", "Something isn't working"),
+    "enhancement": (2, "a2eeef", "New feature or request"),
+    "help wanted": (3, "008672", "Extra attention is needed"),
+    "Docs": (4, "0075ca", None),
+}
+DEMO_MILESTONES = {
+    1: {"title": "v1.0", "description": "First stable release", "state": "open",
+        "created": "2024-01-01T00:00:00Z", "due_on": "2024-03-01T08:00:00Z"},
+}
+
+# Issues (pull requests are below; one number space). Absent keys: no labels, no
+# assignees, no milestone, no reactions, no comments, association NONE.
+DEMO_ISSUES: list[dict[str, Any]] = [
+    {"number": 1, "title": "First issue", "body": "The very first issue.", "state": "closed",
+     "state_reason": "completed", "user": "alice", "association": "OWNER",
+     "created": "2023-01-10T10:00:00Z", "updated": "2023-02-01T12:00:00Z",
+     "closed": "2023-02-01T12:00:00Z"},
+    {"number": 3, "title": "Crash on start", "body": "It crashes without a config file.",
+     "state": "open", "user": "monalisa", "association": "CONTRIBUTOR", "labels": ["bug"],
+     "created": "2024-01-05T08:00:00Z", "updated": "2024-02-01T09:30:00Z"},
+    {"number": 4, "title": "Typo in README", "body": None, "state": "closed",
+     "state_reason": "not_planned", "user": "octocat", "labels": ["Docs"],
+     "created": "2023-12-01T00:00:00Z", "updated": "2024-01-20T00:00:00Z",
+     "closed": "2024-01-20T00:00:00Z"},
+    {"number": 6, "title": "Fix   the thing",
+     "body": "Steps to reproduce:\n1. run it\n2. watch it fail", "state": "open",
+     "user": "monalisa", "association": "CONTRIBUTOR", "labels": ["help wanted", "bug"],
+     "assignees": ["hubot", "octocat"], "milestone": 1, "reactions": {"+1": 2, "hooray": 1},
+     "created": "2024-02-10T20:00:00Z", "updated": "2024-02-12T18:00:00Z"},
+    {"number": 8, "title": "Document the API", "body": "", "state": "open",
+     "user": "dependabot[bot]", "labels": ["Docs", "enhancement"],
+     "created": "2024-02-11T06:00:00Z", "updated": "2024-02-11T06:00:00Z"},
+    {"number": 10, "title": "Add a --verbose flag", "body": None, "state": "open",
+     "user": "alice", "association": "OWNER", "labels": ["enhancement"],
+     "assignees": ["alice"], "milestone": 1, "reactions": {"+1": 2, "rocket": 1},
+     "created": "2024-02-12T23:00:00Z", "updated": "2024-02-12T23:30:00Z"},
+]
+# Comments (created == updated: never edited), oldest first.
+DEMO_COMMENTS: list[dict[str, Any]] = [
+    {"id": 6001, "issue": 6, "user": "hubot", "association": "MEMBER",
+     "body": "I can reproduce this.", "created": "2024-02-11T08:00:00Z"},
+    {"id": 6002, "issue": 6, "user": "octocat", "association": "NONE",
+     "body": "Same here.", "created": "2024-02-11T09:00:00Z"},
+    {"id": 6003, "issue": 6, "user": "monalisa", "association": "CONTRIBUTOR",
+     "body": "Fixed in #9.", "created": "2024-02-12T17:00:00Z"},
+]
+
+
+def _demo_sha(n: int) -> str:
+    """The head commit of demo PR #n: its number, two digits, 20 times."""
+    return f"{n:02d}" * 20
+
+
+# Pull requests. head_owner: the fork's owner (cross-repository); requested: reviewers
+# asked; reviews: (login, state, submitted_at, body); auto_merge: (enabled_by, method).
+DEMO_PULLS: list[dict[str, Any]] = [
+    {"number": 2, "title": "Initial implementation", "body": "First cut.", "state": "closed",
+     "user": "alice", "association": "OWNER", "head": "initial", "base": "main",
+     "created": "2023-01-11T10:00:00Z", "updated": "2023-01-12T10:00:00Z",
+     "closed": "2023-01-12T10:00:00Z", "merged": "2023-01-12T10:00:00Z", "merged_by": "alice",
+     "merge_commit_sha": "a2" * 20, "additions": 300, "deletions": 0, "changed_files": 12,
+     "commits": 5, "mergeable": None, "mergeable_state": "unknown"},
+    {"number": 5, "title": "Speed up startup", "body": "Caches the parsed config.",
+     "state": "open", "user": "monalisa", "association": "CONTRIBUTOR", "head": "perf",
+     "head_owner": "monalisa", "base": "main",
+     "created": "2024-02-06T12:00:00Z", "updated": "2024-02-10T12:00:00Z",
+     "merge_commit_sha": "a5" * 20, "additions": 10, "deletions": 2, "changed_files": 1,
+     "commits": 1, "mergeable": True, "mergeable_state": "unstable",
+     "maintainer_can_modify": True},
+    {"number": 7, "title": "WIP: new parser", "body": "", "draft": True, "state": "open",
+     "user": "hubot", "association": "MEMBER", "head": "parser", "base": "main",
+     "created": "2024-02-08T00:00:00Z", "updated": "2024-02-09T00:00:00Z",
+     "merge_commit_sha": "a7" * 20, "additions": 50, "deletions": 40, "changed_files": 4,
+     "commits": 2, "mergeable": True, "mergeable_state": "draft"},
+    {"number": 9, "title": "Add dark mode", "body": "Adds a dark colour scheme.",
+     "state": "open", "user": "monalisa", "association": "CONTRIBUTOR",
+     "head": "feature/dark", "base": "main", "labels": ["enhancement"],
+     "assignees": ["monalisa"], "requested": ["octocat"],
+     "reviews": [("hubot", "APPROVED", "2024-02-12T10:00:00Z", "LGTM")],
+     "created": "2024-02-11T12:00:00Z", "updated": "2024-02-12T12:00:00Z",
+     "merge_commit_sha": "a9" * 20, "additions": 120, "deletions": 7, "changed_files": 3,
+     "commits": 3, "mergeable": True, "mergeable_state": "clean"},
+    {"number": 11, "title": "Abandoned idea", "body": "Never mind.", "state": "closed",
+     "user": "octocat", "head": "idea", "base": "main",
+     "created": "2023-06-01T00:00:00Z", "updated": "2023-06-02T00:00:00Z",
+     "closed": "2023-06-02T00:00:00Z", "merge_commit_sha": "b1" * 20, "additions": 1,
+     "deletions": 1, "changed_files": 1, "commits": 1, "mergeable": False,
+     "mergeable_state": "dirty"},
+    {"number": 12, "title": "Update dependencies", "body": "Bumps libcurl.", "state": "open",
+     "user": "octocat", "head": "deps/update", "base": "main",
+     "auto_merge": ("octocat", "squash"),
+     "created": "2024-02-12T06:00:00Z", "updated": "2024-02-12T06:30:00Z",
+     "merge_commit_sha": "b2" * 20, "additions": 4, "deletions": 4, "changed_files": 2,
+     "commits": 1, "mergeable": True, "mergeable_state": "blocked"},
+]
+
+DEMO_DIFFS: dict[int, bytes] = {
+    9: b"""diff --git a/README.md b/README.md
+index 1111111..2222222 100644
+--- a/README.md
++++ b/README.md
+@@ -1,3 +1,4 @@
+ # Demo
+ 
++Now with a dark mode.
+ Save 50% off with ghp, 100%% of the time.
+diff --git a/src/theme.c b/src/theme.c
+new file mode 100644
+index 0000000..3333333
+--- /dev/null
++++ b/src/theme.c
+@@ -0,0 +1,2 @@
++#include "theme.h"
++int dark = 1;
+diff --git a/src/theme.h b/src/theme.h
+new file mode 100644
+index 0000000..4444444
+--- /dev/null
++++ b/src/theme.h
+@@ -0,0 +1 @@
++extern int dark;
+""",
+    # a BEL byte in a line, and no newline at the very end
+    5: b"""diff --git a/src/main.c b/src/main.c
+index 5555555..6666666 100644
+--- a/src/main.c
++++ b/src/main.c
+@@ -1 +1 @@
+-int main(void) { return slow(); }
++int main(void) { return fast(); } /* \x07 */
+\\ No newline at end of file""",
+}
+
+DEMO_README = b"# Demo\n\nSave 50% off with ghp, 100%% of the time.\n"
+
+DEMO_WORKFLOWS: dict[int, dict[str, str]] = {
+    161: {"name": "CI", "path": ".github/workflows/ci.yml"},
+    162: {"name": "Release", "path": ".github/workflows/release.yml"},
+}
+
+# Actions runs, newest first. A job's check run has the job's id; steps are
+# (name, status, conclusion). annotations: (path, line, level, message).
+DEMO_RUNS: list[dict[str, Any]] = [
+    {"id": 3005, "workflow": 161, "number": 5, "title": "Update dependencies",
+     "branch": "deps/update", "sha": _demo_sha(12), "event": "pull_request", "pr": 12,
+     "status": "in_progress", "conclusion": None, "actor": "octocat",
+     "created": "2024-02-12T06:01:00Z", "updated": "2024-02-12T06:02:00Z",
+     "jobs": [
+         {"id": 4010, "name": "build", "status": "in_progress", "conclusion": None,
+          "started": "2024-02-12T06:01:00Z", "completed": None,
+          "steps": [("Set up job", "completed", "success"), ("Run tests", "in_progress", None)]},
+         {"id": 4011, "name": "lint", "status": "completed", "conclusion": "success",
+          "started": "2024-02-12T06:01:00Z", "completed": "2024-02-12T06:01:25Z",
+          "steps": [("Set up job", "completed", "success"), ("Lint", "completed", "success")]},
+     ]},
+    {"id": 3004, "workflow": 161, "number": 4, "title": "Add dark mode",
+     "branch": "feature/dark", "sha": _demo_sha(9), "event": "pull_request", "pr": 9,
+     "status": "completed", "conclusion": "success", "actor": "monalisa",
+     "created": "2024-02-11T12:01:00Z", "updated": "2024-02-11T12:03:31Z",
+     "jobs": [
+         {"id": 4008, "name": "build", "status": "completed", "conclusion": "success",
+          "started": "2024-02-11T12:01:00Z", "completed": "2024-02-11T12:03:10Z",
+          "steps": [("Set up job", "completed", "success"), ("Build", "completed", "success")]},
+         {"id": 4009, "name": "lint", "status": "completed", "conclusion": "success",
+          "started": "2024-02-11T12:01:00Z", "completed": "2024-02-11T12:01:25Z",
+          "steps": [("Set up job", "completed", "success"), ("Lint", "completed", "success")]},
+         {"id": 4012, "name": "docs", "status": "completed", "conclusion": "skipped",
+          "started": "2024-02-11T12:01:00Z", "completed": "2024-02-11T12:01:00Z",
+          "steps": []},
+     ]},
+    {"id": 3003, "workflow": 161, "number": 3, "title": "Speed up startup",
+     "branch": "perf", "sha": _demo_sha(5), "event": "pull_request", "pr": 5,
+     "head_owner": "monalisa",
+     "status": "completed", "conclusion": "failure", "actor": "monalisa",
+     "created": "2024-02-06T12:05:00Z", "updated": "2024-02-06T12:06:02Z",
+     "jobs": [
+         {"id": 4006, "name": "build", "status": "completed", "conclusion": "failure",
+          "started": "2024-02-06T12:05:00Z", "completed": "2024-02-06T12:06:02Z",
+          "steps": [("Set up job", "completed", "success"), ("Build", "completed", "failure")]},
+         {"id": 4007, "name": "lint", "status": "completed", "conclusion": "success",
+          "started": "2024-02-06T12:05:00Z", "completed": "2024-02-06T12:05:25Z",
+          "steps": [("Set up job", "completed", "success"), ("Lint", "completed", "success")]},
+     ]},
+    {"id": 3002, "workflow": 161, "number": 2, "title": "Bump version",
+     "branch": "main", "sha": "c2" * 20, "event": "push",
+     "status": "completed", "conclusion": "failure", "actor": "alice",
+     "created": "2024-01-20T09:00:00Z", "updated": "2024-01-20T09:01:30Z",
+     "artifacts": [("coverage", False), ("logs", True)],
+     "jobs": [
+         {"id": 4004, "name": "build", "status": "completed", "conclusion": "failure",
+          "started": "2024-01-20T09:00:10Z", "completed": "2024-01-20T09:01:22Z",
+          "steps": [("Set up job", "completed", "success"), ("Run tests", "completed", "failure"),
+                    ("Complete job", "completed", "success")],
+          "annotations": [(".github", 12, "failure", "Process completed with exit code 1.")]},
+         {"id": 4005, "name": "lint", "status": "completed", "conclusion": "success",
+          "started": "2024-01-20T09:00:10Z", "completed": "2024-01-20T09:00:30Z",
+          "steps": [("Set up job", "completed", "success"), ("Lint", "completed", "success")]},
+     ]},
+    {"id": 3001, "workflow": 162, "number": 1, "title": "Release v1.1.0",
+     "branch": "main", "sha": "c1" * 20, "event": "push",
+     "status": "completed", "conclusion": "success", "actor": "alice",
+     "created": "2024-01-15T10:00:00Z", "updated": "2024-01-15T10:05:00Z",
+     "jobs": [
+         {"id": 4002, "name": "publish", "status": "completed", "conclusion": "success",
+          "started": "2024-01-15T10:00:05Z", "completed": "2024-01-15T10:04:55Z",
+          "steps": [("Set up job", "completed", "success"), ("Publish", "completed", "success")]},
+     ]},
+    {"id": 3000, "workflow": 161, "number": 1, "title": "Initial implementation",
+     "branch": "main", "sha": "c0" * 20, "event": "push",
+     "status": "completed", "conclusion": "cancelled", "actor": "alice",
+     "created": "2023-01-12T10:05:00Z", "updated": "2023-01-12T10:06:00Z",
+     "jobs": [
+         {"id": 4000, "name": "build", "status": "completed", "conclusion": "cancelled",
+          "started": "2023-01-12T10:05:00Z", "completed": "2023-01-12T10:06:00Z",
+          "steps": [("Set up job", "completed", "success"), ("Build", "completed", "cancelled")]},
+         {"id": 4001, "name": "lint", "status": "completed", "conclusion": "success",
+          "started": "2023-01-12T10:05:00Z", "completed": "2023-01-12T10:05:20Z",
+          "steps": [("Set up job", "completed", "success"), ("Lint", "completed", "success")]},
+     ]},
+]
+# Commit statuses by commit: (context, state, target_url, description, created_at)
+DEMO_STATUSES: dict[str, list[tuple[str, str, str, str, str]]] = {
+    _demo_sha(5): [("security/scan", "success", "https://scan.example.com/r/5",
+                    "No issues found", "2024-02-06T12:07:00Z")],
+    _demo_sha(12): [("ci/circleci", "pending", "https://circleci.com/gh/octo-org/demo/12",
+                     "Your tests are queued", "2024-02-12T06:02:00Z")],
+}
+
+# Releases, newest created first. published None: a draft.
+DEMO_RELEASES: list[dict[str, Any]] = [
+    {"id": 602, "tag": "v2.0.0", "name": None, "draft": True, "prerelease": False,
+     "created": "2024-02-12T00:00:00Z", "published": None},
+    {"id": 601, "tag": "v2.0.0-rc.1", "name": "v2.0.0 RC 1", "draft": False,
+     "prerelease": True, "created": "2024-02-10T00:00:00Z", "published": "2024-02-10T01:00:00Z"},
+    {"id": 600, "tag": "v1.1.0", "name": "v1.1.0", "draft": False, "prerelease": False,
+     "created": "2024-01-15T10:00:00Z", "published": "2024-01-15T10:05:00Z"},
+    {"id": 599, "tag": "v1.0.0", "name": "First   release", "draft": False,
+     "prerelease": False, "created": "2023-06-01T00:00:00Z",
+     "published": "2023-06-01T00:00:00Z"},
+]
+DEMO_LATEST_RELEASE = 600
+
+DEMO_REPO_FIELDS: dict[str, Any] = {
+    "description": "A demo repository for ghp", "homepage": "https://demo.example.com",
+    "topics": ["cli", "demo"], "stargazers_count": 42, "watchers_count": 42,
+    "forks_count": 7, "subscribers_count": 5, "size": 1234, "language": "C",
+    "license": {"key": "mit", "name": "MIT License", "spdx_id": "MIT",
+                "url": "https://api.github.com/licenses/mit", "node_id": "MDc6TGljZW5zZTEz"},
+    "created_at": "2023-01-10T09:00:00Z", "pushed_at": "2024-02-12T20:00:00Z",
+    "updated_at": "2024-02-12T20:00:00Z",
+}
+
+
+def _epoch(iso: str | None) -> float | None:
+    return None if iso is None else float(calendar.timegm(time.strptime(iso,
+                                                                        "%Y-%m-%dT%H:%M:%SZ")))
+
+
+def _search_tokens(q: str) -> list[str]:
+    """Search words, honouring double quotes (label:"help wanted")."""
+    try:
+        return shlex.split(q)
+    except ValueError:
+        return q.split()
+
+
 class _Data:
     """Mutable repository data (guarded by FakeGitHub._lock)."""
 
@@ -593,6 +910,49 @@ class _Data:
                 for n in (1, 2, 3)
             }
             self.files[rid] = _files_for(r["owner"], r["name"])
+            if r.get("readme") is False:
+                del self.files[rid]["README.md"]
+            if r.get("rich"):
+                self._load_demo(rid)
+
+    def _load_demo(self, rid: int) -> None:
+        """octo-org/demo: DEMO_* as the issue/pull/comment records the routes read. The
+        base keys are the generated ones' (times as epochs), the rest are extras."""
+        self.updated[rid] = _epoch(DEMO_REPO_FIELDS["updated_at"])
+        self.issues[rid] = {}
+        for d in DEMO_ISSUES:
+            n = d["number"]
+            rec = {"id": rid * 100000 + n, "number": n, "title": d["title"], "body": d["body"],
+                   "state": d["state"], "user": d["user"], "locked": False,
+                   "comments": sum(1 for c in DEMO_COMMENTS if c["issue"] == n),
+                   "created": _epoch(d["created"]), "updated": _epoch(d["updated"]),
+                   "closed_at": _epoch(d.get("closed")), "state_reason": d.get("state_reason"),
+                   "labels": list(d.get("labels", [])), "assignees": list(d.get("assignees", [])),
+                   "milestone": d.get("milestone"), "reactions": dict(d.get("reactions", {})),
+                   "association": d.get("association", "NONE")}
+            self.issues[rid][n] = rec
+        self.comments[rid] = {}
+        for c in DEMO_COMMENTS:
+            t = _epoch(c["created"])
+            self.comments[rid][c["id"]] = {"id": c["id"], "issue": c["issue"], "body": c["body"],
+                                           "user": c["user"], "created": t, "updated": t,
+                                           "association": c["association"]}
+        self.pulls[rid] = {}
+        for d in DEMO_PULLS:
+            n = d["number"]
+            rec = dict(d)
+            rec.update({"id": rid * 1000 + n, "created": _epoch(d["created"]),
+                        "updated": _epoch(d["updated"]), "closed_at": _epoch(d.get("closed")),
+                        "merged_at": _epoch(d.get("merged")), "draft": d.get("draft", False),
+                        "labels": list(d.get("labels", [])),
+                        "assignees": list(d.get("assignees", [])),
+                        "association": d.get("association", "NONE")})
+            rec.pop("closed", None)
+            rec.pop("merged", None)
+            self.pulls[rid][n] = rec
+        files = {"README.md": DEMO_README,
+                 "src/main.c": b"int main(void) { return slow(); }\n"}
+        self.files[rid] = files
 
     def find(self, owner: str, name: str) -> int | None:
         return self.by_name.get((owner.lower(), name.lower()))
@@ -1804,6 +2164,12 @@ class FakeGitHub:
         lname = name.lower()
         owner = next((k for k in SEED_OWNERS if k == lname), None)
         if owner is None:
+            person = next((k for k in PEOPLE if k.lower() == lname), None)
+            if person is not None and users:
+                if rest:
+                    return Resp.json(200, [], cacheable=True, last_modified=BASE_EPOCH)
+                return Resp.json(200, self._profile_json(person), cacheable=True,
+                                 last_modified=BASE_EPOCH)
             login = next((v for v in self.tokens.values() if v.lower() == lname), None)
             if login is None or not users:
                 return not_found()
@@ -1814,11 +2180,11 @@ class FakeGitHub:
         if not users and info["type"] != "Organization":
             return not_found()
         if not rest:
-            return Resp.json(200, self._owner_json(owner), cacheable=True,
+            return Resp.json(200, self._profile_json(owner), cacheable=True,
                              last_modified=BASE_EPOCH)
         if rest == ["repos"]:
             repos = [self._repo_json(rid) for rid, r in sorted(self.data.repos.items())
-                     if r["owner"] == owner]
+                     if r["owner"] == owner and not r.get("unlisted")]
             return Resp.json(200, repos, cacheable=True, last_modified=BASE_EPOCH)
         if rest in (["events"], ["events", "public"], ["members"], ["teams"], ["orgs"]):
             return self._paginate(ctx, [], f"/{'users' if users else 'orgs'}/{owner}/"
@@ -1829,26 +2195,30 @@ class FakeGitHub:
         lm = self.data.updated[rid]
         if not rest:
             return Resp.json(200, self._repo_json(rid), cacheable=True, last_modified=lm)
+        rich = self.data.repos[rid].get("rich")
         if rest == ["issues"]:
-            issues = [self._issue_json(rid, i) for _, i in sorted(self.data.issues[rid].items())]
-            state = ctx.q("state", "open")
-            if state in ("open", "closed"):
-                issues = [i for i in issues if i["state"] == state]
-            issues.reverse()  # newest first, like GitHub
-            return self._paginate(ctx, issues, f"/repositories/{rid}/issues", lm)
+            return self._list_issues(ctx, rid, lm)
         if len(rest) == 2 and rest[0] == "issues" and rest[1].isdigit():
             issue = self.data.issues[rid].get(int(rest[1]))
             if issue is None:
+                pull = self.data.pulls[rid].get(int(rest[1])) if rich else None
+                if pull is not None:  # a pull request is an issue too
+                    return Resp.json(200, self._pull_issue_json(rid, pull), cacheable=True,
+                                     last_modified=pull["updated"])
                 return not_found()
             return Resp.json(200, self._issue_json(rid, issue), cacheable=True,
                              last_modified=issue["updated"])
         if len(rest) == 3 and rest[0] == "issues" and rest[1].isdigit() and rest[2] == "comments":
             n = int(rest[1])
-            if n not in self.data.issues[rid]:
+            if n not in self.data.issues[rid] and not (rich and n in self.data.pulls[rid]):
                 return not_found()
             comments = [c for _, c in sorted(self.data.comments[rid].items()) if c["issue"] == n]
             return self._paginate(ctx, [self._comment_json(rid, c) for c in comments],
                                   f"/repositories/{rid}/issues/{n}/comments", lm)
+        if rich:
+            answer = self._get_rich(ctx, rid, rest, lm)
+            if answer is not None:
+                return answer
         if rest == ["pulls"]:
             pulls = [self._pull_json(rid, p) for _, p in sorted(self.data.pulls[rid].items())]
             return self._paginate(ctx, pulls, f"/repositories/{rid}/pulls", lm)
@@ -1953,8 +2323,14 @@ class FakeGitHub:
                    "url": f"{self.url}/repos/{full}/releases/{rid * 10 + 1}",
                    "created_at": _iso(BASE_EPOCH), "published_at": _iso(BASE_EPOCH),
                    "assets": []}
+        no_releases = self.data.repos[rid].get("releases") is False
         if rest == ["releases"]:
-            return self._paginate(ctx, [release], f"/repositories/{rid}/releases", lm)
+            return self._paginate(ctx, [] if no_releases else [release],
+                                  f"/repositories/{rid}/releases", lm)
+        if no_releases and rest and rest[0] == "releases":
+            return not_found()
+        if rest == ["milestones"]:
+            return self._paginate(ctx, [], f"/repositories/{rid}/milestones", lm)
         if rest in (["releases", "latest"], ["releases", "tags", "v1.0"],
                     ["releases", str(release["id"])]):
             return ok(release)
@@ -1994,6 +2370,480 @@ class FakeGitHub:
         if rest == ["actions", "workflows"]:
             return ok({"total_count": 0, "workflows": []})
         return None
+
+    # --- ghp's read endpoints: issue filters, and octo-org/demo's richer data ---------
+
+    def _list_issues(self, ctx: Ctx, rid: int, lm: float) -> Resp:
+        """GET /repos/{o}/{r}/issues: state, labels, creator, assignee, mentioned, milestone
+        filters, sort=created|updated|comments, direction (default desc). Pull requests
+        are listed too (with "pull_request") in repositories that have real ones (demo)."""
+        recs: list[tuple[dict[str, Any], bool]] = \
+            [(i, False) for i in self.data.issues[rid].values()]
+        if self.data.repos[rid].get("rich"):
+            recs += [(p, True) for p in self.data.pulls[rid].values()]
+        state = ctx.q("state", "open")
+        if state in ("open", "closed"):
+            recs = [x for x in recs if x[0]["state"] == state]
+        labels = [v.strip().lower() for v in (ctx.q("labels") or "").split(",") if v.strip()]
+        if labels:
+            recs = [x for x in recs
+                    if all(v in [n.lower() for n in x[0].get("labels", [])] for v in labels)]
+        creator = ctx.q("creator")
+        if creator:
+            recs = [x for x in recs if x[0]["user"].lower() == creator.lower()]
+        assignee = ctx.q("assignee")
+        if assignee == "none":
+            recs = [x for x in recs if not x[0].get("assignees")]
+        elif assignee == "*":
+            recs = [x for x in recs if x[0].get("assignees")]
+        elif assignee:
+            recs = [x for x in recs
+                    if assignee.lower() in [a.lower() for a in x[0].get("assignees", [])]]
+        mentioned = ctx.q("mentioned")
+        if mentioned:
+            recs = [x for x in recs if f"@{mentioned.lower()}" in (x[0].get("body") or "").lower()]
+        milestone = ctx.q("milestone")
+        if milestone == "none":
+            recs = [x for x in recs if not x[0].get("milestone")]
+        elif milestone == "*":
+            recs = [x for x in recs if x[0].get("milestone")]
+        elif milestone:
+            recs = [x for x in recs if str(x[0].get("milestone")) == milestone]
+        recs = self._sorted(recs, ctx.q("sort", "created"), ctx.q("direction"))
+        items = [self._pull_issue_json(rid, rec) if is_pr else self._issue_json(rid, rec)
+                 for rec, is_pr in recs]
+        return self._paginate(ctx, items, f"/repositories/{rid}/issues", lm)
+
+    @staticmethod
+    def _sorted(recs: list, sort: str | None, direction: str | None) -> list:
+        """Issue/PR records (or (record, flag) pairs) sorted as GitHub sorts them."""
+        field = {"updated": "updated", "comments": "comments"}.get(sort or "", "created")
+
+        def key(x: Any) -> tuple:
+            rec = x[0] if isinstance(x, tuple) else x
+            return (rec.get(field) or 0, rec["number"])
+        return sorted(recs, key=key, reverse=(direction or "desc") != "asc")
+
+    def _get_rich(self, ctx: Ctx, rid: int, rest: list[str], lm: float) -> Resp | None:
+        """octo-org/demo's pulls, checks, Actions, releases, labels, milestones (None: an
+        endpoint answered like any other repository's)."""
+        full = self._full(rid)
+        pulls = self.data.pulls[rid]
+
+        def ok(body: Any, last: float = lm) -> Resp:
+            return Resp.json(200, body, cacheable=True, last_modified=last)
+        if rest == ["pulls"]:
+            recs = list(pulls.values())
+            state = ctx.q("state", "open")
+            if state in ("open", "closed"):
+                recs = [p for p in recs if p["state"] == state]
+            head = ctx.q("head")
+            if head:
+                owner, _, ref = head.rpartition(":")
+                recs = [p for p in recs if p["head"] == ref and
+                        (not owner or owner.lower() ==
+                         (p.get("head_owner") or self.data.repos[rid]["owner"]).lower())]
+            base = ctx.q("base")
+            if base:
+                recs = [p for p in recs if p["base"] == base]
+            sort = ctx.q("sort", "created")
+            direction = ctx.q("direction") or ("desc" if sort == "created" else "asc")
+            if sort == "popularity" or sort == "long-running":
+                sort = "created"
+            recs = self._sorted(recs, sort, direction)
+            return self._paginate(ctx, [self._rich_pull_json(rid, p, False) for p in recs],
+                                  f"/repositories/{rid}/pulls", lm)
+        if len(rest) >= 2 and rest[0] == "pulls" and rest[1].isdigit():
+            p = pulls.get(int(rest[1]))
+            if p is None:
+                return not_found()
+            n = p["number"]
+            if len(rest) == 2:
+                param = ctx.media["param"]
+                diff = DEMO_DIFFS.get(n) or (
+                    f"diff --git a/NOTES.md b/NOTES.md\nindex 7777777..8888888 100644\n"
+                    f"--- a/NOTES.md\n+++ b/NOTES.md\n@@ -1 +1 @@\n-old\n+"
+                    f"{p['title']}\n").encode()
+                if param == "diff":
+                    return Resp(200, diff, "application/vnd.github.diff; charset=utf-8",
+                                cacheable=True, last_modified=p["updated"])
+                if param == "patch":
+                    patch = PR_PATCH.format(number=n, diff=diff.decode("utf-8", "replace"))
+                    return Resp(200, patch.encode(),
+                                "application/vnd.github.patch; charset=utf-8",
+                                cacheable=True, last_modified=p["updated"])
+                return ok(self._rich_pull_json(rid, p, True), p["updated"])
+            if len(rest) == 3 and rest[2] == "reviews":
+                items = [{"id": 7000 + n * 10 + k, "node_id": f"PRR_{rid}_{n}_{k}",
+                          "user": self._user_ref(login), "body": body, "state": state,
+                          "html_url": f"https://github.com/{full}/pull/{n}"
+                                      f"#pullrequestreview-{7000 + n * 10 + k}",
+                          "pull_request_url": f"{self.url}/repos/{full}/pulls/{n}",
+                          "author_association": "MEMBER", "submitted_at": at,
+                          "commit_id": _demo_sha(n)}
+                         for k, (login, state, at, body) in enumerate(p.get("reviews", []))]
+                return self._paginate(ctx, items, f"/repositories/{rid}/pulls/{n}/reviews", lm)
+            if len(rest) == 3 and rest[2] == "commits":
+                items = []
+                for k in range(p.get("commits", 1)):
+                    sha = _demo_sha(n) if k == p.get("commits", 1) - 1 else \
+                        hashlib.sha1(f"{rid}:{n}:{k}".encode()).hexdigest()
+                    who = p["user"]
+                    items.append({"sha": sha, "node_id": f"C_{sha[:12]}",
+                                  "commit": {"message": f"{p['title']} ({k + 1})",
+                                             "author": {"name": who, "email": f"{who}@example.com",
+                                                        "date": _iso(p["created"])},
+                                             "committer": {"name": who,
+                                                           "email": f"{who}@example.com",
+                                                           "date": _iso(p["created"])}},
+                                  "author": self._user_ref(who), "committer": self._user_ref(who),
+                                  "url": f"{self.url}/repos/{full}/commits/{sha}"})
+                return self._paginate(ctx, items, f"/repositories/{rid}/pulls/{n}/commits", lm)
+            if len(rest) == 3 and rest[2] == "files":
+                names = re.findall(rb"^diff --git a/\S+ b/(\S+)$", DEMO_DIFFS.get(n, b""), re.M)
+                items = [{"sha": "0" * 40, "filename": f.decode(), "status": "modified",
+                          "additions": 1, "deletions": 0, "changes": 1} for f in names]
+                return self._paginate(ctx, items, f"/repositories/{rid}/pulls/{n}/files", lm)
+            if len(rest) == 3 and rest[2] == "comments":
+                return self._paginate(ctx, [], f"/repositories/{rid}/pulls/{n}/comments", lm)
+            return not_found()
+        if len(rest) == 3 and rest[0] == "commits" and rest[2] in ("check-runs", "status",
+                                                                   "statuses"):
+            sha = rest[1].lower()
+            if rest[2] == "check-runs":
+                runs = [self._check_run_json(rid, run, job) for run in DEMO_RUNS
+                        if run["sha"] == sha for job in run["jobs"]]
+                name = ctx.q("check_name")
+                if name:
+                    runs = [c for c in runs if c["name"] == name]
+                return self._paginate(ctx, runs, f"/repositories/{rid}/commits/{sha}/check-runs",
+                                      lm, envelope="check_runs")
+            statuses = [{"id": 8000 + k, "node_id": f"SC_{sha[:8]}_{k}", "state": state,
+                         "description": desc, "target_url": url, "context": context,
+                         "created_at": at, "updated_at": at,
+                         "url": f"{self.url}/repos/{full}/statuses/{sha}",
+                         "avatar_url": None, "creator": self._user_ref("octocat")}
+                        for k, (context, state, url, desc, at)
+                        in enumerate(DEMO_STATUSES.get(sha, []))]
+            if rest[2] == "statuses":
+                return self._paginate(ctx, statuses,
+                                      f"/repositories/{rid}/commits/{sha}/statuses", lm)
+            states = {x["state"] for x in statuses}
+            overall = ("failure" if states & {"failure", "error"} else
+                       "pending" if not states or "pending" in states else "success")
+            return ok({"state": overall, "statuses": statuses, "sha": sha,
+                       "total_count": len(statuses), "repository": self._repo_json(rid),
+                       "commit_url": f"{self.url}/repos/{full}/commits/{sha}",
+                       "url": f"{self.url}/repos/{full}/commits/{sha}/status"})
+        if len(rest) == 3 and rest[0] == "check-runs" and rest[1].isdigit() and \
+                rest[2] == "annotations":
+            for run in DEMO_RUNS:
+                for job in run["jobs"]:
+                    if job["id"] == int(rest[1]):
+                        return self._paginate(ctx, [
+                            {"path": path, "start_line": line, "end_line": line,
+                             "start_column": None, "end_column": None,
+                             "annotation_level": level, "title": "", "message": msg,
+                             "raw_details": None,
+                             "blob_href": f"https://github.com/{full}/blob/{run['sha']}/{path}"}
+                            for path, line, level, msg in job.get("annotations", [])],
+                            f"/repositories/{rid}/check-runs/{job['id']}/annotations", lm)
+            return not_found()
+        if len(rest) == 2 and rest[0] == "check-runs" and rest[1].isdigit():
+            for run in DEMO_RUNS:
+                for job in run["jobs"]:
+                    if job["id"] == int(rest[1]):
+                        return ok(self._check_run_json(rid, run, job))
+            return not_found()
+        if rest[:1] == ["actions"]:
+            return self._get_actions(ctx, rid, rest[1:], lm)
+        if rest == ["releases"]:
+            return self._paginate(ctx, [self._release_json(rid, r) for r in DEMO_RELEASES],
+                                  f"/repositories/{rid}/releases", lm)
+        if len(rest) >= 2 and rest[0] == "releases":
+            want = "/".join(rest[1:])
+            for r in DEMO_RELEASES:
+                if (want == "latest" and r["id"] == DEMO_LATEST_RELEASE) or \
+                        want == str(r["id"]) or (want == f"tags/{r['tag']}" and not r["draft"]):
+                    return ok(self._release_json(rid, r))
+            return not_found()
+        if rest == ["tags"]:
+            shas = _commit_shas(rid)
+            return self._paginate(ctx, [{"name": r["tag"], "commit": {"sha": shas[-1]}}
+                                        for r in DEMO_RELEASES if not r["draft"]],
+                                  f"/repositories/{rid}/tags", lm)
+        if rest == ["labels"]:
+            return self._paginate(ctx, [self._label_json(rid, n) for n in DEMO_LABELS],
+                                  f"/repositories/{rid}/labels", lm)
+        if rest == ["milestones"]:
+            state = ctx.q("state", "open")
+            items = [self._milestone_json(rid, n) for n, m in sorted(DEMO_MILESTONES.items())
+                     if state == "all" or m["state"] == state]
+            return self._paginate(ctx, items, f"/repositories/{rid}/milestones", lm)
+        if len(rest) == 2 and rest[0] == "milestones" and rest[1].isdigit():
+            n = int(rest[1])
+            return ok(self._milestone_json(rid, n)) if n in DEMO_MILESTONES else not_found()
+        if rest == ["topics"]:
+            return ok({"names": list(DEMO_REPO_FIELDS["topics"])})
+        if rest in (["assignees"], ["collaborators"]):
+            return self._paginate(ctx, [self._user_ref(x) for x in
+                                        ("alice", "hubot", "monalisa", "octocat")],
+                                  f"/repositories/{rid}/{rest[0]}", lm)
+        return None
+
+    def _check_run_json(self, rid: int, run: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        html = f"https://github.com/{full}/actions/runs/{run['id']}/job/{job['id']}"
+        return {"id": job["id"], "node_id": f"CR_{job['id']}", "head_sha": run["sha"],
+                "external_id": f"ext-{job['id']}",
+                "url": f"{self.url}/repos/{full}/check-runs/{job['id']}",
+                "html_url": html, "details_url": html, "status": job["status"],
+                "conclusion": job["conclusion"], "started_at": job["started"],
+                "completed_at": job["completed"], "name": job["name"],
+                "output": {"title": None, "summary": None, "text": None,
+                           "annotations_count": len(job.get("annotations", [])),
+                           "annotations_url": f"{self.url}/repos/{full}/check-runs/"
+                                              f"{job['id']}/annotations"},
+                "check_suite": {"id": run["id"] + 2000},
+                "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+                "pull_requests": []}
+
+    def _run_json(self, rid: int, run: dict[str, Any], with_prs: bool) -> dict[str, Any]:
+        full = self._full(rid)
+        wf = DEMO_WORKFLOWS[run["workflow"]]
+        base = f"{self.url}/repos/{full}/actions/runs/{run['id']}"
+        prs = []
+        if with_prs and run.get("pr") and not run.get("head_owner"):
+            p = self.data.pulls[rid][run["pr"]]
+            prs = [{"url": f"{self.url}/repos/{full}/pulls/{p['number']}", "id": p["id"],
+                    "number": p["number"],
+                    "head": {"ref": p["head"], "sha": run["sha"],
+                             "repo": {"id": rid, "url": f"{self.url}/repos/{full}",
+                                      "name": self.data.repos[rid]["name"]}},
+                    "base": {"ref": p["base"], "sha": _commit_shas(rid)[-1],
+                             "repo": {"id": rid, "url": f"{self.url}/repos/{full}",
+                                      "name": self.data.repos[rid]["name"]}}}]
+        repo = self._repo_json(rid)
+        head_repo = (self._fork_repo_json(run["head_owner"], rid) if run.get("head_owner")
+                     else repo)
+        actor = self._user_ref(run["actor"])
+        return {"id": run["id"], "name": wf["name"], "node_id": f"WFR_{run['id']}",
+                "head_branch": run["branch"], "head_sha": run["sha"], "path": wf["path"],
+                "display_title": run["title"], "run_number": run["number"],
+                "event": run["event"], "status": run["status"],
+                "conclusion": run["conclusion"], "workflow_id": run["workflow"],
+                "check_suite_id": run["id"] + 2000,
+                "check_suite_node_id": f"CS_{run['id'] + 2000}", "url": base,
+                "html_url": f"https://github.com/{full}/actions/runs/{run['id']}",
+                "pull_requests": prs, "created_at": run["created"],
+                "updated_at": run["updated"], "actor": actor, "run_attempt": 1,
+                "referenced_workflows": [], "run_started_at": run["created"],
+                "triggering_actor": actor, "jobs_url": base + "/jobs",
+                "logs_url": base + "/logs", "artifacts_url": base + "/artifacts",
+                "cancel_url": base + "/cancel", "rerun_url": base + "/rerun",
+                "check_suite_url": f"{self.url}/repos/{full}/check-suites/{run['id'] + 2000}",
+                "previous_attempt_url": None,
+                "workflow_url": f"{self.url}/repos/{full}/actions/workflows/{run['workflow']}",
+                "head_commit": {"id": run["sha"], "tree_id": "f" * 40, "message": run["title"],
+                                "timestamp": run["created"],
+                                "author": {"name": run["actor"],
+                                           "email": f"{run['actor']}@example.com"},
+                                "committer": {"name": run["actor"],
+                                              "email": f"{run['actor']}@example.com"}},
+                "repository": repo, "head_repository": head_repo}
+
+    def _job_json(self, rid: int, run: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        wf = DEMO_WORKFLOWS[run["workflow"]]
+        return {"id": job["id"], "run_id": run["id"],
+                "run_url": f"{self.url}/repos/{full}/actions/runs/{run['id']}",
+                "run_attempt": 1, "node_id": f"CR_{job['id']}", "head_sha": run["sha"],
+                "head_branch": run["branch"], "workflow_name": wf["name"],
+                "url": f"{self.url}/repos/{full}/actions/jobs/{job['id']}",
+                "html_url": f"https://github.com/{full}/actions/runs/{run['id']}/job/{job['id']}",
+                "status": job["status"], "conclusion": job["conclusion"],
+                "created_at": job["started"], "started_at": job["started"],
+                "completed_at": job["completed"], "name": job["name"],
+                "steps": [{"name": name, "status": st, "conclusion": concl, "number": k + 1,
+                           "started_at": job["started"],
+                           "completed_at": job["completed"] if st == "completed" else None}
+                          for k, (name, st, concl) in enumerate(job["steps"])],
+                "check_run_url": f"{self.url}/repos/{full}/check-runs/{job['id']}",
+                "labels": ["ubuntu-latest"], "runner_id": 1, "runner_name": "GitHub Actions 1",
+                "runner_group_id": 2, "runner_group_name": "GitHub Actions"}
+
+    def _workflow_json(self, rid: int, wid: int) -> dict[str, Any]:
+        full = self._full(rid)
+        wf = DEMO_WORKFLOWS[wid]
+        return {"id": wid, "node_id": f"W_{wid}", "name": wf["name"], "path": wf["path"],
+                "state": "active", "created_at": "2023-01-10T09:00:00Z",
+                "updated_at": "2023-01-10T09:00:00Z",
+                "url": f"{self.url}/repos/{full}/actions/workflows/{wid}",
+                "html_url": f"https://github.com/{full}/blob/main/{wf['path']}",
+                "badge_url": f"https://github.com/{full}/workflows/{wf['name']}/badge.svg"}
+
+    def _get_actions(self, ctx: Ctx, rid: int, rest: list[str], lm: float) -> Resp | None:
+        """/repos/{o}/{r}/actions/... of the demo repository."""
+        def ok(body: Any) -> Resp:
+            return Resp.json(200, body, cacheable=True, last_modified=lm)
+
+        def find_workflow(key: str) -> int | None:
+            for wid, wf in DEMO_WORKFLOWS.items():
+                if key == str(wid) or key == wf["path"].rsplit("/", 1)[-1]:
+                    return wid
+            return None
+
+        def list_runs(runs: list[dict[str, Any]], link: str) -> Resp:
+            for name, field in (("branch", "branch"), ("actor", "actor"), ("event", "event"),
+                                ("head_sha", "sha")):
+                v = ctx.q(name)
+                if v:
+                    runs = [r for r in runs if r[field] == v]
+            status = ctx.q("status")
+            if status:
+                runs = [r for r in runs if status in (r["status"], r["conclusion"])]
+            with_prs = ctx.q("exclude_pull_requests") != "true"
+            return self._paginate(ctx, [self._run_json(rid, r, with_prs) for r in runs], link,
+                                  lm, envelope="workflow_runs")
+        if rest == ["runs"]:
+            return list_runs(list(DEMO_RUNS), f"/repositories/{rid}/actions/runs")
+        if rest == ["workflows"]:
+            return self._paginate(ctx, [self._workflow_json(rid, w) for w in DEMO_WORKFLOWS],
+                                  f"/repositories/{rid}/actions/workflows", lm,
+                                  envelope="workflows")
+        if len(rest) >= 2 and rest[0] == "workflows":
+            wid = find_workflow(rest[1])
+            if wid is None:
+                return not_found()
+            if len(rest) == 2:
+                return ok(self._workflow_json(rid, wid))
+            if rest[2:] == ["runs"]:
+                return list_runs([r for r in DEMO_RUNS if r["workflow"] == wid],
+                                 f"/repositories/{rid}/actions/workflows/{wid}/runs")
+            return not_found()
+        if len(rest) >= 2 and rest[0] == "runs" and rest[1].isdigit():
+            run = next((r for r in DEMO_RUNS if r["id"] == int(rest[1])), None)
+            if run is None:
+                return not_found()
+            more = rest[2:]
+            if more in ([], ["attempts", "1"]):
+                return ok(self._run_json(rid, run, ctx.q("exclude_pull_requests") != "true"))
+            if more in (["jobs"], ["attempts", "1", "jobs"]):
+                return self._paginate(ctx, [self._job_json(rid, run, j) for j in run["jobs"]],
+                                      f"/repositories/{rid}/actions/runs/{run['id']}/jobs", lm,
+                                      envelope="jobs")
+            if more == ["artifacts"]:
+                full = self._full(rid)
+                arts = [{"id": run["id"] * 10 + k, "node_id": f"MDg6QXJ0aWZhY3{k}",
+                         "name": name, "size_in_bytes": 1024, "expired": expired,
+                         "url": f"{self.url}/repos/{full}/actions/artifacts/{run['id'] * 10 + k}",
+                         "archive_download_url": f"{self.url}/repos/{full}/actions/artifacts/"
+                                                 f"{run['id'] * 10 + k}/zip",
+                         "created_at": run["updated"], "updated_at": run["updated"],
+                         "expires_at": run["updated"],
+                         "workflow_run": {"id": run["id"], "head_branch": run["branch"],
+                                          "head_sha": run["sha"]}}
+                        for k, (name, expired) in enumerate(run.get("artifacts", []))]
+                return self._paginate(ctx, arts,
+                                      f"/repositories/{rid}/actions/runs/{run['id']}/artifacts",
+                                      lm, envelope="artifacts")
+            return not_found()
+        if len(rest) == 2 and rest[0] == "jobs" and rest[1].isdigit():
+            for run in DEMO_RUNS:
+                for job in run["jobs"]:
+                    if job["id"] == int(rest[1]):
+                        return ok(self._job_json(rid, run, job))
+            return not_found()
+        return None
+
+    def _release_json(self, rid: int, r: dict[str, Any]) -> dict[str, Any]:
+        full = self._full(rid)
+        tag = r["tag"] if not r["draft"] else f"untagged-{r['id']:x}"
+        return {"url": f"{self.url}/repos/{full}/releases/{r['id']}",
+                "assets_url": f"{self.url}/repos/{full}/releases/{r['id']}/assets",
+                "html_url": f"https://github.com/{full}/releases/tag/{tag}",
+                "id": r["id"], "node_id": f"RE_{r['id']}", "author": self._user_ref("alice"),
+                "tag_name": r["tag"], "target_commitish": "main", "name": r["name"],
+                "draft": r["draft"], "prerelease": r["prerelease"],
+                "created_at": r["created"], "published_at": r["published"], "assets": [],
+                "tarball_url": None if r["draft"] else
+                f"{self.url}/repos/{full}/tarball/{r['tag']}",
+                "zipball_url": None if r["draft"] else
+                f"{self.url}/repos/{full}/zipball/{r['tag']}",
+                "body": f"Release notes of {r['tag']}."}
+
+    def _search_issues(self, ctx: Ctx, q: str) -> Resp:
+        """GET /search/issues. Words without a qualifier must all be in the title; the
+        qualifiers ghp and gh use are honoured (repo: org: user: is: type: state: label:
+        author: assignee: mentions: milestone: draft: base: head: no: sort:, any of them
+        negated with -), unknown ones ignored. Default order: newest created first."""
+        cands: list[tuple[int, dict[str, Any], bool]] = []
+        for rid in sorted(self.data.issues):
+            cands += [(rid, i, False) for _, i in sorted(self.data.issues[rid].items())]
+            if self.data.repos[rid].get("rich"):
+                cands += [(rid, p, True) for _, p in sorted(self.data.pulls[rid].items())]
+        sort, order = ctx.q("sort"), ctx.q("order")
+        tests: list[Callable[[int, dict[str, Any], bool], bool]] = []
+        words: list[str] = []
+        for tok in _search_tokens(q):
+            neg = tok.startswith("-") and len(tok) > 1 and ":" in tok
+            key, sep, val = (tok[1:] if neg else tok).partition(":")
+            key = key.lower()
+            if not sep or not re.fullmatch(r"[a-z-]+", key):
+                if ":" not in tok:
+                    words.append(tok.lower())
+                continue
+            v = val.lower()
+            test: Callable[[int, dict[str, Any], bool], bool] | None = None
+            if key == "repo":
+                test = lambda rid, x, pr, v=v: self._full(rid).lower() == v
+            elif key in ("org", "user", "owner"):
+                test = lambda rid, x, pr, v=v: self.data.repos[rid]["owner"].lower() == v
+            elif key in ("is", "type", "state"):
+                if v in ("issue", "pr", "pull-request"):
+                    test = lambda rid, x, pr, v=v: pr == (v != "issue")
+                elif v in ("open", "closed"):
+                    test = lambda rid, x, pr, v=v: x["state"] == v
+                elif v == "merged":
+                    test = lambda rid, x, pr: pr and x.get("merged_at") is not None
+                elif v == "unmerged":
+                    test = lambda rid, x, pr: pr and x.get("merged_at") is None
+                elif v == "draft":
+                    test = lambda rid, x, pr: pr and bool(x.get("draft"))
+            elif key == "draft":
+                test = lambda rid, x, pr, v=v: pr and bool(x.get("draft")) == (v == "true")
+            elif key == "label":
+                test = lambda rid, x, pr, v=v: v in [n.lower() for n in x.get("labels", [])]
+            elif key == "author":
+                test = lambda rid, x, pr, v=v: x["user"].lower() in (v, v.removeprefix("app/")
+                                                                     + "[bot]")
+            elif key == "assignee":
+                test = lambda rid, x, pr, v=v: v in [a.lower() for a in x.get("assignees", [])]
+            elif key == "mentions":
+                test = lambda rid, x, pr, v=v: f"@{v}" in (x.get("body") or "").lower()
+            elif key == "milestone":
+                test = lambda rid, x, pr, v=v: x.get("milestone") is not None and \
+                    DEMO_MILESTONES.get(x["milestone"], {}).get("title", "").lower() == v
+            elif key in ("base", "head"):
+                test = lambda rid, x, pr, v=v, key=key: pr and x.get(key, "").lower() == v
+            elif key == "no":
+                field = {"label": "labels", "assignee": "assignees",
+                         "milestone": "milestone"}.get(v)
+                if field:
+                    test = lambda rid, x, pr, field=field: not x.get(field)
+            elif key == "sort":
+                sort, _, order = v.partition("-")
+            if test is not None:
+                tests.append((lambda t, neg: (lambda rid, x, pr: t(rid, x, pr) != neg))(test, neg))
+        hits = [(rid, x, pr) for rid, x, pr in cands
+                if all(w in x["title"].lower() for w in words)
+                and all(t(rid, x, pr) for t in tests)]
+        field = {"updated": "updated", "comments": "comments"}.get(sort or "", "created")
+        hits.sort(key=lambda h: (h[1].get(field) or 0, h[0], h[1]["number"]),
+                  reverse=(order or "desc") != "asc")
+        items = [dict(self._pull_issue_json(rid, x) if pr else self._issue_json(rid, x),
+                      score=1.0) for rid, x, pr in hits]
+        return self._paginate(ctx, items, "/search/issues", BASE_EPOCH, envelope=True)
 
     def _contents(self, ctx: Ctx, rid: int, path: str, lm: float) -> Resp:
         files = self.data.files[rid]
@@ -2037,18 +2887,20 @@ class FakeGitHub:
         items: list[dict[str, Any]] = []
         if kind == "repositories":
             for rid, r in sorted(self.data.repos.items()):
+                if r.get("unlisted"):
+                    continue
                 if all(t in f"{r['owner']}/{r['name']}".lower() for t in terms):
                     items.append(self._repo_json(rid))
         elif kind == "issues":
-            for rid in sorted(self.data.issues):
-                for _, i in sorted(self.data.issues[rid].items()):
-                    if all(t in i["title"].lower() for t in terms):
-                        items.append(self._issue_json(rid, i))
+            return self._search_issues(ctx, q)
         page = self._paginate(ctx, items, f"/search/{kind}", BASE_EPOCH, envelope=True)
         return page
 
     def _paginate(self, ctx: Ctx, items: list[Any], link_path: str, lm: float,
-                  envelope: bool = False) -> Resp:
+                  envelope: bool | str = False) -> Resp:
+        """One page of items, with GitHub's Link header. envelope=True: a search answer
+        ({"total_count", "incomplete_results", "items"}); a string: {"total_count", <it>}
+        (Actions and checks lists)."""
         def as_int(v: str | None, default: int) -> int:
             try:
                 return int(v) if v is not None else default
@@ -2079,7 +2931,9 @@ class FakeGitHub:
                 rels.append(link(1, "first"))
             headers.append(("Link", ", ".join(rels)))
         body: Any = chunk
-        if envelope:
+        if isinstance(envelope, str):
+            body = {"total_count": len(items), envelope: chunk}
+        elif envelope:
             body = {"total_count": len(items), "incomplete_results": False, "items": chunk}
         return Resp.json(200, body, headers=headers, cacheable=True, last_modified=lm)
 
@@ -2305,7 +3159,8 @@ class FakeGitHub:
             what = "an Organization" if kinds == ("Organization",) else \
                 "a User" if kinds == ("User",) else "a RepositoryOwner"
             raise GqlFieldError(f"Could not resolve to {what} with the login of '{login}'.")
-        rids = [rid for rid, r in sorted(self.data.repos.items()) if r["owner"] == owner]
+        rids = [rid for rid, r in sorted(self.data.repos.items())
+                if r["owner"] == owner and not r.get("unlisted")]
 
         def repositories(args: dict[str, Any]) -> dict[str, Any]:
             first = args.get("first")
@@ -2560,43 +3415,246 @@ class FakeGitHub:
 
     def _owner_json(self, owner: str) -> dict[str, Any]:
         info = SEED_OWNERS[owner]
-        return {"login": owner, "id": info["id"], "type": info["type"],
+        return {"login": owner, "id": info["id"], "node_id": self._gql_owner_id(owner),
+                "type": info["type"],
                 "url": f"{self.url}/{'orgs' if info['type'] == 'Organization' else 'users'}/{owner}",
                 "repos_url": f"{self.url}/users/{owner}/repos"}
+
+    def _profile_json(self, login: str) -> dict[str, Any] | None:
+        """GET /users/{login} (and /orgs/{org}) of a seed owner or one of PEOPLE: the
+        account with its profile name (None: not one of them)."""
+        if login in SEED_OWNERS:
+            out = self._owner_json(login)
+            name = ORG_NAMES.get(login) if out["type"] == "Organization" else \
+                PEOPLE.get(login, {}).get("name")
+        elif login in PEOPLE:
+            out = self._user_ref(login)
+            name = PEOPLE[login]["name"]
+        else:
+            return None
+        out.update({"html_url": f"https://github.com/{login}", "name": name, "company": None,
+                    "blog": "", "location": None, "email": None, "bio": None,
+                    "public_repos": sum(1 for r in self.data.repos.values()
+                                        if r["owner"] == login and not r["private"]),
+                    "created_at": _iso(BASE_EPOCH), "updated_at": _iso(BASE_EPOCH)})
+        return out
+
+    def _user_node_id(self, login: str) -> str:
+        if PEOPLE.get(login, {}).get("type") == "Bot":
+            return "BOT_" + login.removesuffix("[bot]")
+        return self._gql_owner_id(login)
+
+    def _user_ref(self, login: str) -> dict[str, Any]:
+        """A user as issue/PR/comment payloads embed it (GitHub's simple-user: no name)."""
+        if login in PEOPLE:
+            uid, typ = PEOPLE[login]["id"], PEOPLE[login]["type"]
+        elif login in SEED_OWNERS:
+            uid, typ = SEED_OWNERS[login]["id"], SEED_OWNERS[login]["type"]
+        else:
+            uid, typ = self._user_id(login), "User"
+        return {"login": login, "id": uid, "node_id": self._user_node_id(login),
+                "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4",
+                "url": f"{self.url}/users/{login}", "html_url": f"https://github.com/{login}",
+                "type": typ, "site_admin": False}
 
     def _repo_json(self, rid: int) -> dict[str, Any]:
         r = self.data.repos[rid]
         full = f"{r['owner']}/{r['name']}"
         open_issues = sum(1 for i in self.data.issues[rid].values() if i["state"] == "open")
-        return {
+        out = {
             "id": rid, "node_id": f"R_{rid}", "name": r["name"], "full_name": full,
             "private": r["private"], "owner": self._owner_json(r["owner"]),
             "html_url": f"https://github.com/{full}", "url": f"{self.url}/repos/{full}",
             "issues_url": f"{self.url}/repos/{full}/issues{{/number}}",
             "default_branch": "main", "open_issues_count": open_issues,
             "created_at": _iso(BASE_EPOCH), "updated_at": _iso(self.data.updated[rid]),
+            # the fields `gh repo view` reads (added for ghp; same for every repository
+            # unless DEMO_REPO_FIELDS says otherwise)
+            "description": None, "homepage": None, "topics": [], "stargazers_count": 0,
+            "watchers_count": 0, "forks_count": 0, "subscribers_count": 0, "size": 108,
+            "language": "C", "license": None,
+            "visibility": "private" if r["private"] else "public", "fork": False,
+            "archived": False, "disabled": False, "is_template": False, "mirror_url": None,
+            "has_issues": True, "has_projects": True, "has_wiki": True,
+            "has_discussions": False, "pushed_at": _iso(self.data.updated[rid]),
+            "ssh_url": f"git@github.com:{full}.git", "clone_url": f"https://github.com/{full}.git",
         }
+        if r.get("rich"):
+            out.update(copy.deepcopy(DEMO_REPO_FIELDS))
+            out["open_issues_count"] = open_issues + sum(
+                1 for p in self.data.pulls[rid].values() if p["state"] == "open")
+        out.update({"forks": out["forks_count"], "watchers": out["watchers_count"],
+                    "open_issues": out["open_issues_count"]})
+        return out
+
+    def _fork_repo_json(self, owner: str, rid: int) -> dict[str, Any]:
+        """A fork of rid owned by owner, as a PR's head.repo shows it."""
+        name = self.data.repos[rid]["name"]
+        full = f"{owner}/{name}"
+        return {"id": DEMO_FORK_RID, "node_id": f"R_{DEMO_FORK_RID}", "name": name,
+                "full_name": full, "private": False, "owner": self._user_ref(owner),
+                "html_url": f"https://github.com/{full}", "url": f"{self.url}/repos/{full}",
+                "fork": True, "default_branch": "main", "visibility": "public",
+                "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-02-06T11:00:00Z",
+                "pushed_at": "2024-02-06T11:59:00Z"}
+
+    def _label_json(self, rid: int, name: str) -> dict[str, Any]:
+        num, color, desc = DEMO_LABELS.get(name, (0, "ededed", None))
+        full = self._full(rid)
+        return {"id": rid * 1000 + num, "node_id": f"LA_{rid}_{num}",
+                "url": f"{self.url}/repos/{full}/labels/{name.replace(' ', '%20')}",
+                "name": name, "color": color,
+                "default": name in ("bug", "enhancement", "help wanted"), "description": desc}
+
+    def _milestone_json(self, rid: int, number: int) -> dict[str, Any]:
+        m = DEMO_MILESTONES[number]
+        full = self._full(rid)
+        on = [i for i in self.data.issues[rid].values() if i.get("milestone") == number]
+        return {"url": f"{self.url}/repos/{full}/milestones/{number}",
+                "html_url": f"https://github.com/{full}/milestone/{number}",
+                "labels_url": f"{self.url}/repos/{full}/milestones/{number}/labels",
+                "id": rid * 100 + number, "node_id": f"MI_{rid}_{number}", "number": number,
+                "title": m["title"], "description": m["description"],
+                "creator": self._user_ref("alice"),
+                "open_issues": sum(1 for i in on if i["state"] == "open"),
+                "closed_issues": sum(1 for i in on if i["state"] == "closed"),
+                "state": m["state"], "created_at": m["created"], "updated_at": m["created"],
+                "due_on": m["due_on"], "closed_at": None}
+
+    def _reactions_json(self, url: str, counts: dict[str, int]) -> dict[str, Any]:
+        keys = ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")
+        out: dict[str, Any] = {"url": url + "/reactions",
+                               "total_count": sum(counts.get(k, 0) for k in keys)}
+        out.update({k: counts.get(k, 0) for k in keys})
+        return out
 
     def _issue_json(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
+        n = i["number"]
+        url = f"{self.url}/repos/{full}/issues/{n}"
+        assignees = [self._user_ref(a) for a in i.get("assignees", [])]
+        closed_at = i.get("closed_at")
+        if closed_at is None and i["state"] == "closed":
+            closed_at = i["updated"]
         return {
-            "id": i["id"], "node_id": _issue_node_id(rid, i["number"]),
-            "number": i["number"], "title": i["title"], "body": i["body"],
+            "id": i["id"], "node_id": _issue_node_id(rid, n),
+            "number": n, "title": i["title"], "body": i["body"],
             "state": i["state"], "locked": i["locked"], "comments": i["comments"],
-            "user": {"login": i["user"]},
-            "url": f"{self.url}/repos/{full}/issues/{i['number']}",
-            "repository_url": f"{self.url}/repos/{full}",
-            "html_url": f"https://github.com/{full}/issues/{i['number']}",
+            "user": self._user_ref(i["user"]),
+            "url": url, "repository_url": f"{self.url}/repos/{full}",
+            "labels_url": url + "/labels{/name}", "comments_url": url + "/comments",
+            "events_url": url + "/events", "timeline_url": url + "/timeline",
+            "html_url": f"https://github.com/{full}/issues/{n}",
             "created_at": _iso(i["created"]), "updated_at": _iso(i["updated"]),
+            "closed_at": None if closed_at is None else _iso(closed_at),
+            "labels": [self._label_json(rid, name) for name in i.get("labels", [])],
+            "assignee": assignees[0] if assignees else None, "assignees": assignees,
+            "milestone": (self._milestone_json(rid, i["milestone"]) if i.get("milestone")
+                          else None),
+            "author_association": i.get("association", "NONE"),
+            "active_lock_reason": None, "state_reason": i.get("state_reason"),
+            "reactions": self._reactions_json(url, i.get("reactions", {})),
+            "performed_via_github_app": None,
         }
+
+    def _pull_issue_json(self, rid: int, p: dict[str, Any]) -> dict[str, Any]:
+        """A demo pull request as the issues endpoints show it (with "pull_request")."""
+        full = self._full(rid)
+        n = p["number"]
+        url = f"{self.url}/repos/{full}/issues/{n}"
+        assignees = [self._user_ref(a) for a in p.get("assignees", [])]
+        merged = p.get("merged_at")
+        return {
+            "id": rid * 100000 + n, "node_id": f"PR_{rid}_{n}", "number": n,
+            "title": p["title"], "body": p.get("body"), "state": p["state"], "locked": False,
+            "comments": sum(1 for c in self.data.comments[rid].values() if c["issue"] == n),
+            "user": self._user_ref(p["user"]), "url": url,
+            "repository_url": f"{self.url}/repos/{full}",
+            "labels_url": url + "/labels{/name}", "comments_url": url + "/comments",
+            "events_url": url + "/events", "timeline_url": url + "/timeline",
+            "html_url": f"https://github.com/{full}/pull/{n}",
+            "created_at": _iso(p["created"]), "updated_at": _iso(p["updated"]),
+            "closed_at": None if p.get("closed_at") is None else _iso(p["closed_at"]),
+            "labels": [self._label_json(rid, name) for name in p.get("labels", [])],
+            "assignee": assignees[0] if assignees else None, "assignees": assignees,
+            "milestone": None, "author_association": p.get("association", "NONE"),
+            "active_lock_reason": None, "draft": p.get("draft", False), "state_reason": None,
+            "pull_request": {"url": f"{self.url}/repos/{full}/pulls/{n}",
+                             "html_url": f"https://github.com/{full}/pull/{n}",
+                             "diff_url": f"https://github.com/{full}/pull/{n}.diff",
+                             "patch_url": f"https://github.com/{full}/pull/{n}.patch",
+                             "merged_at": None if merged is None else _iso(merged)},
+            "reactions": self._reactions_json(url, {}), "performed_via_github_app": None,
+        }
+
+    def _rich_pull_json(self, rid: int, p: dict[str, Any], single: bool) -> dict[str, Any]:
+        """A demo pull request as /pulls (single=False) or /pulls/{n} (single=True) shows it."""
+        full = self._full(rid)
+        n = p["number"]
+        r = self.data.repos[rid]
+        base_repo = self._repo_json(rid)
+        head_owner = p.get("head_owner") or r["owner"]
+        head_repo = self._fork_repo_json(head_owner, rid) if p.get("head_owner") else base_repo
+        head_user = self._user_ref(head_owner) if p.get("head_owner") else \
+            self._owner_json(r["owner"])
+        assignees = [self._user_ref(a) for a in p.get("assignees", [])]
+        merged = p.get("merged_at")
+        auto = None
+        if p.get("auto_merge"):
+            who, method = p["auto_merge"]
+            auto = {"enabled_by": self._user_ref(who), "merge_method": method,
+                    "commit_title": p["title"], "commit_message": ""}
+        main = _commit_shas(rid)[-1]
+        out = {
+            "url": f"{self.url}/repos/{full}/pulls/{n}", "id": p["id"],
+            "node_id": f"PR_{rid}_{n}", "html_url": f"https://github.com/{full}/pull/{n}",
+            "diff_url": f"https://github.com/{full}/pull/{n}.diff",
+            "patch_url": f"https://github.com/{full}/pull/{n}.patch",
+            "issue_url": f"{self.url}/repos/{full}/issues/{n}",
+            "number": n, "state": p["state"], "locked": False, "title": p["title"],
+            "user": self._user_ref(p["user"]), "body": p.get("body"),
+            "created_at": _iso(p["created"]), "updated_at": _iso(p["updated"]),
+            "closed_at": None if p.get("closed_at") is None else _iso(p["closed_at"]),
+            "merged_at": None if merged is None else _iso(merged),
+            "merge_commit_sha": p.get("merge_commit_sha"),
+            "assignee": assignees[0] if assignees else None, "assignees": assignees,
+            "requested_reviewers": [self._user_ref(x) for x in p.get("requested", [])],
+            "requested_teams": [],
+            "labels": [self._label_json(rid, name) for name in p.get("labels", [])],
+            "milestone": None, "draft": p.get("draft", False),
+            "head": {"label": f"{head_owner}:{p['head']}", "ref": p["head"],
+                     "sha": _demo_sha(n), "user": head_user, "repo": head_repo},
+            "base": {"label": f"{r['owner']}:{p['base']}", "ref": p["base"], "sha": main,
+                     "user": self._owner_json(r["owner"]), "repo": base_repo},
+            "author_association": p.get("association", "NONE"), "auto_merge": auto,
+            "active_lock_reason": None,
+        }
+        if single:
+            out.update({
+                "merged": merged is not None, "mergeable": p.get("mergeable"),
+                "rebaseable": p.get("mergeable"), "mergeable_state": p.get("mergeable_state"),
+                "merged_by": (self._user_ref(p["merged_by"]) if p.get("merged_by") else None),
+                "comments": sum(1 for c in self.data.comments[rid].values() if c["issue"] == n),
+                "review_comments": 0,
+                "maintainer_can_modify": p.get("maintainer_can_modify", False),
+                "commits": p.get("commits", 1), "additions": p.get("additions", 0),
+                "deletions": p.get("deletions", 0), "changed_files": p.get("changed_files", 0),
+            })
+        return out
 
     def _comment_json(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
         return {"id": c["id"], "node_id": f"IC_{c['id']}", "body": c["body"],
-                "user": {"login": c["user"]},
+                "user": self._user_ref(c["user"]),
                 "url": f"{self.url}/repos/{full}/issues/comments/{c['id']}",
+                "html_url": f"https://github.com/{full}/issues/{c['issue']}"
+                            f"#issuecomment-{c['id']}",
                 "issue_url": f"{self.url}/repos/{full}/issues/{c['issue']}",
-                "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"])}
+                "author_association": c.get("association", "NONE"),
+                "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"]),
+                "reactions": self._reactions_json(
+                    f"{self.url}/repos/{full}/issues/comments/{c['id']}", {}),
+                "performed_via_github_app": None}
 
     def _commit_json(self, rid: int, sha: str, n: int) -> dict[str, Any]:
         full = self._full(rid)
