@@ -119,7 +119,8 @@ export_print(const struct export_opts *o, const json_t *data, const struct ghp_e
 	} else if (o->template != NULL) {
 		struct gotmpl *t = gotmpl_parse(o->template, err, sizeof(err));
 
-		if (t == NULL || gotmpl_execute(t, doc, stdout, e->tty, e->width,
+		/* The engine's tty flag only switches autocolor: gh's rule is colour's. */
+		if (t == NULL || gotmpl_execute(t, doc, stdout, e->color, e->width,
 		    (long long)e->now, err, sizeof(err)) != 0) {
 			fflush(stdout);
 			fprintf(stderr, "%s\n", err);

@@ -3433,15 +3433,68 @@ json_scalar(struct state *s, struct val v, struct str *out)
 	}
 }
 
-/* mgutz/ansi's Color(s, style). */
+/* The part of s before the first sep, and what follows it (up to a second sep). */
+static void
+split2(struct str s, char sep, struct str *first, struct str *second)
+{
+	const char *a = memchr(s.p, sep, s.n), *b;
+
+	*first = s;
+	second->p = "";
+	second->n = 0;
+	if (a == NULL)
+		return;
+	first->n = (size_t)(a - s.p);
+	second->p = a + 1;
+	b = memchr(second->p, sep, s.n - first->n - 1);
+	second->n = b != NULL ? (size_t)(b - second->p) : s.n - first->n - 1;
+}
+
+/* strconv.Atoi. */
+static bool
+go_atoi(struct str s, long *out)
+{
+	char tmp[24], *end;
+	size_t i = s.n > 0 && (s.p[0] == '+' || s.p[0] == '-') ? 1 : 0;
+
+	if (s.n == i || s.n >= sizeof(tmp))
+		return false;
+	for (size_t k = i; k < s.n; k++)
+		if (s.p[k] < '0' || s.p[k] > '9')
+			return false;
+	memcpy(tmp, s.p, s.n);
+	tmp[s.n] = '\0';
+	errno = 0;
+	*out = strtol(tmp, &end, 10);
+	return errno == 0;
+}
+
+/* The ANSI code of a colour name (mgutz/ansi's Colors; unknown names are black). */
+static int
+color_index(struct str name)
+{
+	static const char *const names[] = {
+		"black", "red", "green", "yellow", "blue", "magenta", "cyan", "white", "", "default",
+	};
+
+	for (int k = 0; k < 10; k++)
+		if (k != 8 && strlen(names[k]) == name.n && memcmp(names[k], name.p, name.n) == 0)
+			return k;
+	return 0;
+}
+
+static bool
+has_attr(struct str attrs, char c)
+{
+	return memchr(attrs.p, c, attrs.n) != NULL;
+}
+
+/* mgutz/ansi's Color(s, style): style is "fg+attrs:bg+attrs". */
 static void
 ansi_color(struct sbuf *b, const char *style, size_t slen, const char *s, size_t n)
 {
-	static const char *const names[] = {
-		"black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
-	};
-	struct str fg = { style, slen }, fgstyle = { "", 0 }, bg = { "", 0 }, bgstyle = { "", 0 };
-	const char *colon, *plus;
+	struct str st = { style, slen }, fgpart, bgpart, fg, fgattr, bg, bgattr;
+	long num;
 
 	if (slen == 0) {
 		sb_put(b, s, n);
@@ -3450,87 +3503,31 @@ ansi_color(struct sbuf *b, const char *style, size_t slen, const char *s, size_t
 	if (slen == 5 && memcmp(style, "reset", 5) == 0) {
 		sb_puts(b, "\033[0m");
 	} else if (!(slen == 3 && memcmp(style, "off", 3) == 0)) {
-		colon = memchr(style, ':', slen);
-		if (colon != NULL) {
-			const char *end = memchr(colon + 1, ':', slen - (size_t)(colon + 1 - style));
-			size_t bl = (size_t)((end ? end : style + slen) - (colon + 1));
-
-			fg.n = (size_t)(colon - style);
-			bg.p = colon + 1;
-			bg.n = bl;
-			plus = memchr(bg.p, '+', bg.n);
-			if (plus != NULL) {
-				const char *e2 = memchr(plus + 1, '+', bg.n - (size_t)(plus + 1 - bg.p));
-
-				bgstyle.p = plus + 1;
-				bgstyle.n = (size_t)((e2 ? e2 : bg.p + bg.n) - bgstyle.p);
-				bg.n = (size_t)(plus - bg.p);
-			}
-		}
-		plus = memchr(fg.p, '+', fg.n);
-		if (plus != NULL) {
-			const char *e2 = memchr(plus + 1, '+', fg.n - (size_t)(plus + 1 - fg.p));
-
-			fgstyle.p = plus + 1;
-			fgstyle.n = (size_t)((e2 ? e2 : fg.p + fg.n) - fgstyle.p);
-			fg.n = (size_t)(plus - fg.p);
-		}
+		split2(st, ':', &fgpart, &bgpart);
+		split2(fgpart, '+', &fg, &fgattr);
+		split2(bgpart, '+', &bg, &bgattr);
 		sb_puts(b, "\033[");
-		{
-			int base = 30, code = 0;
-			long num;
-			char tmp[16], *end;
-			bool isnum = false;
-
-			if (memchr(fgstyle.p, 'b', fgstyle.n)) sb_puts(b, "1;");
-			if (memchr(fgstyle.p, 'B', fgstyle.n)) sb_puts(b, "5;");
-			if (memchr(fgstyle.p, 'u', fgstyle.n)) sb_puts(b, "4;");
-			if (memchr(fgstyle.p, 'i', fgstyle.n)) sb_puts(b, "7;");
-			if (memchr(fgstyle.p, 's', fgstyle.n)) sb_puts(b, "9;");
-			if (memchr(fgstyle.p, 'h', fgstyle.n)) base = 90;
-			if (fg.n > 0 && fg.n < sizeof(tmp) && fg.p[0] != ' ') {
-				memcpy(tmp, fg.p, fg.n);
-				tmp[fg.n] = '\0';
-				errno = 0;
-				num = strtol(tmp, &end, 10);
-				isnum = *end == '\0' && errno == 0 && (tmp[0] != '+' || fg.n > 1);
-			}
-			if (isnum) {
-				sb_printf(b, "38;5;%ld;", num);
-			} else {
-				for (int k = 0; k < 8; k++)
-					if (strlen(names[k]) == fg.n && memcmp(names[k], fg.p, fg.n) == 0)
-						code = k;
-				if (fg.n == 7 && memcmp(fg.p, "default", 7) == 0)
-					code = 9;
-				sb_printf(b, "%d;", base + code);
-			}
-			if (bg.n > 0) {
-				base = memchr(bgstyle.p, 'h', bgstyle.n) ? 100 : 40;
-				isnum = false;
-				if (bg.n < sizeof(tmp) && bg.p[0] != ' ') {
-					memcpy(tmp, bg.p, bg.n);
-					tmp[bg.n] = '\0';
-					errno = 0;
-					num = strtol(tmp, &end, 10);
-					isnum = *end == '\0' && errno == 0;
-				}
-				if (isnum) {
-					sb_printf(b, "48;5;%ld;", num);
-				} else {
-					code = 0;
-					for (int k = 0; k < 8; k++)
-						if (strlen(names[k]) == bg.n && memcmp(names[k], bg.p, bg.n) == 0)
-							code = k;
-					if (bg.n == 7 && memcmp(bg.p, "default", 7) == 0)
-						code = 9;
-					sb_printf(b, "%d;", base + code);
-				}
-			}
+		if (has_attr(fgattr, 'b'))
+			sb_puts(b, "1;");
+		if (has_attr(fgattr, 'B'))
+			sb_puts(b, "5;");
+		if (has_attr(fgattr, 'u'))
+			sb_puts(b, "4;");
+		if (has_attr(fgattr, 'i'))
+			sb_puts(b, "7;");
+		if (has_attr(fgattr, 's'))
+			sb_puts(b, "9;");
+		if (go_atoi(fg, &num))
+			sb_printf(b, "38;5;%ld;", num);
+		else
+			sb_printf(b, "%d;", (has_attr(fgattr, 'h') ? 90 : 30) + color_index(fg));
+		if (bg.n > 0) {
+			if (go_atoi(bg, &num))
+				sb_printf(b, "48;5;%ld;", num);
+			else
+				sb_printf(b, "%d;", (has_attr(bgattr, 'h') ? 100 : 40) + color_index(bg));
 		}
-		b->n--; /* the last ';' */
-		b->p[b->n] = '\0';
-		sb_putc(b, 'm');
+		b->p[b->n - 1] = 'm'; /* the last ';' */
 	}
 	sb_put(b, s, n);
 	sb_puts(b, "\033[0m");

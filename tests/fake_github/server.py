@@ -38,12 +38,13 @@ What it models
   statuses of the PR heads; Actions runs with branch/actor/event/status/head_sha filters,
   jobs with steps, annotations, artifacts, workflows by id or file name; releases with a
   draft, a pre-release and a latest; a README; description, homepage, topics, counts,
-  license) and ``octo-org/big`` (120 open issues, no README, no releases). Everywhere:
-  issues carry labels/assignees/milestone/reactions/state_reason/closed_at and full user
-  objects, ``/issues`` honours state/labels/creator/assignee/mentioned/milestone/sort/
-  direction, ``/search/issues`` honours the usual qualifiers (repo: is: label: author:
-  draft: sort: ..., newest first by default), ``GET /users/{login}`` gives a profile
-  "name" (PEOPLE), repositories have gh's ``repo view`` fields.
+  license) and ``octo-org/big`` (120 open issues, no README, no releases), whose issues
+  carry labels/assignees/milestone/reactions/state_reason/closed_at and full user objects
+  (the older repositories keep their short issue shape). Everywhere: ``/issues`` honours
+  state/labels/creator/assignee/mentioned/milestone/sort/direction, ``/search/issues``
+  the usual qualifiers (repo: is: label: author: draft: sort: ..., newest first by
+  default), ``GET /users/{login}`` gives a profile "name" (PEOPLE), repositories have
+  gh's ``repo view`` fields (description, homepage, topics, counts, license ...).
 * GraphQL (``POST /graphql``): a real parser for executable documents, the operation
   chosen as graphql-js's getOperationAST does (``operationName``; several operations
   without it, or a name naming nothing -> a GraphQL error). Query root fields
@@ -543,10 +544,13 @@ SEED_REPOS = [
     #         (see DEMO_* below); issues and pull requests share one number space and
     #         /issues lists pull requests too, as GitHub does.
     #   big:  120 generated open issues (paging past 100), no README, no releases.
+    # "full": issues and comments in GitHub's full shape (labels, assignees, milestone,
+    # reactions, state_reason, closed_at, user objects); the four above keep the short
+    # shape the older tests size their caches on.
     {"id": 1005, "owner": "octo-org", "name": "demo", "issues": 0, "private": False,
-     "unlisted": True, "rich": True},
+     "unlisted": True, "rich": True, "full": True},
     {"id": 1006, "owner": "octo-org", "name": "big", "issues": 120, "private": False,
-     "unlisted": True, "readme": False, "releases": False},
+     "unlisted": True, "readme": False, "releases": False, "full": True},
 ]
 RENAMED = {("octo-org", "old-name"): 1001}
 
@@ -3530,6 +3534,17 @@ class FakeGitHub:
 
     def _issue_json(self, rid: int, i: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
+        if not self.data.repos[rid].get("full"):
+            return {
+                "id": i["id"], "node_id": _issue_node_id(rid, i["number"]),
+                "number": i["number"], "title": i["title"], "body": i["body"],
+                "state": i["state"], "locked": i["locked"], "comments": i["comments"],
+                "user": {"login": i["user"]},
+                "url": f"{self.url}/repos/{full}/issues/{i['number']}",
+                "repository_url": f"{self.url}/repos/{full}",
+                "html_url": f"https://github.com/{full}/issues/{i['number']}",
+                "created_at": _iso(i["created"]), "updated_at": _iso(i["updated"]),
+            }
         n = i["number"]
         url = f"{self.url}/repos/{full}/issues/{n}"
         assignees = [self._user_ref(a) for a in i.get("assignees", [])]
@@ -3644,6 +3659,12 @@ class FakeGitHub:
 
     def _comment_json(self, rid: int, c: dict[str, Any]) -> dict[str, Any]:
         full = self._full(rid)
+        if not self.data.repos[rid].get("full"):
+            return {"id": c["id"], "node_id": f"IC_{c['id']}", "body": c["body"],
+                    "user": {"login": c["user"]},
+                    "url": f"{self.url}/repos/{full}/issues/comments/{c['id']}",
+                    "issue_url": f"{self.url}/repos/{full}/issues/{c['issue']}",
+                    "created_at": _iso(c["created"]), "updated_at": _iso(c["updated"])}
         return {"id": c["id"], "node_id": f"IC_{c['id']}", "body": c["body"],
                 "user": self._user_ref(c["user"]),
                 "url": f"{self.url}/repos/{full}/issues/comments/{c['id']}",
