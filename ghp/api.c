@@ -492,7 +492,7 @@ api_main(int argc, char **argv, const struct ghp_env *e)
 		free(next);
 		next = NULL;
 		if (o.paginate && a.status < 300)
-			next = http_next_link(&a);
+			next = http_next_link(&a, base_url);
 	}
 	rc = 0;
 	if (o.slurp) {

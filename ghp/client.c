@@ -121,6 +121,16 @@ client_list(const struct client *c, const char *path, const char *items_key, lon
 		}
 		doc = json_loadb(a.body, a.len, 0, NULL);
 		items = items_key ? json_object_get(doc, items_key) : doc;
+		/* A page that is not the list asked for is an error, never "none". */
+		if (!json_is_array(items)) {
+			json_decref(doc);
+			http_answer_free(&a);
+			json_decref(*out);
+			*out = NULL;
+			err->status = 0;
+			snprintf(err->message, sizeof(err->message), "the answer is not JSON");
+			return CLIENT_HTTP_ERROR;
+		}
 		if (total != NULL && json_is_integer(json_object_get(doc, "total_count")))
 			*total = (long)json_integer_value(json_object_get(doc, "total_count"));
 		json_array_foreach(items, i, it) {
@@ -129,7 +139,7 @@ client_list(const struct client *c, const char *path, const char *items_key, lon
 			json_array_append(*out, it);
 		}
 		if (limit <= 0 || (long)json_array_size(*out) < limit)
-			url = http_next_link(&a);
+			url = http_next_link(&a, c->base);
 		json_decref(doc);
 		http_answer_free(&a);
 	}

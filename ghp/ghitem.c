@@ -2,6 +2,8 @@
  * ghitem.c - shapes, texts and requests shared by `issue` and `pr`.
  */
 #include "ghitem.h"
+#include "gitrepo.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghtime.h"
 #include "http.h"
@@ -167,14 +169,7 @@ ghitem_fail(struct ghitem_ctx *c, int rc, const struct client_error *err, const 
 			fprintf(stderr, "%s\n", notfound);
 		return 1;
 	}
-	if (err->status == 0)
-		fprintf(stderr, "%s\n", err->message);
-	else
-		fprintf(stderr, "HTTP %ld: %s (https://api.github.com%s)\n", err->status,
-		    err->message, path);
-	if (err->status == 401)
-		fprintf(stderr, "Try authenticating with:  gh auth login\n");
-	return 1;
+	return cmdutil_fail(CLIENT_HTTP_ERROR, err, "", path);
 }
 
 /* --- values from the wire ------------------------------------------------------ */
@@ -239,6 +234,13 @@ ghitem_login(const json_t *user, char *buf, size_t len)
 
 	if (ghitem_is_bot(user) && n >= 5 && strcmp(login + n - 5, "[bot]") == 0)
 		n -= 5;
+	/* GitHub logins are short; a longer one is cut on a character
+	 * boundary, so it stays valid UTF-8 (a JSON key must be). */
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)login[n] & 0xc0) == 0x80)
+			n--;
+	}
 	snprintf(buf, len, "%.*s", (int)n, login);
 	return buf;
 }
@@ -1160,6 +1162,25 @@ ghitem_comments_tty(FILE *f, const struct ghp_env *e, struct ghitem_comment *v, 
 }
 
 void
+ghitem_query_start(FILE *f, const struct ghitem_ctx *c, const char *kind, const char *state,
+    const char *search)
+{
+	bool own_state = search && (strstr(search, "is:open") || strstr(search, "is:closed") ||
+	    strstr(search, "is:merged") || strstr(search, "state:"));
+
+	fprintf(f, "repo:%s/%s is:%s", c->owner, c->repo, kind);
+	if (!own_state && strcmp(state, "all") != 0)
+		fprintf(f, " is:%s", state);
+}
+
+void
+ghitem_qualifier(FILE *f, const char *key, const char *value)
+{
+	if (value != NULL)
+		fprintf(f, strchr(value, ' ') ? " %s:\"%s\"" : " %s:%s", key, value);
+}
+
+void
 ghitem_list_header(FILE *f, const struct ghitem_ctx *c, const char *item, size_t shown,
     long total, bool filtered)
 {
@@ -1186,10 +1207,15 @@ ghitem_no_results(const struct ghitem_ctx *c, const char *msg)
 
 /* --- arguments ---------------------------------------------------------------------- */
 
-bool
-ghitem_json_missing(const struct args *a)
+void
+ghitem_add_csv(json_t *list, const char *value)
 {
-	return a->i == a->argc && a->i > 0 && strcmp(a->argv[a->i - 1], "--json") == 0;
+	while (*value) {
+		size_t n = strcspn(value, ",");
+
+		json_array_append_new(list, json_stringn(value, n));
+		value += n + (value[n] == ',');
+	}
 }
 
 static bool
@@ -1229,6 +1255,9 @@ ghitem_parse_url(const char *s, const char *const *kinds, char *owner, size_t ol
 	else if (strncasecmp(s, "http://", 7) == 0)
 		p = s + 7;
 	else
+		return false;
+	/* The same path on another host is someone else's issue. */
+	if (!gitrepo_host_ok(p, strcspn(p, ":/")))
 		return false;
 	if ((p = strchr(p, '/')) == NULL)
 		return false;

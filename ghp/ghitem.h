@@ -9,7 +9,6 @@
 #ifndef GHP_GHITEM_H
 #define GHP_GHITEM_H
 
-#include "args.h"
 #include "client.h"
 #include "ghp.h"
 
@@ -151,6 +150,14 @@ void ghitem_comments_raw(FILE *f, struct ghitem_comment *v, size_t n);
 void ghitem_comments_tty(FILE *f, const struct ghp_env *e, struct ghitem_comment *v, size_t n,
     long total, bool preview);
 
+/* The start of a list's Search API query: "repo:o/r is:<kind>" and the
+ * state, unless the --search text names one itself. */
+void ghitem_query_start(FILE *f, const struct ghitem_ctx *c, const char *kind,
+    const char *state, const char *search);
+/* One search qualifier, " key:value" (quoted when the value has a space);
+ * nothing without a value. */
+void ghitem_qualifier(FILE *f, const char *key, const char *value);
+
 /* "\nShowing 2 of 2 open issues in o/r\n\n" (the filtered form when filtered). */
 void ghitem_list_header(FILE *f, const struct ghitem_ctx *c, const char *item, size_t shown,
     long total, bool filtered);
@@ -160,8 +167,8 @@ int ghitem_no_results(const struct ghitem_ctx *c, const char *msg);
 
 /* --- arguments -------------------------------------------------------------- */
 
-/* A trailing `--json` without a value: gh prints the field list (exit 1). */
-bool ghitem_json_missing(const struct args *a);
+/* pflag's string slices (--label): comma-separated, repeatable. */
+void ghitem_add_csv(json_t *list, const char *value);
 /* "12" or "#12". */
 bool ghitem_parse_number(const char *s, long *n);
 /* https://HOST/OWNER/REPO/<kind>/N[/...] for one of kinds (NULL-terminated). */

@@ -41,21 +41,50 @@ gitrepo_name_ok(const char *s, size_t n, bool repo)
 	return true;
 }
 
+bool
+gitrepo_host_ok(const char *host, size_t len)
+{
+	const char *want = getenv("GHPOOL_HOST");
+	size_t wlen;
+
+	if (want == NULL || *want == '\0')
+		want = "github.com";
+	wlen = strlen(want);
+	if (len > 4 && strncasecmp(host, "www.", 4) == 0) {
+		host += 4;
+		len -= 4;
+	}
+	/* GitHub's SSH-over-443 host is the same GitHub. */
+	if (len == wlen + 4 && strncasecmp(host, "ssh.", 4) == 0 && strcasecmp(want, "github.com") == 0) {
+		host += 4;
+		len -= 4;
+	}
+	return len == wlen && strncasecmp(host, want, len) == 0;
+}
+
 int
 gitrepo_parse_url(const char *url, char *owner, size_t olen, char *repo, size_t rlen)
 {
-	const char *path, *slash, *p;
+	const char *path, *slash, *p, *host, *at;
 	size_t n;
 
 	/* scheme://[user@]host[:port]/owner/repo, or user@host:owner/repo */
 	if ((p = strstr(url, "://")) != NULL) {
-		path = strchr(p + 3, '/');
+		host = p + 3;
+		path = strchr(host, '/');
 	} else {
+		host = url;
 		path = strchr(url, ':');
 		if (path != NULL && strchr(url, '/') != NULL && strchr(url, '/') < path)
 			return -1;   /* a local path, not scp-like */
 	}
 	if (path == NULL)
+		return -1;
+	/* Only the GitHub ghpool fronts: the same owner/repo elsewhere is
+	 * someone else's repository. */
+	if ((at = memchr(host, '@', (size_t)(path - host))) != NULL)
+		host = at + 1;
+	if (!gitrepo_host_ok(host, strcspn(host, ":/")))
 		return -1;
 	path++;
 	while (*path == '/')
@@ -68,7 +97,8 @@ gitrepo_parse_url(const char *url, char *owner, size_t olen, char *repo, size_t 
 	if (n >= 4 && strncmp(slash + 1 + n - 4, ".git", 4) == 0)
 		n -= 4;
 	if (!gitrepo_name_ok(path, (size_t)(slash - path), false) ||
-	    !gitrepo_name_ok(slash + 1, n, true) || memchr(slash + 1, '/', n) != NULL)
+	    !gitrepo_name_ok(slash + 1, n, true) || memchr(slash + 1, '/', n) != NULL ||
+	    (n <= 2 && strspn(slash + 1, ".") >= n))
 		return -1;
 	if ((size_t)(slash - path) >= olen || n >= rlen)
 		return -1;
@@ -98,6 +128,8 @@ gitrepo_current(char *owner, size_t olen, char *repo, size_t rlen)
 
 	if (p == NULL)
 		return -1;
+	bool any = false;
+
 	while (fgets(line, sizeof(line), p) != NULL) {
 		char o[128], r[128];
 		int rank;
@@ -105,6 +137,7 @@ gitrepo_current(char *owner, size_t olen, char *repo, size_t rlen)
 		if (sscanf(line, "%255s %1535s %31s", name, url, kind) != 3 ||
 		    strcmp(kind, "(fetch)") != 0)
 			continue;
+		any = true;
 		rank = gitrepo_rank(name);
 		if (rank < best && gitrepo_parse_url(url, o, sizeof(o), r, sizeof(r)) == 0) {
 			best = rank;
@@ -113,7 +146,9 @@ gitrepo_current(char *owner, size_t olen, char *repo, size_t rlen)
 		}
 	}
 	pclose(p);
-	return best == 99 ? -1 : 0;
+	if (best == 99)
+		return any ? -2 : -1;
+	return 0;
 }
 
 int
@@ -131,10 +166,16 @@ gitrepo_resolve(const char *flag, char *owner, size_t olen, char *repo, size_t r
 	if (flag == NULL || *flag == '\0')
 		flag = getenv("GH_REPO");
 	if (flag == NULL || *flag == '\0') {
-		if (gitrepo_current(owner, olen, repo, rlen) == 0)
+		int rc = gitrepo_current(owner, olen, repo, rlen);
+
+		if (rc == 0)
 			return 0;
 		/* gh passes git's own complaint on, and adds a newline to it. */
-		if (gitrepo_run("git rev-parse --git-dir 2>/dev/null", url, sizeof(url)) != 0)
+		if (rc == -2)
+			fprintf(stderr, "none of the git remotes configured for this repository point to "
+			    "a known GitHub host. To tell gh about a new GitHub host, please use `gh auth "
+			    "login`\n");
+		else if (gitrepo_run("git rev-parse --git-dir 2>/dev/null", url, sizeof(url)) != 0)
 			fprintf(stderr, "failed to run git: fatal: not a git repository (or any of "
 			    "the parent directories): .git\n\n");
 		else

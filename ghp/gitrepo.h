@@ -7,12 +7,19 @@
 #ifndef GHP_GITREPO_H
 #define GHP_GITREPO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* owner and repo from a remote URL; -1 if it names no owner/repo. */
+/* Is host the GitHub ghpool fronts ($GHPOOL_HOST, default github.com;
+ * www. and GitHub's ssh. host allowed)? */
+bool gitrepo_host_ok(const char *host, size_t len);
+
+/* owner and repo from a remote URL; -1 if it names no owner/repo on the
+ * GitHub ghpool fronts. */
 int gitrepo_parse_url(const char *url, char *owner, size_t olen, char *repo, size_t rlen);
 
-/* The current checkout's preferred remote; -1 (nothing printed) if none. */
+/* The current checkout's preferred remote; -1 (nothing printed) if none,
+ * -2 if remotes exist but none is on the GitHub ghpool fronts. */
 int gitrepo_current(char *owner, size_t olen, char *repo, size_t rlen);
 
 /* The repository a command is about: -R's value when given ("OWNER/REPO",

@@ -96,6 +96,97 @@ http_on_header(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* ------------------------------------------------------------------------
+ * Control characters
+ * ---------------------------------------------------------------------- */
+
+/* "^X" for a C0 control character (and "^?" for DEL). */
+static size_t
+http_caret(int c, char *out)
+{
+	out[0] = '^';
+	out[1] = (char)(c == 0x7f ? '?' : c + 0x40);
+	return 2;
+}
+
+/*
+ * What gh does to every JSON answer (go-gh's ASCII sanitizer): control
+ * characters inside strings become inert caret text, so a title cannot
+ * move the cursor, retitle the terminal or plant a hyperlink. C0 escapes
+ * (\u0000-\u001f but tab, newline and CR; \b, \f; \u007f) become ^X;
+ * C1 characters (U+0080-U+009F), escaped or raw, become ^[ and the 7-bit
+ * form ("^[[" for CSI). Works on the JSON text, so the raw body printed by
+ * `ghp api` is sanitized too.
+ */
+static void
+http_sanitize(struct http_answer *a)
+{
+	const char *ct = http_find(a, "Content-Type");
+	char *out, *o;
+	const char *s = a->body, *end = a->body + a->len;
+	bool in_string = false;
+
+	if (ct == NULL || strstr(ct, "json") == NULL)
+		return;
+	/* Each byte grows to at most two ("\xC2\x9B" to "^[["): 2x is room enough. */
+	o = out = http_xrealloc(NULL, 2 * a->len + 1);
+	while (s < end) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"') {
+			in_string = !in_string;
+			*o++ = *s++;
+		} else if (in_string && c == '\\' && s + 1 < end) {
+			char e = s[1];
+			int v = -1;
+
+			if (e == 'u' && s + 5 < end && strncmp(s + 2, "00", 2) == 0) {
+				char hex[3] = { s[4], s[5], '\0' }, *stop;
+
+				v = (int)strtol(hex, &stop, 16);
+				if (*stop != '\0')
+					v = -1;
+			}
+			if (e == 'b' || e == 'f') {
+				o += http_caret(e == 'b' ? 0x08 : 0x0c, o);
+				s += 2;
+			} else if (v >= 0 && ((v < 0x20 && v != 0x09 && v != 0x0a && v != 0x0d) ||
+			    v == 0x7f)) {
+				o += http_caret(v, o);
+				s += 6;
+			} else if (v >= 0x80 && v <= 0x9f) {
+				*o++ = '^';
+				*o++ = '[';
+				*o++ = (char)(v - 0x40);
+				s += 6;
+			} else {
+				*o++ = *s++;
+				*o++ = *s++;
+			}
+		} else if (in_string && c == 0xc2 && s + 1 < end && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			*o++ = '^';
+			*o++ = '[';
+			*o++ = (char)((unsigned char)s[1] - 0x40);
+			s += 2;
+		} else if (in_string && (c < 0x20 || c == 0x7f) && c != '\t' && c != '\n' &&
+		    c != '\r') {
+			o += http_caret(c, o);
+			s++;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	free(a->body);
+	a->body = out;
+	a->len = (size_t)(o - out);
+}
+
+/* ------------------------------------------------------------------------
+ * The GET
+ * ---------------------------------------------------------------------- */
+
 int
 http_get(const char *url, char *const *headers, size_t n_headers, struct http_answer *out,
     char *err, size_t errlen)
@@ -125,6 +216,8 @@ http_get(const char *url, char *const *headers, size_t n_headers, struct http_an
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	/* Bodies as GitHub sent them: no transparent decoding games. */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* A Link header names the next URL: never a file or another scheme. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc = curl_easy_perform(e);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s", sink.too_big ? "answer larger than 256 MiB" :
@@ -134,6 +227,7 @@ http_get(const char *url, char *const *headers, size_t n_headers, struct http_an
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
 		if (out->body == NULL)
 			out->body = http_strndup("", 0);
+		http_sanitize(out);
 		ret = 0;
 	}
 	curl_slist_free_all(h);
@@ -151,9 +245,10 @@ http_find(const struct http_answer *a, const char *name)
 }
 
 char *
-http_next_link(const struct http_answer *a)
+http_next_link(const struct http_answer *a, const char *base)
 {
 	const char *p = http_find(a, "Link");
+	size_t blen = strlen(base);
 
 	/* <url>; rel="next", <url>; rel="last" */
 	while (p != NULL && (p = strchr(p, '<')) != NULL) {
@@ -163,8 +258,10 @@ http_next_link(const struct http_answer *a)
 			return NULL;
 		next = strchr(end, '<');
 		rel = strstr(end, "rel=\"next\"");
+		/* Only pages of ghpool itself: the key goes with every request. */
 		if (rel != NULL && (next == NULL || rel < next))
-			return http_strndup(p + 1, (size_t)(end - p - 1));
+			return (size_t)(end - p - 1) > blen && strncmp(p + 1, base, blen) == 0 &&
+			    p[1 + blen] == '/' ? http_strndup(p + 1, (size_t)(end - p - 1)) : NULL;
 		p = end;
 	}
 	return NULL;

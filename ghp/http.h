@@ -1,6 +1,7 @@
 /*
  * http: one GET to ghpool with libcurl, kept whole in memory: the status
- * line, the headers in order, the body. A transport failure (ghpool
+ * line, the headers in order, the body (a JSON body with its control
+ * characters made inert, as gh does). A transport failure (ghpool
  * unreachable, timed out) is an error of its own, which sends the command
  * to the real gh.
  */
@@ -31,8 +32,9 @@ int http_get(const char *url, char *const *headers, size_t n_headers,
 /* The first header called name (case-insensitive), or NULL. */
 const char *http_find(const struct http_answer *a, const char *name);
 
-/* The rel="next" URL of the answer's Link header (malloc'd), or NULL. */
-char *http_next_link(const struct http_answer *a);
+/* The rel="next" URL of the answer's Link header (malloc'd), or NULL;
+ * NULL too when it does not start with base (ghpool's URL) and a '/'. */
+char *http_next_link(const struct http_answer *a, const char *base);
 
 void http_answer_free(struct http_answer *a);
 

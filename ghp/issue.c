@@ -6,6 +6,7 @@
  * real gh.
  */
 #include "args.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghitem.h"
 #include "ghp.h"
@@ -30,20 +31,17 @@ static const char *const issue_fields[] = {
 
 /* Flags both subcommands read the same way. */
 enum {
-	ISSUE_F_REPO, ISSUE_F_JSON, ISSUE_F_JQ, ISSUE_F_TEMPLATE,
 	ISSUE_F_STATE, ISSUE_F_LIMIT, ISSUE_F_LABEL, ISSUE_F_AUTHOR, ISSUE_F_APP,
 	ISSUE_F_ASSIGNEE, ISSUE_F_MENTION, ISSUE_F_MILESTONE, ISSUE_F_SEARCH,
 	ISSUE_F_COMMENTS,
 };
 
 struct issue_list_opts {
-	const char *repo_flag;
 	const char *state;
 	long limit;
 	json_t *labels;             /* label names, in the order given */
 	const char *author, *app, *assignee, *mention, *milestone, *search;
-	json_t *json_values;        /* --json values, checked once all flags are read */
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
 
 /* An issue's JSON object, the requested fields of spec §9. */
@@ -69,20 +67,6 @@ issue_json(struct ghitem_ctx *c, const json_t *item, const json_t *comments,
 	return 0;
 }
 
-/* The --json values, once every flag is known not to send the command to
- * the real gh; -1 after gh's error. */
-static int
-issue_apply_json(json_t *values, struct export_opts *ex)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(values, i, v)
-		if (export_add_fields(ex, json_string_value(v), issue_fields) != 0)
-			return -1;
-	return export_check(ex);
-}
-
 /* Repository access trouble the issue commands explain themselves. */
 static int
 issue_fail(struct ghitem_ctx *c, int rc, const struct client_error *err, const char *path,
@@ -98,10 +82,8 @@ issue_fail(struct ghitem_ctx *c, int rc, const struct client_error *err, const c
 /* --- issue list ------------------------------------------------------------------- */
 
 static const struct args_flag issue_list_flags[] = {
-	{ "repo", 'R', true, ISSUE_F_REPO },
-	{ "json", 0, true, ISSUE_F_JSON },
-	{ "jq", 'q', true, ISSUE_F_JQ },
-	{ "template", 't', true, ISSUE_F_TEMPLATE },
+	CMDUTIL_FLAG_REPO,
+	CMDUTIL_FLAGS_EXPORT,
 	{ "state", 's', true, ISSUE_F_STATE },
 	{ "limit", 'L', true, ISSUE_F_LIMIT },
 	{ "label", 'l', true, ISSUE_F_LABEL },
@@ -114,64 +96,40 @@ static const struct args_flag issue_list_flags[] = {
 	{ NULL, 0, false, 0 },
 };
 
-/* pflag's string slices: comma-separated, repeatable. */
-static void
-issue_add_csv(json_t *list, const char *value)
+static int
+issue_list_flag(void *opts, int id, const char *v)
 {
-	while (*value) {
-		size_t n = strcspn(value, ",");
+	struct issue_list_opts *o = opts;
 
-		json_array_append_new(list, json_stringn(value, n));
-		value += n + (value[n] == ',');
+	switch (id) {
+	case ISSUE_F_STATE: o->state = v; break;
+	case ISSUE_F_LIMIT:
+		if (!ghitem_parse_limit(v, &o->limit))
+			return GHP_FALLTHROUGH;
+		break;
+	case ISSUE_F_LABEL: ghitem_add_csv(o->labels, v); break;
+	case ISSUE_F_AUTHOR: o->author = v; break;
+	case ISSUE_F_APP: o->app = v; break;
+	case ISSUE_F_ASSIGNEE: o->assignee = v; break;
+	case ISSUE_F_MENTION: o->mention = v; break;
+	case ISSUE_F_MILESTONE: o->milestone = v; break;
+	case ISSUE_F_SEARCH: o->search = v; break;
 	}
+	return 0;
 }
 
 /* 0, 1 after gh's message, or GHP_FALLTHROUGH. */
 static int
 issue_list_parse(int argc, char **argv, struct issue_list_opts *o)
 {
-	struct args a;
-	const char *v;
-	int id;
+	int rc;
 
 	o->state = "open";
 	o->limit = 30;
-	args_init(&a, argc, argv, 1);
-	for (;;) {
-		switch (args_next(&a, issue_list_flags, &id, &v)) {
-		case ARGS_END:
-			goto done;
-		case ARGS_POSITIONAL:
-			return GHP_FALLTHROUGH;   /* gh: unknown command, with usage */
-		case ARGS_UNKNOWN:
-			if (ghitem_json_missing(&a)) {
-				export_add_fields(&o->ex, NULL, issue_fields);
-				return 1;
-			}
-			return GHP_FALLTHROUGH;
-		case ARGS_FLAG:
-			break;
-		}
-		switch (id) {
-		case ISSUE_F_REPO: o->repo_flag = v; break;
-		case ISSUE_F_JSON: json_array_append_new(o->json_values, json_string(v)); break;
-		case ISSUE_F_JQ: o->ex.jq = v; break;
-		case ISSUE_F_TEMPLATE: o->ex.template = v; break;
-		case ISSUE_F_STATE: o->state = v; break;
-		case ISSUE_F_LIMIT:
-			if (!ghitem_parse_limit(v, &o->limit))
-				return GHP_FALLTHROUGH;
-			break;
-		case ISSUE_F_LABEL: issue_add_csv(o->labels, v); break;
-		case ISSUE_F_AUTHOR: o->author = v; break;
-		case ISSUE_F_APP: o->app = v; break;
-		case ISSUE_F_ASSIGNEE: o->assignee = v; break;
-		case ISSUE_F_MENTION: o->mention = v; break;
-		case ISSUE_F_MILESTONE: o->milestone = v; break;
-		case ISSUE_F_SEARCH: o->search = v; break;
-		}
-	}
-done:
+	/* a positional argument is gh's unknown command, with usage */
+	if ((rc = cmdutil_parse(argc, argv, 1, issue_list_flags, &o->com, NULL, issue_fields,
+	    issue_list_flag, o)) != 0)
+		return rc;
 	if (strcmp(o->state, "open") != 0 && strcmp(o->state, "closed") != 0 &&
 	    strcmp(o->state, "all") != 0)
 		return GHP_FALLTHROUGH;
@@ -182,7 +140,7 @@ done:
 	    (o->assignee && strcmp(o->assignee, "@me") == 0) ||
 	    (o->mention && strcmp(o->mention, "@me") == 0))
 		return GHP_FALLTHROUGH;
-	return issue_apply_json(o->json_values, &o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, issue_fields);
 }
 
 static bool
@@ -190,15 +148,6 @@ issue_list_filtered(const struct issue_list_opts *o)
 {
 	return strcmp(o->state, "open") != 0 || json_array_size(o->labels) > 0 || o->author ||
 	    o->app || o->assignee || o->mention || o->milestone || o->search;
-}
-
-/* One search qualifier, quoted when the value has a space. */
-static void
-issue_qualifier(FILE *f, const char *key, const char *value)
-{
-	if (value == NULL)
-		return;
-	fprintf(f, strchr(value, ' ') ? " %s:\"%s\"" : " %s:%s", key, value);
 }
 
 /* The Search API query for these filters: the listing itself with --search,
@@ -209,22 +158,18 @@ issue_list_query(const struct issue_list_opts *o, const struct ghitem_ctx *c)
 	char *q = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&q, &len);
-	bool own_state = o->search && (strstr(o->search, "is:open") || strstr(o->search, "is:closed") ||
-	    strstr(o->search, "is:merged") || strstr(o->search, "state:"));
 	json_t *l;
 	size_t i;
 
-	fprintf(f, "repo:%s/%s is:issue", c->owner, c->repo);
-	if (!own_state && strcmp(o->state, "all") != 0)
-		fprintf(f, " is:%s", o->state);
-	issue_qualifier(f, "author", o->author);
+	ghitem_query_start(f, c, "issue", o->state, o->search);
+	ghitem_qualifier(f, "author", o->author);
 	if (o->app != NULL)
 		fprintf(f, " author:app/%s", o->app);
-	issue_qualifier(f, "assignee", o->assignee);
-	issue_qualifier(f, "mentions", o->mention);
+	ghitem_qualifier(f, "assignee", o->assignee);
+	ghitem_qualifier(f, "mentions", o->mention);
 	json_array_foreach(o->labels, i, l)
-		issue_qualifier(f, "label", json_string_value(l));
-	issue_qualifier(f, "milestone", o->milestone);
+		ghitem_qualifier(f, "label", json_string_value(l));
+	ghitem_qualifier(f, "milestone", o->milestone);
 	if (o->search != NULL)
 		fprintf(f, " %s", o->search);
 	fclose(f);
@@ -419,12 +364,12 @@ issue_list_export(struct ghitem_ctx *c, const struct issue_list_opts *o, const j
 		long n = (long)ghitem_num(it, "number", INT32_MAX);
 
 		/* gh shows an issue's first 100 comments; none means no request. */
-		if (export_wants(&o->ex, "comments") && ghitem_num(it, "comments", INT32_MAX) > 0) {
+		if (export_wants(&o->com.ex, "comments") && ghitem_num(it, "comments", INT32_MAX) > 0) {
 			snprintf(path, sizeof(path), "/repos/%s/%s/issues/%ld/comments", c->owner,
 			    c->repo, n);
 			rc = ghitem_comments(c, n, 100, &comments, &err);
 		}
-		if (rc == 0 && (rc = issue_json(c, it, comments, &o->ex, &obj, &err)) != 0)
+		if (rc == 0 && (rc = issue_json(c, it, comments, &o->com.ex, &obj, &err)) != 0)
 			snprintf(path, sizeof(path), "/users");
 		json_decref(comments);
 		if (rc != 0)
@@ -434,7 +379,7 @@ issue_list_export(struct ghitem_ctx *c, const struct issue_list_opts *o, const j
 	if (rc != 0)
 		rc = ghitem_fail(c, rc, &err, path, NULL);
 	else
-		rc = export_print(&o->ex, arr, c->e);
+		rc = export_print(&o->com.ex, arr, c->e);
 	json_decref(arr);
 	return rc;
 }
@@ -452,10 +397,9 @@ issue_list(int argc, char **argv, const struct ghp_env *e)
 
 	ghitem_ctx_init(&c, e);
 	o.labels = json_array();
-	o.json_values = json_array();
 	if ((rc = issue_list_parse(argc, argv, &o)) != 0)
 		goto done;
-	if (gitrepo_resolve(o.repo_flag, c.owner, sizeof(c.owner), c.repo, sizeof(c.repo)) != 0) {
+	if (gitrepo_resolve(o.com.repo, c.owner, sizeof(c.owner), c.repo, sizeof(c.repo)) != 0) {
 		rc = 1;
 		goto done;
 	}
@@ -475,7 +419,7 @@ issue_list(int argc, char **argv, const struct ghp_env *e)
 		rc = issue_fail(&c, rc, &err, path, repo_msg);
 		goto done;
 	}
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		rc = issue_list_export(&c, &o, items);
 		goto done;
 	}
@@ -493,8 +437,7 @@ done:
 	free(q);
 	json_decref(items);
 	json_decref(o.labels);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&c);
 	return rc;
 }
@@ -502,60 +445,40 @@ done:
 /* --- issue view ------------------------------------------------------------------- */
 
 static const struct args_flag issue_view_flags[] = {
-	{ "repo", 'R', true, ISSUE_F_REPO },
-	{ "json", 0, true, ISSUE_F_JSON },
-	{ "jq", 'q', true, ISSUE_F_JQ },
-	{ "template", 't', true, ISSUE_F_TEMPLATE },
+	CMDUTIL_FLAG_REPO,
+	CMDUTIL_FLAGS_EXPORT,
 	{ "comments", 'c', false, ISSUE_F_COMMENTS },
 	{ NULL, 0, false, 0 },
 };
 
 struct issue_view_opts {
-	const char *repo_flag;
 	const char *selector;
 	bool comments;
-	json_t *json_values;
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
+
+/* --comments, the one flag of its own. */
+static int
+issue_view_flag(void *opts, int id, const char *v)
+{
+	struct issue_view_opts *o = opts;
+
+	(void)id;
+	o->comments = cmdutil_on(v);
+	return 0;
+}
 
 static int
 issue_view_parse(int argc, char **argv, struct issue_view_opts *o)
 {
-	struct args a;
-	const char *v;
-	int id;
+	int rc;
 
-	args_init(&a, argc, argv, 1);
-	for (;;) {
-		switch (args_next(&a, issue_view_flags, &id, &v)) {
-		case ARGS_END:
-			goto done;
-		case ARGS_POSITIONAL:
-			if (o->selector != NULL)
-				return GHP_FALLTHROUGH;   /* gh: too many arguments */
-			o->selector = v;
-			continue;
-		case ARGS_UNKNOWN:
-			if (ghitem_json_missing(&a)) {
-				export_add_fields(&o->ex, NULL, issue_fields);
-				return 1;
-			}
-			return GHP_FALLTHROUGH;
-		case ARGS_FLAG:
-			break;
-		}
-		switch (id) {
-		case ISSUE_F_REPO: o->repo_flag = v; break;
-		case ISSUE_F_JSON: json_array_append_new(o->json_values, json_string(v)); break;
-		case ISSUE_F_JQ: o->ex.jq = v; break;
-		case ISSUE_F_TEMPLATE: o->ex.template = v; break;
-		case ISSUE_F_COMMENTS: o->comments = v == NULL || strcmp(v, "true") == 0; break;
-		}
-	}
-done:
+	if ((rc = cmdutil_parse(argc, argv, 1, issue_view_flags, &o->com, &o->selector,
+	    issue_fields, issue_view_flag, o)) != 0)
+		return rc;
 	if (o->selector == NULL)
 		return GHP_FALLTHROUGH;           /* gh: accepts 1 arg, with usage */
-	return issue_apply_json(o->json_values, &o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, issue_fields);
 }
 
 static void
@@ -639,7 +562,6 @@ issue_view(int argc, char **argv, const struct ghp_env *e)
 	int rc;
 
 	ghitem_ctx_init(&c, e);
-	o.json_values = json_array();
 	if ((rc = issue_view_parse(argc, argv, &o)) != 0)
 		goto done;
 	if (!ghitem_parse_url(o.selector, kinds, c.owner, sizeof(c.owner), c.repo, sizeof(c.repo),
@@ -651,7 +573,7 @@ issue_view(int argc, char **argv, const struct ghp_env *e)
 			rc = 1;
 			goto done;
 		}
-		if (gitrepo_resolve(o.repo_flag, c.owner, sizeof(c.owner), c.repo,
+		if (gitrepo_resolve(o.com.repo, c.owner, sizeof(c.owner), c.repo,
 		    sizeof(c.repo)) != 0) {
 			rc = 1;
 			goto done;
@@ -665,19 +587,19 @@ issue_view(int argc, char **argv, const struct ghp_env *e)
 		goto done;
 	}
 	count = (long)ghitem_num(it, "comments", INT32_MAX);
-	need_comments = o.ex.json ? export_wants(&o.ex, "comments") && count > 0 :
+	need_comments = o.com.ex.json ? export_wants(&o.com.ex, "comments") && count > 0 :
 	    (e->tty && count > 0) || o.comments;
 	if (need_comments &&
-	    (rc = ghitem_view_comments(&c, n, count, o.ex.json || o.comments, &comments, &err)) != 0) {
+	    (rc = ghitem_view_comments(&c, n, count, o.com.ex.json || o.comments, &comments, &err)) != 0) {
 		snprintf(path, sizeof(path), "/repos/%s/%s/issues/%ld/comments", c.owner, c.repo, n);
 		rc = issue_fail(&c, rc, &err, path, NULL);
 		goto done;
 	}
-	if (o.ex.json) {
-		if ((rc = issue_json(&c, it, comments, &o.ex, &obj, &err)) != 0)
+	if (o.com.ex.json) {
+		if ((rc = issue_json(&c, it, comments, &o.com.ex, &obj, &err)) != 0)
 			rc = issue_fail(&c, rc, &err, "/users", NULL);
 		else
-			rc = export_print(&o.ex, obj, e);
+			rc = export_print(&o.com.ex, obj, e);
 	} else if (e->tty) {
 		issue_view_tty(stdout, &c, it, comments, o.comments);
 	} else if (o.comments) {
@@ -694,8 +616,7 @@ done:
 	json_decref(obj);
 	json_decref(comments);
 	json_decref(it);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&c);
 	return rc;
 }

@@ -133,9 +133,12 @@ jqrun_eval(struct jqrun *j, const char *json, size_t len, FILE *out, bool tty)
 	input = jv_parse_sized(json, (int)len);
 	if (!jv_is_valid(input)) {
 		jv msg = jv_invalid_get_msg(input);
+		const char *text = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid";
+		/* jq 1.6 appends the whole input: "(while parsing '...')". */
+		const char *cut = strstr(text, " (while parsing");
 
-		fprintf(stderr, "ghp: the answer is not JSON: %s\n",
-		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid");
+		fprintf(stderr, "ghp: the answer is not JSON: %.*s\n",
+		    (int)(cut ? (size_t)(cut - text) : strnlen(text, 200)), text);
 		jv_free(msg);
 		return -1;
 	}

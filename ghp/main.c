@@ -60,10 +60,10 @@ ghp_env_init(struct ghp_env *e, const char *base)
 	e->tty = isatty(STDOUT_FILENO) || (force != NULL && *force != '\0');
 	e->width = measured;
 	if (force != NULL && *force != '\0') {
-		int n = atoi(force);
+		long n = strtol(force, NULL, 10);
 
-		if (n > 0)
-			e->width = force[strlen(force) - 1] == '%' ? measured * n / 100 : n;
+		if (n > 0 && n <= 10000)
+			e->width = force[strlen(force) - 1] == '%' ? (int)(measured * n / 100) : (int)n;
 	}
 	if ((v = getenv("CLICOLOR_FORCE")) != NULL && *v != '\0' && strcmp(v, "0") != 0)
 		e->color = true;

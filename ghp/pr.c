@@ -7,6 +7,7 @@
  * flags not handled here go to the real gh.
  */
 #include "args.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghitem.h"
 #include "ghp.h"
@@ -59,7 +60,6 @@ static const char *const pr_full_side[] = {
 };
 
 enum {
-	PR_F_REPO, PR_F_JSON, PR_F_JQ, PR_F_TEMPLATE,
 	PR_F_STATE, PR_F_LIMIT, PR_F_BASE, PR_F_HEAD, PR_F_LABEL, PR_F_AUTHOR, PR_F_APP,
 	PR_F_ASSIGNEE, PR_F_DRAFT, PR_F_SEARCH, PR_F_COMMENTS, PR_F_COLOR, PR_F_PATCH,
 	PR_F_NAME_ONLY,
@@ -120,19 +120,6 @@ pr_wants_any(const struct export_opts *ex, const char *const *fields)
 		if (export_wants(ex, *fields))
 			return true;
 	return false;
-}
-
-/* The --json values, once every flag is known to stay here. */
-static int
-pr_apply_json(json_t *values, struct export_opts *ex, const char *const *fields)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(values, i, v)
-		if (export_add_fields(ex, json_string_value(v), fields) != 0)
-			return -1;
-	return export_check(ex);
 }
 
 /* --- requests ------------------------------------------------------------------ */
@@ -1056,10 +1043,8 @@ pr_not_found(struct pr_job *j, int rc, long n)
 /* --- pr list -------------------------------------------------------------------------- */
 
 static const struct args_flag pr_list_flags[] = {
-	{ "repo", 'R', true, PR_F_REPO },
-	{ "json", 0, true, PR_F_JSON },
-	{ "jq", 'q', true, PR_F_JQ },
-	{ "template", 't', true, PR_F_TEMPLATE },
+	CMDUTIL_FLAG_REPO,
+	CMDUTIL_FLAGS_EXPORT,
 	{ "state", 's', true, PR_F_STATE },
 	{ "limit", 'L', true, PR_F_LIMIT },
 	{ "base", 'B', true, PR_F_BASE },
@@ -1074,67 +1059,46 @@ static const struct args_flag pr_list_flags[] = {
 };
 
 struct pr_list_opts {
-	const char *repo_flag, *state, *base, *head, *author, *app, *assignee, *search;
+	const char *state, *base, *head, *author, *app, *assignee, *search;
 	const char *draft;          /* NULL, "true" or "false" */
 	long limit;
 	json_t *labels;
-	json_t *json_values;
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
+
+static int
+pr_list_flag(void *opts, int id, const char *v)
+{
+	struct pr_list_opts *o = opts;
+
+	switch (id) {
+	case PR_F_STATE: o->state = v; break;
+	case PR_F_LIMIT:
+		if (!ghitem_parse_limit(v, &o->limit))
+			return GHP_FALLTHROUGH;
+		break;
+	case PR_F_BASE: o->base = v; break;
+	case PR_F_HEAD: o->head = v; break;
+	case PR_F_LABEL: ghitem_add_csv(o->labels, v); break;
+	case PR_F_AUTHOR: o->author = v; break;
+	case PR_F_APP: o->app = v; break;
+	case PR_F_ASSIGNEE: o->assignee = v; break;
+	case PR_F_DRAFT: o->draft = v && strcmp(v, "false") == 0 ? "false" : "true"; break;
+	case PR_F_SEARCH: o->search = v; break;
+	}
+	return 0;
+}
 
 static int
 pr_list_parse(int argc, char **argv, struct pr_list_opts *o)
 {
-	struct args a;
-	const char *v;
-	int id;
+	int rc;
 
 	o->state = "open";
 	o->limit = 30;
-	args_init(&a, argc, argv, 1);
-	for (;;) {
-		switch (args_next(&a, pr_list_flags, &id, &v)) {
-		case ARGS_END:
-			goto done;
-		case ARGS_POSITIONAL:
-			return GHP_FALLTHROUGH;
-		case ARGS_UNKNOWN:
-			if (ghitem_json_missing(&a)) {
-				export_add_fields(&o->ex, NULL, pr_fields);
-				return 1;
-			}
-			return GHP_FALLTHROUGH;
-		case ARGS_FLAG:
-			break;
-		}
-		switch (id) {
-		case PR_F_REPO: o->repo_flag = v; break;
-		case PR_F_JSON: json_array_append_new(o->json_values, json_string(v)); break;
-		case PR_F_JQ: o->ex.jq = v; break;
-		case PR_F_TEMPLATE: o->ex.template = v; break;
-		case PR_F_STATE: o->state = v; break;
-		case PR_F_LIMIT:
-			if (!ghitem_parse_limit(v, &o->limit))
-				return GHP_FALLTHROUGH;
-			break;
-		case PR_F_BASE: o->base = v; break;
-		case PR_F_HEAD: o->head = v; break;
-		case PR_F_LABEL:
-			while (*v) {
-				size_t n = strcspn(v, ",");
-
-				json_array_append_new(o->labels, json_stringn(v, n));
-				v += n + (v[n] == ',');
-			}
-			break;
-		case PR_F_AUTHOR: o->author = v; break;
-		case PR_F_APP: o->app = v; break;
-		case PR_F_ASSIGNEE: o->assignee = v; break;
-		case PR_F_DRAFT: o->draft = v && strcmp(v, "false") == 0 ? "false" : "true"; break;
-		case PR_F_SEARCH: o->search = v; break;
-		}
-	}
-done:
+	if ((rc = cmdutil_parse(argc, argv, 1, pr_list_flags, &o->com, NULL, pr_fields,
+	    pr_list_flag, o)) != 0)
+		return rc;
 	if (strcmp(o->state, "open") != 0 && strcmp(o->state, "closed") != 0 &&
 	    strcmp(o->state, "merged") != 0 && strcmp(o->state, "all") != 0)
 		return GHP_FALLTHROUGH;
@@ -1143,7 +1107,7 @@ done:
 	if ((o->author && strcmp(o->author, "@me") == 0) ||
 	    (o->assignee && strcmp(o->assignee, "@me") == 0))
 		return GHP_FALLTHROUGH;
-	return pr_apply_json(o->json_values, &o->ex, pr_fields) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, pr_fields);
 }
 
 static bool
@@ -1161,35 +1125,24 @@ pr_list_searches(const struct pr_list_opts *o)
 	    json_array_size(o->labels) > 0;
 }
 
-static void
-pr_qualifier(FILE *f, const char *key, const char *value)
-{
-	if (value != NULL)
-		fprintf(f, strchr(value, ' ') ? " %s:\"%s\"" : " %s:%s", key, value);
-}
-
 static char *
 pr_list_query(const struct pr_list_opts *o, const struct ghitem_ctx *c)
 {
 	char *q = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&q, &len);
-	bool own_state = o->search && (strstr(o->search, "is:open") || strstr(o->search, "is:closed") ||
-	    strstr(o->search, "is:merged") || strstr(o->search, "state:"));
 	json_t *l;
 
-	fprintf(f, "repo:%s/%s is:pr", c->owner, c->repo);
-	if (!own_state && strcmp(o->state, "all") != 0)
-		fprintf(f, " is:%s", o->state);
-	pr_qualifier(f, "base", o->base);
-	pr_qualifier(f, "head", o->head);
-	pr_qualifier(f, "author", o->author);
+	ghitem_query_start(f, c, "pr", o->state, o->search);
+	ghitem_qualifier(f, "base", o->base);
+	ghitem_qualifier(f, "head", o->head);
+	ghitem_qualifier(f, "author", o->author);
 	if (o->app)
 		fprintf(f, " author:app/%s", o->app);
-	pr_qualifier(f, "assignee", o->assignee);
-	pr_qualifier(f, "draft", o->draft);
+	ghitem_qualifier(f, "assignee", o->assignee);
+	ghitem_qualifier(f, "draft", o->draft);
 	json_array_foreach(o->labels, i, l)
-		pr_qualifier(f, "label", json_string_value(l));
+		ghitem_qualifier(f, "label", json_string_value(l));
 	if (o->search)
 		fprintf(f, " %s", o->search);
 	fclose(f);
@@ -1362,10 +1315,9 @@ pr_list(int argc, char **argv, const struct ghp_env *e)
 
 	ghitem_ctx_init(&j.c, e);
 	o.labels = json_array();
-	o.json_values = json_array();
 	if ((rc = pr_list_parse(argc, argv, &o)) != 0)
 		goto done;
-	if (gitrepo_resolve(o.repo_flag, j.c.owner, sizeof(j.c.owner), j.c.repo,
+	if (gitrepo_resolve(o.com.repo, j.c.owner, sizeof(j.c.owner), j.c.repo,
 	    sizeof(j.c.repo)) != 0) {
 		rc = 1;
 		goto done;
@@ -1376,18 +1328,18 @@ pr_list(int argc, char **argv, const struct ghp_env *e)
 		rc = pr_fail(&j, rc, repo_msg);
 		goto done;
 	}
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
 			json_t *obj;
 
-			if ((rc = pr_json(&j, &recs[i], &o.ex, 100, &obj)) != 0) {
+			if ((rc = pr_json(&j, &recs[i], &o.com.ex, 100, &obj)) != 0) {
 				rc = pr_fail(&j, rc, NULL);
 				goto done;
 			}
 			json_array_append_new(arr, obj);
 		}
-		rc = export_print(&o.ex, arr, e);
+		rc = export_print(&o.com.ex, arr, e);
 		goto done;
 	}
 	/* Search results lack the head branch the table shows. */
@@ -1415,8 +1367,7 @@ done:
 	free(recs);
 	json_decref(arr);
 	json_decref(o.labels);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&j.c);
 	return rc;
 }
@@ -1424,64 +1375,44 @@ done:
 /* --- pr view ---------------------------------------------------------------------------- */
 
 static const struct args_flag pr_view_flags[] = {
-	{ "repo", 'R', true, PR_F_REPO },
-	{ "json", 0, true, PR_F_JSON },
-	{ "jq", 'q', true, PR_F_JQ },
-	{ "template", 't', true, PR_F_TEMPLATE },
+	CMDUTIL_FLAG_REPO,
+	CMDUTIL_FLAGS_EXPORT,
 	{ "comments", 'c', false, PR_F_COMMENTS },
 	{ NULL, 0, false, 0 },
 };
 
 /* The selector-taking subcommands' options. */
 struct pr_one_opts {
-	const char *repo_flag, *selector, *color;
+	const char *selector, *color;
 	bool comments, patch, name_only;
-	json_t *json_values;
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
 
+static int
+pr_one_flag(void *opts, int id, const char *v)
+{
+	struct pr_one_opts *o = opts;
+
+	switch (id) {
+	case PR_F_COMMENTS: o->comments = cmdutil_on(v); break;
+	case PR_F_COLOR: o->color = v; break;
+	case PR_F_PATCH: o->patch = cmdutil_on(v); break;
+	case PR_F_NAME_ONLY: o->name_only = cmdutil_on(v); break;
+	}
+	return 0;
+}
+
+/* fields: what --json offers; NULL for pr diff, which has no --json. */
 static int
 pr_one_parse(int argc, char **argv, const struct args_flag *flags, const char *const *fields,
     struct pr_one_opts *o)
 {
-	struct args a;
-	const char *v;
-	int id;
+	int rc;
 
-	args_init(&a, argc, argv, 1);
-	for (;;) {
-		switch (args_next(&a, flags, &id, &v)) {
-		case ARGS_END:
-			goto done;
-		case ARGS_POSITIONAL:
-			if (o->selector != NULL)
-				return GHP_FALLTHROUGH;
-			o->selector = v;
-			continue;
-		case ARGS_UNKNOWN:
-			if (fields != NULL && ghitem_json_missing(&a)) {
-				export_add_fields(&o->ex, NULL, fields);
-				return 1;
-			}
-			return GHP_FALLTHROUGH;
-		case ARGS_FLAG:
-			break;
-		}
-		switch (id) {
-		case PR_F_REPO: o->repo_flag = v; break;
-		case PR_F_JSON: json_array_append_new(o->json_values, json_string(v)); break;
-		case PR_F_JQ: o->ex.jq = v; break;
-		case PR_F_TEMPLATE: o->ex.template = v; break;
-		case PR_F_COMMENTS: o->comments = v == NULL || strcmp(v, "true") == 0; break;
-		case PR_F_COLOR: o->color = v; break;
-		case PR_F_PATCH: o->patch = v == NULL || strcmp(v, "true") == 0; break;
-		case PR_F_NAME_ONLY: o->name_only = v == NULL || strcmp(v, "true") == 0; break;
-		}
-	}
-done:
-	if (fields == NULL)
-		return 0;
-	return pr_apply_json(o->json_values, &o->ex, fields) != 0 ? 1 : 0;
+	if ((rc = cmdutil_parse(argc, argv, 1, flags, &o->com, &o->selector, fields, pr_one_flag,
+	    o)) != 0 || fields == NULL)
+		return rc;
+	return cmdutil_apply_json(&o->com, fields);
 }
 
 /* Reviews worth showing in a conversation: submitted, and not an empty comment. */
@@ -1782,20 +1713,19 @@ pr_view(int argc, char **argv, const struct ghp_env *e)
 	int rc;
 
 	ghitem_ctx_init(&j.c, e);
-	o.json_values = json_array();
 	if ((rc = pr_one_parse(argc, argv, pr_view_flags, pr_fields, &o)) != 0)
 		goto done;
-	if ((rc = pr_find(&j, o.repo_flag, o.selector, &r)) != 0)
+	if ((rc = pr_find(&j, o.com.repo, o.selector, &r)) != 0)
 		goto done;
 	if ((rc = pr_load_full(&j, &r)) != 0) {
 		rc = pr_not_found(&j, rc, r.number);
 		goto done;
 	}
-	if (o.ex.json) {
-		if ((rc = pr_json(&j, &r, &o.ex, 0, &obj)) != 0)
+	if (o.com.ex.json) {
+		if ((rc = pr_json(&j, &r, &o.com.ex, 0, &obj)) != 0)
 			rc = pr_fail(&j, rc, NULL);
 		else
-			rc = export_print(&o.ex, obj, e);
+			rc = export_print(&o.com.ex, obj, e);
 		goto done;
 	}
 	if ((rc = pr_view_load(&j, &r, &o, &d)) != 0) {
@@ -1822,8 +1752,7 @@ done:
 	pr_checks_free(&d.checks);
 	json_decref(obj);
 	pr_rec_free(&r);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&j.c);
 	return rc;
 }
@@ -1831,7 +1760,7 @@ done:
 /* --- pr diff ------------------------------------------------------------------------------ */
 
 static const struct args_flag pr_diff_flags[] = {
-	{ "repo", 'R', true, PR_F_REPO },
+	CMDUTIL_FLAG_REPO,
 	{ "color", 0, true, PR_F_COLOR },
 	{ "patch", 0, false, PR_F_PATCH },
 	{ "name-only", 0, false, PR_F_NAME_ONLY },
@@ -1993,7 +1922,7 @@ pr_diff(int argc, char **argv, const struct ghp_env *e)
 		rc = GHP_FALLTHROUGH;         /* gh's flag error */
 		goto done;
 	}
-	if ((rc = pr_find(&j, o.repo_flag, o.selector, &r)) != 0)
+	if ((rc = pr_find(&j, o.com.repo, o.selector, &r)) != 0)
 		goto done;
 	rc = pr_get(&j, o.patch ? "application/vnd.github.v3.patch" :
 	    "application/vnd.github.v3.diff", true, &doc, "/repos/%s/%s/pulls/%ld", j.c.owner,
@@ -2022,8 +1951,7 @@ done:
 	free(clean);
 	json_decref(doc);
 	pr_rec_free(&r);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&j.c);
 	return rc;
 }
@@ -2031,10 +1959,8 @@ done:
 /* --- pr checks ---------------------------------------------------------------------------- */
 
 static const struct args_flag pr_checks_flags[] = {
-	{ "repo", 'R', true, PR_F_REPO },
-	{ "json", 0, true, PR_F_JSON },
-	{ "jq", 'q', true, PR_F_JQ },
-	{ "template", 't', true, PR_F_TEMPLATE },
+	CMDUTIL_FLAG_REPO,
+	CMDUTIL_FLAGS_EXPORT,
 	{ NULL, 0, false, 0 },
 };
 
@@ -2169,10 +2095,9 @@ pr_checks(int argc, char **argv, const struct ghp_env *e)
 	int rc;
 
 	ghitem_ctx_init(&j.c, e);
-	o.json_values = json_array();
 	if ((rc = pr_one_parse(argc, argv, pr_checks_flags, pr_check_fields, &o)) != 0)
 		goto done;
-	if ((rc = pr_find(&j, o.repo_flag, o.selector, &r)) != 0)
+	if ((rc = pr_find(&j, o.com.repo, o.selector, &r)) != 0)
 		goto done;
 	if (r.pull == NULL && (rc = pr_load_full(&j, &r)) != 0) {
 		rc = pr_not_found(&j, rc, r.number);
@@ -2192,9 +2117,9 @@ pr_checks(int argc, char **argv, const struct ghp_env *e)
 	}
 	for (size_t i = 0; i < k.n; i++)
 		counts[pr_bucket_rank(k.v[i].bucket)]++;
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		arr = pr_checks_json(&k);
-		if ((rc = export_print(&o.ex, arr, e)) != 0)
+		if ((rc = export_print(&o.com.ex, arr, e)) != 0)
 			goto done;
 	} else {
 		pr_checks_print(e, &k, counts);
@@ -2204,8 +2129,7 @@ done:
 	json_decref(arr);
 	pr_checks_free(&k);
 	pr_rec_free(&r);
-	json_decref(o.json_values);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	ghitem_ctx_free(&j.c);
 	return rc;
 }

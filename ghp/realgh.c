@@ -2,8 +2,10 @@
  * realgh.c - finding and running the real gh.
  *
  * ghp is often installed as "gh" ahead of the real one on PATH, so "gh on
- * PATH" may be ghp itself: candidates are compared with our own resolved
- * path, never by name.
+ * PATH" may be ghp itself: candidates are compared with this program by
+ * device and inode (hard links and symlinks included), never by name. Two
+ * copies of ghp could still hand a command to each other forever, so each
+ * hand-over counts itself in the environment and a deep chain stops.
  */
 #include "realgh.h"
 
@@ -13,22 +15,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define REALGH_DEPTH_VAR "GHP_HANDOVER_DEPTH"
+/* gh extensions and aliases may run gh again, legitimately; a loop of
+ * ghp copies passes any depth, so a small bound separates the two. */
+#define REALGH_MAX_DEPTH 8
+
+struct realgh_self {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+};
 
 /* Is path an executable file other than this program? */
 static bool
-realgh_usable(const char *path, const char *self)
+realgh_usable(const char *path, const struct realgh_self *self)
 {
-	char resolved[PATH_MAX];
+	struct stat st;
 
-	if (access(path, X_OK) != 0 || realpath(path, resolved) == NULL)
+	if (access(path, X_OK) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
-	return self == NULL || strcmp(resolved, self) != 0;
+	return !self->known || st.st_dev != self->dev || st.st_ino != self->ino;
 }
 
-/* First name on PATH that is usable, into out. */
+/* First name on PATH that is usable, into out. Empty PATH elements (the
+ * current directory) are skipped: a checkout must not supply our gh. */
 static bool
-realgh_search_path(const char *name, const char *self, char *out, size_t outlen)
+realgh_search_path(const char *name, const struct realgh_self *self, char *out, size_t outlen)
 {
 	const char *path = getenv("PATH"), *p, *end;
 
@@ -39,8 +54,7 @@ realgh_search_path(const char *name, const char *self, char *out, size_t outlen)
 
 		end = strchr(p, ':');
 		n = end ? (size_t)(end - p) : strlen(p);
-		/* An empty PATH element means the current directory. */
-		if (snprintf(out, outlen, "%.*s/%s", (int)n, n ? p : ".", name) < (int)outlen &&
+		if (n > 0 && snprintf(out, outlen, "%.*s/%s", (int)n, p, name) < (int)outlen &&
 		    realgh_usable(out, self))
 			return true;
 		if (end == NULL)
@@ -48,37 +62,71 @@ realgh_search_path(const char *name, const char *self, char *out, size_t outlen)
 	}
 }
 
-int
-realgh_find(char *out, size_t outlen)
+/* This program's file: /proc/self/exe, else argv[0] as the shell found it. */
+static void
+realgh_find_self(const char *argv0, struct realgh_self *self)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	const char *me = NULL;
+	char found[PATH_MAX];
+	struct stat st;
+	struct realgh_self none = { false, 0, 0 };
 
-	if (n > 0) {
-		self[n] = '\0';
-		me = self;
+	self->known = false;
+	if (stat("/proc/self/exe", &st) == 0) {
+		*self = (struct realgh_self){ true, st.st_dev, st.st_ino };
+		return;
 	}
-	if (realgh_search_path("gh-real", me, out, outlen) ||
-	    realgh_search_path("gh", me, out, outlen))
+	if (argv0 == NULL)
+		return;
+	if (strchr(argv0, '/') != NULL) {
+		if (stat(argv0, &st) == 0)
+			*self = (struct realgh_self){ true, st.st_dev, st.st_ino };
+		return;
+	}
+	if (realgh_search_path(argv0, &none, found, sizeof(found)) && stat(found, &st) == 0)
+		*self = (struct realgh_self){ true, st.st_dev, st.st_ino };
+}
+
+static int
+realgh_find_as(const char *argv0, char *out, size_t outlen)
+{
+	struct realgh_self self;
+
+	realgh_find_self(argv0, &self);
+	if (realgh_search_path("gh-real", &self, out, outlen) ||
+	    realgh_search_path("gh", &self, out, outlen))
 		return 0;
-	if (realgh_usable("/usr/bin/gh", me)) {
+	if (realgh_usable("/usr/bin/gh", &self)) {
 		snprintf(out, outlen, "/usr/bin/gh");
 		return 0;
 	}
 	return -1;
 }
 
+int
+realgh_find(char *out, size_t outlen)
+{
+	return realgh_find_as(NULL, out, outlen);
+}
+
 void
 realgh_exec(char **argv)
 {
-	char path[PATH_MAX];
+	const char *d = getenv(REALGH_DEPTH_VAR);
+	long depth = d != NULL ? strtol(d, NULL, 10) : 0;
+	char path[PATH_MAX], next[24];
 
-	if (realgh_find(path, sizeof(path)) != 0) {
+	if (depth < 0 || depth >= REALGH_MAX_DEPTH) {
+		fprintf(stderr, "ghp: the real gh found on PATH hands commands back to ghp (a loop of "
+		    "%ld hand-overs): put the real gh on PATH as gh-real\n", depth);
+		return;
+	}
+	if (realgh_find_as(argv[0], path, sizeof(path)) != 0) {
 		fprintf(stderr, "ghp: cannot find the real gh to run this command: install gh, or "
 		    "put it on PATH as gh-real (ghp answers only reads itself)\n");
 		return;
 	}
+	snprintf(next, sizeof(next), "%ld", depth + 1);
+	setenv(REALGH_DEPTH_VAR, next, 1);
 	fflush(stdout);
 	execv(path, argv);
 	fprintf(stderr, "ghp: cannot run %s: %s\n", path, strerror(errno));

@@ -5,6 +5,7 @@
  * flags ghp does not know go to the real gh.
  */
 #include "args.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghp.h"
 #include "ghtime.h"
@@ -16,34 +17,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RELEASE_API "https://api.github.com"
-
 static const char *const release_fields[] = {
 	"createdAt", "isDraft", "isLatest", "isPrerelease", "name", "publishedAt", "tagName", NULL,
 };
 
-enum {
-	RELEASE_F_LIMIT, RELEASE_F_NO_DRAFTS, RELEASE_F_NO_PRE, RELEASE_F_ORDER, RELEASE_F_JSON,
-	RELEASE_F_JQ, RELEASE_F_TEMPLATE, RELEASE_F_REPO,
-};
+enum { RELEASE_F_LIMIT, RELEASE_F_NO_DRAFTS, RELEASE_F_NO_PRE, RELEASE_F_ORDER };
 
 static const struct args_flag release_list_flags[] = {
 	{ "limit", 'L', true, RELEASE_F_LIMIT },
 	{ "exclude-drafts", 0, false, RELEASE_F_NO_DRAFTS },
 	{ "exclude-pre-releases", 0, false, RELEASE_F_NO_PRE },
 	{ "order", 'O', true, RELEASE_F_ORDER },
-	{ "json", 0, true, RELEASE_F_JSON },
-	{ "jq", 'q', true, RELEASE_F_JQ },
-	{ "template", 't', true, RELEASE_F_TEMPLATE },
-	{ "repo", 'R', true, RELEASE_F_REPO },
+	CMDUTIL_FLAGS_EXPORT,
+	CMDUTIL_FLAG_REPO,
 	{ NULL, 0, false, 0 },
 };
 
 struct release_list_opts {
+	const char *limit_flag;
 	long limit;
 	bool no_drafts, no_pre, ascending;
-	const char *repo;
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
 
 static const char *
@@ -99,57 +93,45 @@ static int
 release_fail(enum client_status st, const struct client_error *err, const char *slug,
     const char *url)
 {
-	if (st == CLIENT_UNAVAILABLE)
-		return GHP_FALLTHROUGH;
 	/* gh lists releases through GraphQL: a missing repository reads so. */
-	if (err->status == 404)
+	if (st == CLIENT_HTTP_ERROR && err->status == 404) {
 		fprintf(stderr, "GraphQL: Could not resolve to a Repository with the name '%s'. "
 		    "(repository)\n", slug);
-	else if (err->status == 0)
-		fprintf(stderr, "%s\n", err->message);
-	else
-		fprintf(stderr, "HTTP %ld: %s (%s%s)\n", err->status, err->message, RELEASE_API, url);
-	if (err->status == 401)
-		fprintf(stderr, "Try authenticating with:  gh auth login\n");
-	return 1;
+		return 1;
+	}
+	return cmdutil_fail(st, err, "", url);
+}
+
+static int
+release_list_flag(void *opts, int id, const char *v)
+{
+	struct release_list_opts *o = opts;
+
+	switch (id) {
+	case RELEASE_F_LIMIT: o->limit_flag = v; break;
+	case RELEASE_F_NO_DRAFTS: o->no_drafts = cmdutil_on(v); break;
+	case RELEASE_F_NO_PRE: o->no_pre = cmdutil_on(v); break;
+	case RELEASE_F_ORDER:
+		if (strcmp(v, "asc") != 0 && strcmp(v, "desc") != 0)
+			return GHP_FALLTHROUGH;   /* gh's flag error, with usage */
+		o->ascending = strcmp(v, "asc") == 0;
+		break;
+	}
+	return 0;
 }
 
 static int
 release_list_parse(int argc, char **argv, struct release_list_opts *o)
 {
-	const char *v, *limit = "30";
-	enum args_result r;
-	struct args a;
-	int id, rc = 0;
-	char *end;
+	int rc;
 
-	args_init(&a, argc, argv, 2);
-	while (rc == 0 && (r = args_next(&a, release_list_flags, &id, &v)) != ARGS_END) {
-		if (r != ARGS_FLAG)
-			return GHP_FALLTHROUGH;
-		switch (id) {
-		case RELEASE_F_LIMIT: limit = v; break;
-		case RELEASE_F_NO_DRAFTS: o->no_drafts = v == NULL || strcmp(v, "true") == 0; break;
-		case RELEASE_F_NO_PRE: o->no_pre = v == NULL || strcmp(v, "true") == 0; break;
-		case RELEASE_F_ORDER:
-			if (strcmp(v, "asc") != 0 && strcmp(v, "desc") != 0)
-				return GHP_FALLTHROUGH;   /* gh's flag error, with usage */
-			o->ascending = strcmp(v, "asc") == 0;
-			break;
-		case RELEASE_F_JSON:
-			rc = export_add_fields(&o->ex, v, release_fields) != 0 ? 1 : 0;
-			break;
-		case RELEASE_F_JQ: o->ex.jq = v; break;
-		case RELEASE_F_TEMPLATE: o->ex.template = v; break;
-		case RELEASE_F_REPO: o->repo = v; break;
-		}
-	}
-	if (rc != 0)
+	o->limit_flag = "30";
+	if ((rc = cmdutil_parse(argc, argv, 2, release_list_flags, &o->com, NULL, NULL,
+	    release_list_flag, o)) != 0)
 		return rc;
-	o->limit = strtol(limit, &end, 10);
-	if (*limit < '0' || *limit > '9' || *end != '\0' || o->limit < 1 || o->limit > 1000000)
+	if (!cmdutil_parse_limit(o->limit_flag, &o->limit))
 		return GHP_FALLTHROUGH;
-	return export_check(&o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, release_fields);
 }
 
 /*
@@ -273,21 +255,21 @@ release_list(int argc, char **argv, const struct ghp_env *e)
 
 	if ((rc = release_list_parse(argc, argv, &o)) != 0)
 		goto done;
-	if (gitrepo_resolve(o.repo, owner, sizeof(owner), name, sizeof(name)) != 0) {
+	if (gitrepo_resolve(o.com.repo, owner, sizeof(owner), name, sizeof(name)) != 0) {
 		rc = 1;
 		goto done;
 	}
 	snprintf(slug, sizeof(slug), "%s/%s", owner, name);
 	if ((rc = release_fetch(e, &o, slug, &rels)) != 0)
 		goto done;
-	if (json_array_size(rels) > 0 && (!o.ex.json || export_wants(&o.ex, "isLatest")) &&
+	if (json_array_size(rels) > 0 && (!o.com.ex.json || export_wants(&o.com.ex, "isLatest")) &&
 	    (rc = release_latest(e, slug, latest, sizeof(latest))) != 0)
 		goto done;
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		out = json_array();
 		json_array_foreach(rels, i, rel)
 			json_array_append_new(out, release_export(rel, latest));
-		rc = export_print(&o.ex, out, e);
+		rc = export_print(&o.com.ex, out, e);
 	} else if (json_array_size(rels) == 0) {
 		if (e->tty)
 			fprintf(stderr, "no releases found\n");
@@ -297,7 +279,7 @@ release_list(int argc, char **argv, const struct ghp_env *e)
 done:
 	json_decref(rels);
 	json_decref(out);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	return rc;
 }
 

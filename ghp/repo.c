@@ -6,6 +6,7 @@
  * and a terminal README gh would render as markdown go to the real gh.
  */
 #include "args.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghp.h"
 #include "ghtime.h"
@@ -18,7 +19,6 @@
 #include <strings.h>
 
 #define REPO_PATH_MAX 2048
-#define REPO_API "https://api.github.com"
 
 static const char *const repo_fields[] = {
 	"archivedAt", "assignableUsers", "codeOfConduct", "contactLinks", "createdAt",
@@ -38,20 +38,18 @@ static const char *const repo_fields[] = {
 	"viewerSubscription", "visibility", "watchers", NULL,
 };
 
-enum { REPO_F_WEB, REPO_F_BRANCH, REPO_F_JSON, REPO_F_JQ, REPO_F_TEMPLATE };
+enum { REPO_F_WEB, REPO_F_BRANCH };
 
 static const struct args_flag repo_view_flags[] = {
 	{ "web", 'w', false, REPO_F_WEB },
 	{ "branch", 'b', true, REPO_F_BRANCH },
-	{ "json", 0, true, REPO_F_JSON },
-	{ "jq", 'q', true, REPO_F_JQ },
-	{ "template", 't', true, REPO_F_TEMPLATE },
+	CMDUTIL_FLAGS_EXPORT,
 	{ NULL, 0, false, 0 },
 };
 
 struct repo_view_opts {
 	const char *arg, *branch;
-	struct export_opts ex;
+	struct cmdutil_opts com;          /* no -R: the argument names the repository */
 };
 
 /* ---- small readers of GitHub's JSON -------------------------------------- */
@@ -93,46 +91,6 @@ repo_time(const json_t *o, const char *key, bool nullable)
 		return nullable ? json_null() : json_string("0001-01-01T00:00:00Z");
 	ghtime_rfc3339(t, buf, sizeof(buf));
 	return json_string(buf);
-}
-
-/* Go's url.QueryEscape; -1 when it does not fit. */
-static int
-repo_escape(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (n + 4 > len)
-			return -1;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-			out[n++] = (char)c;
-		} else if (c == ' ') {
-			out[n++] = '+';
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-static int
-repo_fail(enum client_status st, const struct client_error *err, const char *url)
-{
-	if (st == CLIENT_UNAVAILABLE)
-		return GHP_FALLTHROUGH;
-	if (err->status == 0)
-		fprintf(stderr, "%s\n", err->message);
-	else
-		fprintf(stderr, "HTTP %ld: %s (%s%s)\n", err->status, err->message, REPO_API, url);
-	if (err->status == 401)
-		fprintf(stderr, "Try authenticating with:  gh auth login\n");
-	return 1;
 }
 
 /* ---- output helpers ------------------------------------------------------ */
@@ -360,8 +318,7 @@ repo_target(const char *arg, char *owner, char *name)
 	size_t lens[4], n = 0;
 
 	if (strstr(arg, "://") != NULL || strncmp(arg, "git@", 4) == 0) {
-		if (strstr(arg, "github.com") == NULL)
-			return GHP_FALLTHROUGH;
+		/* gitrepo takes only the GitHub ghpool fronts; gh knows the rest. */
 		return gitrepo_parse_url(arg, owner, 128, name, 128) == 0 ? 0 : GHP_FALLTHROUGH;
 	}
 	if (strchr(arg, '/') == NULL)
@@ -378,7 +335,7 @@ repo_target(const char *arg, char *owner, char *name)
 			break;
 		p += len + 1;
 	}
-	if (n == 3 && !(lens[0] == 10 && strncasecmp(parts[0], "github.com", 10) == 0))
+	if (n == 3 && !gitrepo_host_ok(parts[0], lens[0]))
 		return GHP_FALLTHROUGH;
 	if ((n == 2 || n == 3) && lens[n - 2] > 0 && lens[n - 1] > 0) {
 		if (!repo_name_ok(parts[n - 2], lens[n - 2]) ||
@@ -560,7 +517,7 @@ repo_get_optional(const struct ghp_env *e, const char *path, json_t **doc)
 		*doc = NULL;
 		return 0;
 	}
-	return st == CLIENT_OK ? 0 : repo_fail(st, &err, path);
+	return st == CLIENT_OK ? 0 : cmdutil_fail(st, &err, "", path);
 }
 
 /* A list (up to 100 items, as gh's GraphQL asks) mapped through fn. */
@@ -575,7 +532,7 @@ repo_get_list(const struct ghp_env *e, const char *path, json_t *(*fn)(const jso
 
 	st = client_list(&e->client, path, NULL, 100, &list, NULL, &err);
 	if (st != CLIENT_OK)
-		return repo_fail(st, &err, path);
+		return cmdutil_fail(st, &err, "", path);
 	*out = json_array();
 	json_array_foreach(list, i, it)
 		json_array_append_new(*out, fn(it));
@@ -617,11 +574,11 @@ repo_open_count(const struct ghp_env *e, const char *slug, const char *kind, jso
 	json_t *doc = NULL;
 
 	snprintf(q, sizeof(q), "repo:%s is:%s is:open", slug, kind);
-	if (repo_escape(q, esc, sizeof(esc)) != 0)
+	if (cmdutil_query_escape(q, esc, sizeof(esc)) != 0)
 		return GHP_FALLTHROUGH;
 	snprintf(path, sizeof(path), "/search/issues?q=%s&per_page=1", esc);
 	if ((st = client_get(&e->client, path, NULL, false, &doc, &err)) != CLIENT_OK)
-		return repo_fail(st, &err, path);
+		return cmdutil_fail(st, &err, "", path);
 	*out = json_pack("{s:I}", "totalCount", repo_count(doc, "total_count"));
 	json_decref(doc);
 	return 0;
@@ -775,7 +732,7 @@ repo_readme(const struct ghp_env *e, const char *slug, const char *branch, char 
 	*text = NULL;
 	snprintf(path, sizeof(path), "/repos/%s/readme", slug);
 	if (branch != NULL && *branch != '\0') {
-		if (repo_escape(branch, esc, sizeof(esc)) != 0)
+		if (cmdutil_query_escape(branch, esc, sizeof(esc)) != 0)
 			return GHP_FALLTHROUGH;
 		strcat(path, "?ref=");
 		strcat(path, esc);
@@ -816,7 +773,8 @@ repo_view_text(const struct ghp_env *e, const struct repo_view_opts *o, const ch
 		goto done;
 	}
 	snprintf(url, sizeof(url), "https://github.com/%s", slug);
-	if (o->branch != NULL && *o->branch != '\0' && repo_escape(o->branch, esc, sizeof(esc)) == 0)
+	if (o->branch != NULL && *o->branch != '\0' &&
+	    cmdutil_query_escape(o->branch, esc, sizeof(esc)) == 0)
 		snprintf(url, sizeof(url), "https://github.com/%s/tree/%s", slug, esc);
 	repo_bold(stdout, e, slug);
 	fputc('\n', stdout);
@@ -841,35 +799,29 @@ done:
 /* ---- repo view ------------------------------------------------------------ */
 
 static int
+repo_view_flag(void *opts, int id, const char *v)
+{
+	struct repo_view_opts *o = opts;
+
+	switch (id) {
+	case REPO_F_WEB:
+		if (cmdutil_on(v))
+			return GHP_FALLTHROUGH;   /* a browser, or gh's --web/--json error */
+		break;
+	case REPO_F_BRANCH: o->branch = v; break;
+	}
+	return 0;
+}
+
+static int
 repo_view_parse(int argc, char **argv, struct repo_view_opts *o)
 {
-	enum args_result r;
-	struct args a;
-	const char *v;
-	int id, rc = 0;
+	int rc;
 
-	args_init(&a, argc, argv, 2);
-	while (rc == 0 && (r = args_next(&a, repo_view_flags, &id, &v)) != ARGS_END) {
-		if (r == ARGS_POSITIONAL && o->arg == NULL) {
-			o->arg = v;
-			continue;
-		}
-		if (r != ARGS_FLAG)
-			return GHP_FALLTHROUGH;
-		switch (id) {
-		case REPO_F_WEB:
-			if (v == NULL || strcmp(v, "true") == 0)
-				return GHP_FALLTHROUGH;   /* a browser, or gh's --web/--json error */
-			break;
-		case REPO_F_BRANCH: o->branch = v; break;
-		case REPO_F_JSON: rc = export_add_fields(&o->ex, v, repo_fields) != 0 ? 1 : 0; break;
-		case REPO_F_JQ: o->ex.jq = v; break;
-		case REPO_F_TEMPLATE: o->ex.template = v; break;
-		}
-	}
-	if (rc != 0)
+	if ((rc = cmdutil_parse(argc, argv, 2, repo_view_flags, &o->com, &o->arg, NULL,
+	    repo_view_flag, o)) != 0)
 		return rc;
-	return export_check(&o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, repo_fields);
 }
 
 static int
@@ -899,20 +851,20 @@ repo_view(int argc, char **argv, const struct ghp_env *e)
 		goto done;
 	}
 	if (st != CLIENT_OK) {
-		rc = repo_fail(st, &err, path);
+		rc = cmdutil_fail(st, &err, "", path);
 		goto done;
 	}
-	if (!o.ex.json) {
+	if (!o.com.ex.json) {
 		rc = repo_view_text(e, &o, slug, r);
 		goto done;
 	}
 	obj = repo_export_base(r);
-	if ((rc = repo_export_more(e, &o.ex, slug, obj)) == 0)
-		rc = export_print(&o.ex, obj, e);
+	if ((rc = repo_export_more(e, &o.com.ex, slug, obj)) == 0)
+		rc = export_print(&o.com.ex, obj, e);
 done:
 	json_decref(r);
 	json_decref(obj);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
  * flags ghp does not know go to the real gh.
  */
 #include "args.h"
+#include "cmdutil.h"
 #include "export.h"
 #include "ghp.h"
 #include "ghtime.h"
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #define RUN_PATH_MAX 4096
-#define RUN_API "https://api.github.com"
 #define RUN_ZERO_TIME "0001-01-01T00:00:00Z"
 
 /* mgutz/ansi codes gh uses; RUN_GRAY is resolved at print time. */
@@ -52,8 +52,7 @@ static const char *const run_statuses[] = {
 
 enum {
 	RUN_F_LIMIT, RUN_F_WORKFLOW, RUN_F_BRANCH, RUN_F_USER, RUN_F_EVENT, RUN_F_CREATED,
-	RUN_F_COMMIT, RUN_F_STATUS, RUN_F_ALL, RUN_F_JSON, RUN_F_JQ, RUN_F_TEMPLATE, RUN_F_REPO,
-	RUN_F_VERBOSE, RUN_F_EXIT_STATUS, RUN_F_JOB, RUN_F_LOG, RUN_F_LOG_FAILED, RUN_F_WEB,
+	RUN_F_COMMIT, RUN_F_STATUS, RUN_F_ALL, RUN_F_VERBOSE, RUN_F_EXIT_STATUS, RUN_F_JOB, RUN_F_LOG, RUN_F_LOG_FAILED, RUN_F_WEB,
 	RUN_F_ATTEMPT,
 };
 
@@ -67,10 +66,8 @@ static const struct args_flag run_list_flags[] = {
 	{ "commit", 'c', true, RUN_F_COMMIT },
 	{ "status", 's', true, RUN_F_STATUS },
 	{ "all", 'a', false, RUN_F_ALL },
-	{ "json", 0, true, RUN_F_JSON },
-	{ "jq", 'q', true, RUN_F_JQ },
-	{ "template", 't', true, RUN_F_TEMPLATE },
-	{ "repo", 'R', true, RUN_F_REPO },
+	CMDUTIL_FLAGS_EXPORT,
+	CMDUTIL_FLAG_REPO,
 	{ NULL, 0, false, 0 },
 };
 
@@ -82,10 +79,8 @@ static const struct args_flag run_view_flags[] = {
 	{ "log-failed", 0, false, RUN_F_LOG_FAILED },
 	{ "web", 'w', false, RUN_F_WEB },
 	{ "attempt", 'a', true, RUN_F_ATTEMPT },
-	{ "json", 0, true, RUN_F_JSON },
-	{ "jq", 'q', true, RUN_F_JQ },
-	{ "template", 't', true, RUN_F_TEMPLATE },
-	{ "repo", 'R', true, RUN_F_REPO },
+	CMDUTIL_FLAGS_EXPORT,
+	CMDUTIL_FLAG_REPO,
 	{ NULL, 0, false, 0 },
 };
 
@@ -160,33 +155,6 @@ run_duration(long long secs, char *out, size_t len)
 		snprintf(out, len, "%lldh%lldm%llds", secs / 3600, secs / 60 % 60, secs % 60);
 }
 
-/* Go's url.QueryEscape; -1 when it does not fit. */
-static int
-run_escape(const char *s, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (n + 4 > len)
-			return -1;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			out[n++] = (char)c;
-		} else if (c == ' ') {
-			out[n++] = '+';
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 /* ---- output helpers ------------------------------------------------------ */
 
 static bool
@@ -235,26 +203,6 @@ run_failed(const char *conclusion)
 {
 	return strcmp(conclusion, "failure") == 0 || strcmp(conclusion, "startup_failure") == 0 ||
 	    strcmp(conclusion, "timed_out") == 0 || strcmp(conclusion, "action_required") == 0;
-}
-
-/*
- * A failed request: the real gh when ghpool could not answer, else gh's
- * message ("<prefix>HTTP 404: Not Found (<url>)") and exit code 1.
- */
-static int
-run_fail(enum client_status st, const struct client_error *err, const char *prefix,
-    const char *url)
-{
-	if (st == CLIENT_UNAVAILABLE)
-		return GHP_FALLTHROUGH;
-	if (err->status == 0)
-		fprintf(stderr, "%s%s\n", prefix, err->message);
-	else
-		fprintf(stderr, "%sHTTP %ld: %s (%s%s)\n", prefix, err->status, err->message,
-		    RUN_API, url);
-	if (err->status == 401)
-		fprintf(stderr, "Try authenticating with:  gh auth login\n");
-	return 1;
 }
 
 /*
@@ -348,10 +296,14 @@ run_elapsed(const json_t *run, time_t now)
 static json_t *
 run_export(const json_t *run, const char *workflow, const char *url_suffix)
 {
-	char url[RUN_PATH_MAX];
+	char *url = NULL;
+	json_t *o;
 
-	snprintf(url, sizeof(url), "%s%s", run_str(run, "html_url"), url_suffix);
-	return json_pack("{s:I, s:s, s:o, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:o, s:s,"
+	if (asprintf(&url, "%s%s", run_str(run, "html_url"), url_suffix) < 0) {
+		fprintf(stderr, "ghp: out of memory\n");
+		exit(1);
+	}
+	o = json_pack("{s:I, s:s, s:o, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:o, s:s,"
 	    " s:I, s:s}",
 	    "attempt", (json_int_t)run_uint(run, "run_attempt"),
 	    "conclusion", run_str(run, "conclusion"),
@@ -369,6 +321,13 @@ run_export(const json_t *run, const char *workflow, const char *url_suffix)
 	    "url", url,
 	    "workflowDatabaseId", (json_int_t)run_uint(run, "workflow_id"),
 	    "workflowName", workflow);
+	free(url);
+	/* Only invalid UTF-8 from the wire can make packing fail. */
+	if (o == NULL) {
+		fprintf(stderr, "ghp: the run's data is not valid text\n");
+		exit(1);
+	}
+	return o;
 }
 
 /* One job as `run view --json jobs` shows it (a Go map, so keys sorted). */
@@ -472,7 +431,7 @@ run_resolve_workflow(const struct ghp_env *e, const char *slug, const char *sel,
 	size_t n = strlen(sel), i, matches = 0;
 	int rc = 0;
 
-	if (run_escape(sel, esc, sizeof(esc)) != 0)
+	if (cmdutil_query_escape(sel, esc, sizeof(esc)) != 0)
 		return GHP_FALLTHROUGH;
 	if (strspn(sel, "0123456789") == n || (n > 4 && strcmp(sel + n - 4, ".yml") == 0) ||
 	    (n > 5 && strcmp(sel + n - 5, ".yaml") == 0)) {
@@ -482,7 +441,7 @@ run_resolve_workflow(const struct ghp_env *e, const char *slug, const char *sel,
 			fprintf(stderr, "could not find any workflows named %s\n", sel);
 			rc = 1;
 		} else if (st != CLIENT_OK) {
-			rc = run_fail(st, &err, "", path);
+			rc = cmdutil_fail(st, &err, "", path);
 		} else {
 			*id = run_uint(doc, "id");
 			snprintf(name, namelen, "%s", run_str(doc, "name"));
@@ -496,7 +455,7 @@ run_resolve_workflow(const struct ghp_env *e, const char *slug, const char *sel,
 
 		snprintf(prefix, sizeof(prefix), "couldn't fetch workflows for %s: ", slug);
 		snprintf(path, sizeof(path), "/repos/%s/actions/workflows?per_page=100&page=1", slug);
-		rc = run_fail(st, &err, prefix, path);
+		rc = cmdutil_fail(st, &err, prefix, path);
 		goto done;
 	}
 	json_array_foreach(doc, i, w) {
@@ -531,10 +490,12 @@ done:
 
 struct run_list_opts {
 	long limit;
-	const char *workflow, *repo;
+	const char *workflow;
+	/* the flags as given, checked once all are read */
+	const char *limit_flag, *branch, *user, *status, *event, *created, *commit;
 	bool all;
 	char query[2048];             /* "&branch=...&actor=..." in gh's order */
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
 
 /* One filter as gh appends it to the runs URL. */
@@ -546,10 +507,29 @@ run_list_filter(struct run_list_opts *o, const char *name, const char *value)
 
 	if (value == NULL || *value == '\0')
 		return 0;
-	if (run_escape(value, esc, sizeof(esc)) != 0 ||
+	if (cmdutil_query_escape(value, esc, sizeof(esc)) != 0 ||
 	    (size_t)snprintf(o->query + used, sizeof(o->query) - used, "&%s=%s", name, esc) >=
 	    sizeof(o->query) - used)
 		return -1;
+	return 0;
+}
+
+static int
+run_list_flag(void *opts, int id, const char *v)
+{
+	struct run_list_opts *o = opts;
+
+	switch (id) {
+	case RUN_F_LIMIT: o->limit_flag = v; break;
+	case RUN_F_WORKFLOW: o->workflow = v; break;
+	case RUN_F_BRANCH: o->branch = v; break;
+	case RUN_F_USER: o->user = v; break;
+	case RUN_F_EVENT: o->event = v; break;
+	case RUN_F_CREATED: o->created = v; break;
+	case RUN_F_COMMIT: o->commit = v; break;
+	case RUN_F_STATUS: o->status = v; break;
+	case RUN_F_ALL: o->all = cmdutil_on(v); break;
+	}
 	return 0;
 }
 
@@ -557,53 +537,31 @@ run_list_filter(struct run_list_opts *o, const char *name, const char *value)
 static int
 run_list_parse(int argc, char **argv, struct run_list_opts *o)
 {
-	const char *v, *branch = NULL, *user = NULL, *status = NULL, *event = NULL;
-	const char *created = NULL, *commit = NULL, *limit = "20";
-	enum args_result r;
-	struct args a;
-	int id, rc = 0;
-	char *end;
+	int rc;
 
-	args_init(&a, argc, argv, 2);
-	while (rc == 0 && (r = args_next(&a, run_list_flags, &id, &v)) != ARGS_END) {
-		if (r != ARGS_FLAG)
-			return GHP_FALLTHROUGH;   /* unknown flag, or an argument gh refuses */
-		switch (id) {
-		case RUN_F_LIMIT: limit = v; break;
-		case RUN_F_WORKFLOW: o->workflow = v; break;
-		case RUN_F_BRANCH: branch = v; break;
-		case RUN_F_USER: user = v; break;
-		case RUN_F_EVENT: event = v; break;
-		case RUN_F_CREATED: created = v; break;
-		case RUN_F_COMMIT: commit = v; break;
-		case RUN_F_STATUS: status = v; break;
-		case RUN_F_ALL: o->all = v == NULL || strcmp(v, "true") == 0; break;
-		case RUN_F_JSON: rc = export_add_fields(&o->ex, v, run_fields) != 0 ? 1 : 0; break;
-		case RUN_F_JQ: o->ex.jq = v; break;
-		case RUN_F_TEMPLATE: o->ex.template = v; break;
-		case RUN_F_REPO: o->repo = v; break;
-		}
-	}
-	if (rc != 0)
+	o->limit_flag = "20";
+	if ((rc = cmdutil_parse(argc, argv, 2, run_list_flags, &o->com, NULL, NULL, run_list_flag,
+	    o)) != 0)
 		return rc;
 	/* "invalid limit" and bad -s values are flag errors with usage text. */
-	o->limit = strtol(limit, &end, 10);
-	if (*limit < '0' || *limit > '9' || *end != '\0' || o->limit < 1 || o->limit > 1000000)
+	if (!cmdutil_parse_limit(o->limit_flag, &o->limit))
 		return GHP_FALLTHROUGH;
-	if (status != NULL) {
+	if (o->status != NULL) {
 		size_t i;
 
-		for (i = 0; run_statuses[i] != NULL && strcmp(run_statuses[i], status) != 0; i++)
+		for (i = 0; run_statuses[i] != NULL && strcmp(run_statuses[i], o->status) != 0; i++)
 			;
 		if (run_statuses[i] == NULL)
 			return GHP_FALLTHROUGH;
 	}
-	if (run_list_filter(o, "branch", branch) != 0 || run_list_filter(o, "actor", user) != 0 ||
-	    run_list_filter(o, "status", status) != 0 || run_list_filter(o, "event", event) != 0 ||
-	    run_list_filter(o, "created", created) != 0 ||
-	    run_list_filter(o, "head_sha", commit) != 0)
+	if (run_list_filter(o, "branch", o->branch) != 0 ||
+	    run_list_filter(o, "actor", o->user) != 0 ||
+	    run_list_filter(o, "status", o->status) != 0 ||
+	    run_list_filter(o, "event", o->event) != 0 ||
+	    run_list_filter(o, "created", o->created) != 0 ||
+	    run_list_filter(o, "head_sha", o->commit) != 0)
 		return GHP_FALLTHROUGH;
-	return export_check(&o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, run_fields);
 }
 
 static void
@@ -663,7 +621,7 @@ run_list(int argc, char **argv, const struct ghp_env *e)
 
 	if ((rc = run_list_parse(argc, argv, &o)) != 0)
 		goto done;
-	if (run_resolve_repo(o.repo, slug, sizeof(slug)) != 0) {
+	if (run_resolve_repo(o.com.repo, slug, sizeof(slug)) != 0) {
 		rc = 1;
 		goto done;
 	}
@@ -681,7 +639,7 @@ run_list(int argc, char **argv, const struct ghp_env *e)
 	    o.limit < 100 ? o.limit : 100, o.query);
 	st = client_list(&e->client, path, "workflow_runs", o.limit, &runs, NULL, &err);
 	if (st != CLIENT_OK) {
-		rc = run_fail(st, &err, "failed to get runs: ", url);
+		rc = cmdutil_fail(st, &err, "failed to get runs: ", url);
 		goto done;
 	}
 	if (wf_id != 0) {
@@ -690,18 +648,19 @@ run_list(int argc, char **argv, const struct ghp_env *e)
 			snprintf(path, sizeof(path), "%lld", run_uint(r, "workflow_id"));
 			json_object_set_new(names, path, json_string(wf_name));
 		}
-	} else if (json_array_size(runs) > 0 && (!o.ex.json || export_wants(&o.ex, "workflowName"))) {
+	} else if (json_array_size(runs) > 0 &&
+	    (!o.com.ex.json || export_wants(&o.com.ex, "workflowName"))) {
 		st = run_workflow_names(e, slug, runs, &names, &err, url, sizeof(url));
 		if (st != CLIENT_OK) {
-			rc = run_fail(st, &err, "failed to get runs: ", url);
+			rc = cmdutil_fail(st, &err, "failed to get runs: ", url);
 			goto done;
 		}
 	}
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		out = json_array();
 		json_array_foreach(runs, i, r)
 			json_array_append_new(out, run_export(r, run_workflow_name(names, r), ""));
-		rc = export_print(&o.ex, out, e);
+		rc = export_print(&o.com.ex, out, e);
 	} else if (json_array_size(runs) == 0) {
 		if (e->tty)
 			fprintf(stderr, "no runs found\n");
@@ -712,17 +671,17 @@ done:
 	json_decref(runs);
 	json_decref(names);
 	json_decref(out);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	return rc;
 }
 
 /* ---- run view ------------------------------------------------------------- */
 
 struct run_view_opts {
-	const char *run_id, *job_id, *repo;
+	const char *run_id, *job_id;
 	unsigned long long attempt;
 	bool verbose, exit_status;
-	struct export_opts ex;
+	struct cmdutil_opts com;
 };
 
 /* Everything `run view` shows, fetched before a byte is printed. */
@@ -740,54 +699,44 @@ struct run_view_data {
 };
 
 static int
+run_view_flag(void *opts, int id, const char *v)
+{
+	struct run_view_opts *o = opts;
+	bool on = cmdutil_on(v);
+
+	switch (id) {
+	case RUN_F_VERBOSE: o->verbose = on; break;
+	case RUN_F_EXIT_STATUS: o->exit_status = on; break;
+	case RUN_F_JOB: o->job_id = v; break;
+	case RUN_F_ATTEMPT:
+		if (!run_parse_id(v, &o->attempt))
+			return GHP_FALLTHROUGH;
+		break;
+	/* Logs come as a zip, and --web opens a browser: the real gh's. */
+	case RUN_F_LOG:
+	case RUN_F_LOG_FAILED:
+	case RUN_F_WEB:
+		if (on)
+			return GHP_FALLTHROUGH;
+		break;
+	}
+	return 0;
+}
+
+static int
 run_view_parse(int argc, char **argv, struct run_view_opts *o)
 {
-	enum args_result r;
-	struct args a;
-	const char *v;
-	int id, rc = 0;
-	bool on;
+	int rc;
 
-	args_init(&a, argc, argv, 2);
-	while (rc == 0 && (r = args_next(&a, run_view_flags, &id, &v)) != ARGS_END) {
-		if (r == ARGS_POSITIONAL && o->run_id == NULL) {
-			o->run_id = v;
-			continue;
-		}
-		if (r != ARGS_FLAG)
-			return GHP_FALLTHROUGH;
-		on = v == NULL || strcmp(v, "true") == 0;
-		switch (id) {
-		case RUN_F_VERBOSE: o->verbose = on; break;
-		case RUN_F_EXIT_STATUS: o->exit_status = on; break;
-		case RUN_F_JOB: o->job_id = v; break;
-		case RUN_F_ATTEMPT:
-			if (!run_parse_id(v, &o->attempt))
-				return GHP_FALLTHROUGH;
-			break;
-		/* Logs come as a zip, and --web opens a browser: the real gh's. */
-		case RUN_F_LOG:
-		case RUN_F_LOG_FAILED:
-		case RUN_F_WEB:
-			if (on)
-				return GHP_FALLTHROUGH;
-			break;
-		case RUN_F_JSON:
-			rc = export_add_fields(&o->ex, v, run_view_fields) != 0 ? 1 : 0;
-			break;
-		case RUN_F_JQ: o->ex.jq = v; break;
-		case RUN_F_TEMPLATE: o->ex.template = v; break;
-		case RUN_F_REPO: o->repo = v; break;
-		}
-	}
-	if (rc != 0)
+	if ((rc = cmdutil_parse(argc, argv, 2, run_view_flags, &o->com, &o->run_id, NULL,
+	    run_view_flag, o)) != 0)
 		return rc;
 	if (o->job_id != NULL && *o->job_id == '\0')
 		o->job_id = NULL;
 	/* No id: gh prompts, or (not interactive) prints a flag error with usage. */
 	if (o->run_id == NULL && o->job_id == NULL)
 		return GHP_FALLTHROUGH;
-	return export_check(&o->ex) != 0 ? 1 : 0;
+	return cmdutil_apply_json(&o->com, run_view_fields);
 }
 
 /*
@@ -810,7 +759,7 @@ run_view_pr(const struct ghp_env *e, struct run_view_data *d)
 	if (*branch == '\0' || *owner == '\0')
 		return CLIENT_OK;
 	snprintf(head, sizeof(head), "%s:%s", owner, branch);
-	if (run_escape(head, esc, sizeof(esc)) != 0)
+	if (cmdutil_query_escape(head, esc, sizeof(esc)) != 0)
 		return CLIENT_OK;
 	snprintf(path, sizeof(path),
 	    "/repos/%s/pulls?head=%s&state=all&sort=created&direction=desc&per_page=1", d->slug,
@@ -853,7 +802,7 @@ run_view_annotations(const struct ghp_env *e, struct run_view_data *d)
 			return 0;
 		}
 		if (st != CLIENT_OK)
-			return run_fail(st, &err, "failed to get annotations: ", path);
+			return cmdutil_fail(st, &err, "failed to get annotations: ", path);
 		json_array_foreach(list, j, a)
 			json_array_append_new(d->annotations, json_pack("{s:O, s:O}", "job", job,
 			    "annotation", a));
@@ -881,7 +830,7 @@ run_view_jobs(const struct ghp_env *e, const struct run_view_opts *o, struct run
 	if (st == CLIENT_OK)
 		return 0;
 	strcat(path, "?per_page=100");
-	return run_fail(st, &err, prefix, path);
+	return cmdutil_fail(st, &err, prefix, path);
 }
 
 /* The text view's requests after the run: jobs, PR, artifacts, annotations. */
@@ -906,7 +855,7 @@ run_view_fetch_more(const struct ghp_env *e, const struct run_view_opts *o,
 		st = client_list(&e->client, path, "artifacts", 0, &d->artifacts, NULL, &err);
 		if (st != CLIENT_OK) {
 			strcat(path, "?per_page=100");
-			return run_fail(st, &err, "failed to get artifacts: ", path);
+			return cmdutil_fail(st, &err, "failed to get artifacts: ", path);
 		}
 	}
 	return run_view_annotations(e, d);
@@ -927,7 +876,7 @@ run_view_fetch(const struct ghp_env *e, const struct run_view_opts *o, struct ru
 			return GHP_FALLTHROUGH;
 		snprintf(path, sizeof(path), "/repos/%s/actions/jobs/%llu", d->slug, job_id);
 		if ((st = client_get(&e->client, path, NULL, false, &d->job, &err)) != CLIENT_OK)
-			return run_fail(st, &err, "failed to get job: ", path);
+			return cmdutil_fail(st, &err, "failed to get job: ", path);
 		run_id = (unsigned long long)run_uint(d->job, "run_id");
 	} else if (!run_parse_id(o->run_id, &run_id)) {
 		return GHP_FALLTHROUGH;
@@ -942,13 +891,13 @@ run_view_fetch(const struct ghp_env *e, const struct run_view_opts *o, struct ru
 		    d->slug, run_id);
 	}
 	if ((st = client_get(&e->client, path, NULL, false, &d->run, &err)) != CLIENT_OK)
-		return run_fail(st, &err, "failed to get run: ", path);
-	if (o->ex.json && !export_wants(&o->ex, "workflowName"))
+		return cmdutil_fail(st, &err, "failed to get run: ", path);
+	if (o->com.ex.json && !export_wants(&o->com.ex, "workflowName"))
 		return 0;
 	snprintf(path, sizeof(path), "/repos/%s/actions/workflows/%lld", d->slug,
 	    run_uint(d->run, "workflow_id"));
 	if ((st = client_get(&e->client, path, NULL, false, &wf, &err)) != CLIENT_OK)
-		return run_fail(st, &err, "failed to get run: ", path);
+		return cmdutil_fail(st, &err, "failed to get run: ", path);
 	snprintf(d->workflow, sizeof(d->workflow), "%s", run_str(wf, "name"));
 	json_decref(wf);
 	return 0;
@@ -963,13 +912,13 @@ run_view_json(const struct ghp_env *e, const struct run_view_opts *o, struct run
 	int rc = 0;
 
 	/* gh's own error here is unwrapped. */
-	if (export_wants(&o->ex, "jobs") && (rc = run_view_jobs(e, o, d, "")) != 0)
+	if (export_wants(&o->com.ex, "jobs") && (rc = run_view_jobs(e, o, d, "")) != 0)
 		goto done;
 	json_array_foreach(d->jobs, i, j)
 		json_array_append_new(jobs, run_job_export(j));
 	obj = run_export(d->run, d->workflow, d->url_suffix);
 	json_object_set_new(obj, "jobs", json_incref(jobs));
-	rc = export_print(&o->ex, obj, e);
+	rc = export_print(&o->com.ex, obj, e);
 	json_decref(obj);
 done:
 	json_decref(jobs);
@@ -1148,13 +1097,13 @@ run_view(int argc, char **argv, const struct ghp_env *e)
 
 	if ((rc = run_view_parse(argc, argv, &o)) != 0)
 		goto done;
-	if (run_resolve_repo(o.repo, d.slug, sizeof(d.slug)) != 0) {
+	if (run_resolve_repo(o.com.repo, d.slug, sizeof(d.slug)) != 0) {
 		rc = 1;
 		goto done;
 	}
 	if ((rc = run_view_fetch(e, &o, &d)) != 0)
 		goto done;
-	if (o.ex.json) {
+	if (o.com.ex.json) {
 		rc = run_view_json(e, &o, &d);
 		goto done;
 	}
@@ -1167,7 +1116,7 @@ done:
 	json_decref(d.jobs);
 	json_decref(d.artifacts);
 	json_decref(d.annotations);
-	export_free(&o.ex);
+	cmdutil_opts_free(&o.com);
 	return rc;
 }
 

@@ -315,3 +315,50 @@ def test_version_prints_ghp_then_gh(run_ghp, stub):
     assert lines[0].startswith("ghp version ")
     assert lines[1] == "real gh output"
     assert stub[1]() == [["--version"]]
+
+
+def test_control_characters_are_made_inert(ghpool, fake, run_ghp):
+    """As gh does: a title cannot move the cursor, retitle the terminal or plant a link."""
+    fake.set_issue_title("octo-org/hello", 1, "Bug\x1b]0;owned\x07\x1b[2J\u009b31m done\tok")
+    g = ghpool()
+    p = run_ghp(["api", "repos/octo-org/hello/issues/1", "--jq", ".title"], g.url)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "Bug^[]0;owned^G^[[2J^[[31m done\tok\n".encode()
+    for args in (["api", "repos/octo-org/hello/issues/1"],
+                 ["issue", "view", "1", "-R", "octo-org/hello"],
+                 ["issue", "list", "-R", "octo-org/hello", "-L", "100"]):
+        p = run_ghp(args, g.url, env={"GH_FORCE_TTY": "80", "NO_COLOR": "1"})
+        assert p.returncode == 0, (args, p.stderr)
+        assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout, args
+        assert "\u009b".encode() not in p.stdout, args
+
+
+def test_two_ghp_copies_do_not_hand_over_forever(ghp_bin, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        (d / "gh").write_bytes(ghp_bin.read_bytes())
+        (d / "gh").chmod(0o755)
+    p = subprocess.run([str(a / "gh"), "issue", "create", "-t", "x"], capture_output=True,
+                       env={"PATH": f"{a}:{b}:/bin", "HOME": str(tmp_path)}, timeout=30)
+    assert p.returncode == 1 and b"hands commands back to ghp" in p.stderr, p.stderr
+
+
+def test_repositories_on_other_hosts_are_not_github_com(ghpool, fake, run_ghp, stub, tmp_path,
+                                                       reads):
+    """corp/tool on a GitHub Enterprise host is not github.com's corp/tool: ghp never asks
+    ghpool (which fronts github.com) about it."""
+    g = ghpool()
+    repo = tmp_path / "ghe"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin",
+                    "https://ghe.corp.example/octo-org/hello.git"], check=True)
+    p = run_ghp(["issue", "list"], g.url, cwd=repo)
+    assert p.returncode == 1 and b"none of the git remotes" in p.stderr, p.stderr
+    for r in ("ghe.corp.example/octo-org/hello", "https://github.com.evil.example/octo-org/hello",
+              "git@ghe.corp.example:octo-org/hello.git"):
+        p = run_ghp(["issue", "list", "-R", r], g.url)
+        assert p.returncode == 1 and p.stdout == b"", (r, p.stdout)
+    p = run_ghp(["api", "repos/{owner}/{repo}"], g.url, cwd=repo)
+    assert p.stdout == b"real gh output\n"          # gh knows that host; ghp does not
+    assert reads(fake) == []
