@@ -870,6 +870,29 @@ lx_errorf(struct lexer *l, const char *s)
 	return lx_error(l, &b);
 }
 
+/* A quoted constant ('c' or "s") up to its closing quote; a backslash
+ * escapes the next character, and neither may cross a line. */
+static enum lstate
+lx_quoted(struct lexer *l, int quote, enum tk typ, const char *unterminated)
+{
+	int r;
+
+	for (;;) {
+		r = lx_next(l);
+		if (r == '\\') {
+			r = lx_next(l);
+			if (r != -1 && r != '\n')
+				continue;
+		}
+		if (r == -1 || r == '\n')
+			return lx_errorf(l, unterminated);
+		if (r == quote)
+			break;
+	}
+	lx_emit(l, typ);
+	return LS_INSIDE;
+}
+
 static bool
 lx_prefix(const struct lexer *l, size_t at, const char *p)
 {
@@ -1216,20 +1239,7 @@ lx_step(struct lexer *l, enum lstate st)
 		}
 		return lx_field_or_var(l, TK_VARIABLE);
 	case LS_CHAR:
-		for (;;) {
-			r = lx_next(l);
-			if (r == '\\') {
-				r = lx_next(l);
-				if (r != -1 && r != '\n')
-					continue;
-			}
-			if (r == -1 || r == '\n')
-				return lx_errorf(l, "unterminated character constant");
-			if (r == '\'')
-				break;
-		}
-		lx_emit(l, TK_CHARCONST);
-		return LS_INSIDE;
+		return lx_quoted(l, '\'', TK_CHARCONST, "unterminated character constant");
 	case LS_NUMBER:
 		if (!lx_scan_number(l))
 			goto bad_number;
@@ -1250,20 +1260,7 @@ bad_number: {
 		return lx_error(l, &b);
 	}
 	case LS_QUOTE:
-		for (;;) {
-			r = lx_next(l);
-			if (r == '\\') {
-				r = lx_next(l);
-				if (r != -1 && r != '\n')
-					continue;
-			}
-			if (r == -1 || r == '\n')
-				return lx_errorf(l, "unterminated quoted string");
-			if (r == '"')
-				break;
-		}
-		lx_emit(l, TK_STRING);
-		return LS_INSIDE;
+		return lx_quoted(l, '"', TK_STRING, "unterminated quoted string");
 	case LS_RAW:
 		for (;;) {
 			r = lx_next(l);
@@ -5196,7 +5193,8 @@ call_builtin(struct state *s, const struct builtin *fn, struct node *const *args
 		return true;
 	}
 	}
-	return fn_fail(s, "not implemented");
+	/* Every id in the function table has a case above. */
+	return fn_fail(s, "internal error: function %d has no case", (int)fn->id);
 }
 
 /* ------------------------------------------------------------------- walk */

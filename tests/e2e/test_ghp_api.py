@@ -1,7 +1,7 @@
 """ghp: `ghp api` reads through ghpool, and everything else through the real gh.
 
 ghp runs as a subprocess with GHPOOL_URL pointing at a real ghpool in front of the
-fake GitHub. A stub "real gh" (a shell script) records its argv, stdin and exit code,
+fake GitHub. A fake "real gh" (tests/e2e/fake_gh.py) records its argv, stdin and exit code,
 so a test can tell which path a command took without gh being installed.
 """
 
@@ -14,47 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from conftest import find_binary, free_port
+import fake_gh
+from conftest import free_port
 
-STUB = r"""#!/bin/sh
-# A stand-in for the real gh: records what it was given, answers predictably.
-out="$GHP_STUB_DIR/calls"
-{ printf '%s\n' "$0"; for a in "$@"; do printf 'arg:%s\n' "$a"; done; printf -- '--\n'; } >> "$out"
-cat > "$GHP_STUB_DIR/stdin"
-echo "real gh output"
-exit "${GHP_STUB_EXIT:-0}"
-"""
 
 
 @pytest.fixture
 def ghp_bin() -> Path:
-    p = find_binary().parent / "ghp"
-    if not p.exists():
-        pytest.fail(f"ghp binary not found at {p}")
-    return p
+    return fake_gh.ghp_binary()
 
 
 @pytest.fixture
 def stub(tmp_path):
     """A directory holding gh-real (the stub); returns (bin_dir, calls())."""
-    d = tmp_path / "stubbin"
+    d = tmp_path / "fakeghbin"
     d.mkdir()
-    (d / "gh-real").write_text(STUB)
-    (d / "gh-real").chmod(0o755)
-
-    def calls() -> list[list[str]]:
-        f = tmp_path / "calls"
-        if not f.exists():
-            return []
-        out, cur = [], []
-        for line in f.read_text().splitlines():
-            if line == "--":
-                out.append(cur)
-                cur = []
-            elif line.startswith("arg:"):
-                cur.append(line[4:])
-        return out
-    return d, calls
+    fake_gh.install(d)
+    return d, lambda: fake_gh.calls(tmp_path)
 
 
 @pytest.fixture
@@ -64,7 +40,7 @@ def run_ghp(ghp_bin, tmp_path, stub):
     def run(args: list[str], url: str | None, cwd: Path | None = None, stdin: bytes = b"",
             env: dict[str, str] | None = None, path: str | None = None,
             argv0: str | None = None) -> subprocess.CompletedProcess:
-        e = {"PATH": path or f"{bin_dir}:/usr/bin:/bin", "GHP_STUB_DIR": str(tmp_path),
+        e = {"PATH": path or f"{bin_dir}:/usr/bin:/bin", "GHP_FAKE_GH_DIR": str(tmp_path),
              "HOME": str(tmp_path)}
         if url is not None:
             e["GHPOOL_URL"] = url
@@ -264,7 +240,7 @@ FALLTHROUGH = [
 def test_writes_and_unknowns_reach_the_real_gh_unchanged(ghpool, fake, run_ghp, stub, args,
                                                          reads):
     g = ghpool()
-    p = run_ghp(args, g.url, stdin=b"stdin bytes\x00\xff", env={"GHP_STUB_EXIT": "3"})
+    p = run_ghp(args, g.url, stdin=b"stdin bytes\x00\xff", env={"GHP_FAKE_GH_EXIT": "3"})
     assert p.returncode == 3, p.stderr
     assert p.stdout == b"real gh output\n"
     assert stub[1]() == [args]
@@ -295,9 +271,8 @@ def test_installed_as_gh_never_runs_itself(ghp_bin, tmp_path, stub):
     (mine / "gh").symlink_to(ghp_bin)
     real = tmp_path / "real"
     real.mkdir()
-    (real / "gh").write_text(STUB)
-    (real / "gh").chmod(0o755)
-    env = {"GHP_STUB_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    fake_gh.install(real, "gh")
+    env = {"GHP_FAKE_GH_DIR": str(tmp_path), "HOME": str(tmp_path)}
     p = subprocess.run([str(mine / "gh"), "issue", "create", "-t", "x"], capture_output=True,
                        env={**env, "PATH": f"{mine}:{real}:/bin"}, timeout=30)
     assert p.returncode == 0 and p.stdout == b"real gh output\n", p.stderr

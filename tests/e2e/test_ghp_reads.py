@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from conftest import (FAKE_TOKENS, Ghpool, base_env, find_binary, free_port, identity_table,
-                      to_toml)
+import fake_gh
+from conftest import FAKE_TOKENS, Ghpool, base_env, free_port, identity_table, to_toml
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "ghp"
 GHP_NOW = "1707782400"            # 2024-02-13T00:00:00Z, the fake's DEMO_NOW
@@ -36,14 +36,6 @@ TTY_ENV = {"GH_FORCE_TTY": "80", "NO_COLOR": "1"}
 # Everyone the demo data names: ghp looks their profile names up (GET /users/{login}).
 ALLOWED_OWNERS = ["octo-org", "alice", "monalisa", "hubot", "octocat"]
 
-STUB = r"""#!/bin/sh
-# A stand-in for the real gh: records what it was given, answers predictably.
-out="$GHP_STUB_DIR/calls"
-{ printf '%s\n' "$0"; for a in "$@"; do printf 'arg:%s\n' "$a"; done; printf -- '--\n'; } >> "$out"
-cat > "$GHP_STUB_DIR/stdin"
-echo "real gh output"
-exit "${GHP_STUB_EXIT:-0}"
-"""
 
 
 # ---------------------------------------------------------------------------
@@ -52,10 +44,7 @@ exit "${GHP_STUB_EXIT:-0}"
 
 @pytest.fixture(scope="module")
 def ghp_bin() -> Path:
-    p = find_binary().parent / "ghp"
-    if not p.exists():
-        pytest.fail(f"ghp binary not found at {p} (build it: ninja -C <build> ghp)")
-    return p
+    return fake_gh.ghp_binary()
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +78,8 @@ def pool(fake_server, ghpool_bin, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stub_bin(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("ghp_reads_stub")
-    (d / "gh-real").write_text(STUB)
-    (d / "gh-real").chmod(0o755)
+    d = tmp_path_factory.mktemp("ghp_reads_fake_gh")
+    fake_gh.install(d)
     return d
 
 
@@ -114,7 +102,7 @@ def places(tmp_path_factory) -> dict[str, Path]:
 
 def ghp_env(url: str | None, stub_bin: Path, state: Path, home: Path,
             extra: dict[str, str] | None = None) -> dict[str, str]:
-    e = {"PATH": f"{stub_bin}:/usr/bin:/bin", "GHP_STUB_DIR": str(state), "HOME": str(home),
+    e = {"PATH": f"{stub_bin}:/usr/bin:/bin", "GHP_FAKE_GH_DIR": str(state), "HOME": str(home),
          "GHP_NOW": GHP_NOW}
     if url is not None:
         e["GHPOOL_URL"] = url
@@ -123,17 +111,7 @@ def ghp_env(url: str | None, stub_bin: Path, state: Path, home: Path,
 
 
 def stub_calls(state: Path) -> list[list[str]]:
-    f = state / "calls"
-    if not f.exists():
-        return []
-    out, cur = [], []
-    for line in f.read_text().splitlines():
-        if line == "--":
-            out.append(cur)
-            cur = []
-        elif line.startswith("arg:"):
-            cur.append(line[4:])
-    return out
+    return fake_gh.calls(state)
 
 
 # ---------------------------------------------------------------------------
@@ -400,7 +378,7 @@ READS = [
 
 def _stub_run(ghp_bin, stub_bin, places, tmp_path, url, args, tty):
     env = ghp_env(url, stub_bin, tmp_path, places["home"],
-                  {"GHP_STUB_EXIT": "3", **(TTY_ENV if tty else {})})
+                  {"GHP_FAKE_GH_EXIT": "3", **(TTY_ENV if tty else {})})
     return subprocess.run([str(ghp_bin)] + args, input=b"stdin bytes\x00\xff\n",
                           capture_output=True, env=env, cwd=str(places["plain"]), timeout=60)
 

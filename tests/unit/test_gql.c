@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gql.h"
+#include "util.h"
 
 /*
  * Time bounds catch blow-ups (exponential fan-out, quadratic rescans), not
@@ -25,7 +26,6 @@
  * loose enough for a loaded two-core machine under ASan.
  */
 #define BLOWUP_SECS 10.0
-#include "util.h"
 
 /* ------------------------------------------------------------------------
  * Helpers
