@@ -1219,20 +1219,24 @@ bool
 proxy_admit(struct proxy *px, struct evhttp_request *req, const struct policy_client **client)
 {
 	const char *key = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Ghpool-Key");
-	const char *uri = evhttp_request_get_uri(req), *why;
-	struct reply_log lg = {
-		.method = reply_method_name(evhttp_request_get_command(req)),
-		.outcome = "unauthenticated",
-		.start_ms = util_mono_ms(),
-	};
+	const char *uri, *why;
+	struct reply_log lg;
 	char path[256];
 
 	if (policy_authenticate(px->policy, key, client, &why)) {
 		policy_count(px->policy, *client, false);
 		return true;
 	}
+	/* Only a refusal needs its own access line; an admitted request gets
+	 * proxy_handle's, so the hit path reads the clock once. */
+	uri = evhttp_request_get_uri(req);
 	snprintf(path, sizeof(path), "%.*s", (int)strcspn(uri ? uri : "", "?"), uri ? uri : "");
-	lg.path = path;
+	lg = (struct reply_log){
+		.method = reply_method_name(evhttp_request_get_command(req)),
+		.path = path,
+		.outcome = "unauthenticated",
+		.start_ms = util_mono_ms(),
+	};
 	reply_error(req, 401, why, &lg);
 	return false;
 }
