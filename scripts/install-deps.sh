@@ -5,6 +5,9 @@ set -eu
 
 PACKAGES="gcc make pkg-config meson ninja-build libevent-dev libcurl4-openssl-dev
 libjansson-dev libssl-dev libcriterion-dev libjq-dev git python3 python3-pytest"
+# Tests: promtool (Debian's prometheus) validates /metrics; PyYAML loads the
+# Kubernetes manifests.
+PACKAGES="$PACKAGES prometheus python3-yaml"
 # The GraphQL oracle test runs graphql-js: a node and npm already on PATH
 # will do, else Debian's.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"

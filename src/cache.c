@@ -527,5 +527,7 @@ cache_stats(struct cache *c, struct cache_stats *out)
 	out->evictions = c->evictions;
 	out->invalidations = c->invalidations;
 	out->too_large = c->too_large;
+	out->max_entries = c->lim.max_entries;
+	out->max_bytes = c->lim.max_bytes;
 	pthread_mutex_unlock(&c->write);
 }

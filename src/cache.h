@@ -29,6 +29,7 @@ struct cache_header {
 
 struct cache_stats {
 	uint64_t entries, bytes, inserts, evictions, invalidations, too_large;
+	uint64_t max_entries, max_bytes;
 };
 
 struct cache *cache_new(const struct cache_limits *lim);

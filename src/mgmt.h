@@ -1,7 +1,7 @@
 /*
- * mgmt: the endpoints ghpool answers itself (/healthz, /stats). Reads the
- * pool's and the cache's state for reporting; never changes either and
- * never shows a token.
+ * mgmt: the endpoints ghpool answers itself: the probes (/healthz,
+ * /readyz), /stats and /metrics. Reads the pool's, cache's and policy's
+ * state for reporting; never changes any of it and never shows a token.
  */
 #ifndef GHPOOL_MGMT_H
 #define GHPOOL_MGMT_H
@@ -16,6 +16,9 @@ struct mgmt;
 
 struct mgmt *mgmt_new(struct pool *pool, struct proxy *px, struct policy *policy);
 void mgmt_free(struct mgmt *m);
+
+/* Shutting down: /readyz answers 503 from now on. Thread-safe. */
+void mgmt_set_draining(struct mgmt *m);
 
 /* Answers a request whose path route_is_management() accepted, from
  * client (NULL without [[clients]]). */

@@ -156,7 +156,7 @@ pass_audit(struct pass_call *c, int status)
 		.op_type = c->graphql ? c->op_type : NULL,
 		.op_name = c->graphql ? c->op_name : NULL,
 		.status = status,
-		.duration_ms = util_mono_ms() - c->lg.start_ms,
+		.duration_ms = (util_mono_us() - c->lg.start_us) / 1000,
 	};
 
 	/* The audit log records writes; a denied read sent with the

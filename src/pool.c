@@ -23,6 +23,12 @@
 /* Assumed budget of a bucket GitHub has not described yet: large enough
  * to be tried, and the first answer replaces it. */
 #define POOL_UNKNOWN_REMAINING 5000
+/* Buckets counted apart per identity in its upstream tally; GitHub names a
+ * dozen, and an upstream inventing more is folded into "other". */
+#define POOL_TALLY_BUCKETS 24
+/* Status classes tallied: none (no answer), then 1xx to 5xx. */
+#define POOL_TALLY_CLASSES 6
+
 /* Identities a reload may add beyond those configured at start-up: slots
  * are never moved or reused, so ids handed out stay valid without a lock. */
 #define POOL_SPARE_IDS 64
@@ -41,6 +47,12 @@ struct budget {
 	int64_t cool_until;       /* epoch seconds; 0: not cooling */
 };
 
+/* Upstream requests an identity sent for one bucket, by status class. */
+struct tally {
+	char bucket[POOL_BUCKET_NAME];
+	uint64_t n[POOL_TALLY_CLASSES];
+};
+
 struct identity {
 	char *id;
 	char *token;
@@ -55,6 +67,8 @@ struct identity {
 	uint64_t token_gen;       /* bumped by every new token */
 	uint64_t requests;
 	uint64_t errors;
+	struct tally *tally;
+	size_t n_tally;
 };
 
 struct pool {
@@ -149,6 +163,7 @@ pool_free(struct pool *p)
 		explicit_bzero(p->ids[i].token, strlen(p->ids[i].token));
 		free(p->ids[i].token);
 		free(p->ids[i].login);
+		free(p->ids[i].tally);
 		free(p->budgets[i].buckets);
 	}
 	free(p->ids);
@@ -442,6 +457,19 @@ pool_header_i64(const char *v, int64_t max, int64_t *out)
 	return v != NULL && util_parse_i64(v, strlen(v), 0, max, out) == 0;
 }
 
+/*
+ * GitHub names its buckets in lower case with underscores. Anything else
+ * is not taken as a name: it would become a key in /stats and a label in
+ * /metrics, and an upstream inventing names could grow both.
+ */
+static bool
+pool_bucket_name_ok(const char *s)
+{
+	size_t n = s ? strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") : 0;
+
+	return n > 0 && s[n] == '\0' && n < POOL_BUCKET_NAME;
+}
+
 void
 pool_observe_headers(struct pool *p, int i, const char *fallback,
     const char *limit, const char *remaining, const char *used,
@@ -455,7 +483,7 @@ pool_observe_headers(struct pool *p, int i, const char *fallback,
 		return;
 	if (!pool_header_i64(used, INT32_MAX, &l.used))
 		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
-	if (resource == NULL || *resource == '\0' || strlen(resource) >= POOL_BUCKET_NAME)
+	if (!pool_bucket_name_ok(resource))
 		resource = fallback;
 	pool_observe(p, i, resource, &l);
 }
@@ -591,8 +619,31 @@ pool_acquire_one(struct pool *p, int i, const char *bucket)
 	return ok;
 }
 
+static void
+pool_tally_locked(struct identity *id, const char *bucket, long status)
+{
+	struct tally *t = NULL;
+	int cls = status >= 100 && status <= 599 ? (int)(status / 100) : 0;
+
+	for (size_t k = 0; k < id->n_tally && t == NULL; k++)
+		if (strcmp(id->tally[k].bucket, bucket) == 0)
+			t = &id->tally[k];
+	if (t == NULL && id->n_tally >= POOL_TALLY_BUCKETS - 1)
+		bucket = "other";
+	for (size_t k = 0; k < id->n_tally && t == NULL; k++)
+		if (strcmp(id->tally[k].bucket, bucket) == 0)
+			t = &id->tally[k];
+	if (t == NULL) {
+		if (id->tally == NULL)
+			id->tally = util_calloc(POOL_TALLY_BUCKETS, sizeof(*id->tally));
+		t = &id->tally[id->n_tally++];
+		snprintf(t->bucket, sizeof(t->bucket), "%s", bucket);
+	}
+	t->n[cls]++;
+}
+
 void
-pool_release(struct pool *p, int i, const char *bucket)
+pool_release(struct pool *p, int i, const char *bucket, long status)
 {
 	struct bucket *bk;
 
@@ -600,6 +651,8 @@ pool_release(struct pool *p, int i, const char *bucket)
 	bk = pool_bucket(&p->budgets[p->ids[i].budget], bucket, false);
 	if (bk != NULL && bk->in_flight > 0)
 		bk->in_flight--;
+	if (status >= 0)
+		pool_tally_locked(&p->ids[i], bucket, status);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -721,6 +774,26 @@ pool_rate_limit(struct pool *p)
 	return json_pack("{s:o,s:O}", "resources", res, "rate", core);
 }
 
+/* {"core": {"2xx": n, ...}, ...}: only the classes that occurred. */
+static json_t *
+pool_tally_json(const struct identity *id)
+{
+	static const char *const classes[POOL_TALLY_CLASSES] = {
+		"error", "1xx", "2xx", "3xx", "4xx", "5xx",
+	};
+	json_t *o = json_object();
+
+	for (size_t k = 0; k < id->n_tally; k++) {
+		json_t *b = json_object();
+
+		for (int c = 0; c < POOL_TALLY_CLASSES; c++)
+			if (id->tally[k].n[c] > 0)
+				json_object_set_new(b, classes[c], json_integer((json_int_t)id->tally[k].n[c]));
+		json_object_set_new(o, id->tally[k].bucket, b);
+	}
+	return o;
+}
+
 json_t *
 pool_stats(struct pool *p)
 {
@@ -758,6 +831,7 @@ pool_stats(struct pool *p)
 			json_object_set_new(o, "token_expires_at", json_integer(id->expires_at));
 		if (id->budget != i)
 			json_object_set_new(o, "shares_budget_with", json_string(p->ids[id->budget].id));
+		json_object_set_new(o, "upstream", pool_tally_json(id));
 		json_array_append_new(arr, o);
 	}
 	pthread_mutex_unlock(&p->mu);

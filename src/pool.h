@@ -106,7 +106,9 @@ void pool_count_error(struct pool *p, int i);
  * with `exclude` (-1: none). */
 enum pool_pick_result pool_acquire(struct pool *p, const char *bucket,
     int exclude, struct pool_pick *out);
-void pool_release(struct pool *p, int i, const char *bucket);
+/* Ends a read in bucket: status is what GitHub answered (0: nothing came
+ * back; -1: nothing was sent), tallied per identity and bucket for /stats. */
+void pool_release(struct pool *p, int i, const char *bucket, long status);
 
 /* Takes identity i itself for a revalidation in bucket, if it is active
  * and has any budget left: the identity holding the ETag is the only one

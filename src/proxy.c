@@ -23,6 +23,7 @@
 #include "graphql.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
 #include "passthrough.h"
 #include "policy.h"
 #include "pool.h"
@@ -183,8 +184,9 @@ proxy_stats(struct proxy *px)
 	    stale = atomic_load(&px->stale), served = hits + misses + reval + coal + stale;
 
 	cache_stats(px->cache, &st);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I}",
 	    "entries", (json_int_t)st.entries, "bytes", (json_int_t)st.bytes,
+	    "max_entries", (json_int_t)st.max_entries, "max_bytes", (json_int_t)st.max_bytes,
 	    "hits", (json_int_t)hits, "misses", (json_int_t)misses,
 	    "revalidations", (json_int_t)reval, "coalesced", (json_int_t)coal,
 	    "stale_served", (json_int_t)stale, "evictions", (json_int_t)st.evictions,
@@ -741,7 +743,7 @@ proxy_send(struct proxy_call *c, const char *etag)
 	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
 	free(url);
 	if (!started) {
-		pool_release(c->px->pool, c->identity, c->bucket);
+		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
 	}
 	return started;
@@ -801,8 +803,12 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	int first = c->identity;
 	char msg[256];
 
-	pool_release(c->px->pool, c->identity, c->bucket);
+	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
 	c->lg.identity = pool_id(c->px->pool, c->identity);
+	if (c->revalidating)
+		metrics_add(res->error != UPSTREAM_OK || res->status >= 400 ?
+		    METRICS_REVALIDATION_FAILED : res->status == 304 ?
+		    METRICS_REVALIDATION_NOT_MODIFIED : METRICS_REVALIDATION_MODIFIED, 1);
 	if (res->error != UPSTREAM_OK) {
 		log_warn("upstream %s %s via %s failed: %s", c->lg.method, c->path,
 		    c->lg.identity, res->error_text);
@@ -1129,7 +1135,7 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 	json_t *doc = NULL;
 	char msg[200];
 
-	pool_release(c->px->pool, c->identity, c->bucket);
+	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
 	if (res->error != UPSTREAM_OK || res->status >= 500) {
 		/* GitHub's trouble is not the client's answer: say so, deny nothing. */
 		snprintf(msg, sizeof(msg), "could not look up the owner of repository %.*s: %s",
@@ -1204,7 +1210,7 @@ proxy_resolve(struct proxy_call *c)
 	explicit_bzero(line, strlen(line));
 	free(line);
 	if (upstream_start(c->up, &ur, proxy_on_resolved, c) == NULL) {
-		pool_release(c->px->pool, c->identity, c->bucket);
+		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
 		proxy_fail(c, 503, "shutting_down", "ghpool is shutting down");
 	}
@@ -1215,11 +1221,38 @@ proxy_resolve(struct proxy_call *c)
  * Entry point
  * ---------------------------------------------------------------------- */
 
-bool
-proxy_admit(struct proxy *px, struct evhttp_request *req, const struct policy_client **client)
+/* The metrics label of a route family. */
+static enum metrics_route
+proxy_metrics_route(enum route_family f)
 {
-	const char *key = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Ghpool-Key");
-	const char *uri, *why;
+	switch (f) {
+	case ROUTE_REPOS: return METRICS_ROUTE_REPOS;
+	case ROUTE_ORGS: return METRICS_ROUTE_ORGS;
+	case ROUTE_USERS: return METRICS_ROUTE_USERS;
+	case ROUTE_NETWORKS: return METRICS_ROUTE_NETWORKS;
+	case ROUTE_REPO_ID: return METRICS_ROUTE_REPOSITORIES;
+	case ROUTE_SEARCH: return METRICS_ROUTE_SEARCH;
+	case ROUTE_IDENTITY: return METRICS_ROUTE_IDENTITY;
+	case ROUTE_RATE_LIMIT: return METRICS_ROUTE_RATE_LIMIT;
+	case ROUTE_PUBLIC: return METRICS_ROUTE_PUBLIC;
+	case ROUTE_OTHER: break;
+	}
+	return METRICS_ROUTE_OTHER;
+}
+
+bool
+proxy_admit(struct proxy *px, struct evhttp_request *req, bool management,
+    const struct policy_client **client)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *key = evhttp_find_header(in, "X-Ghpool-Key");
+	const char *uri, *why, *auth;
+
+	/* Scrapers such as Prometheus send credentials only as a bearer token;
+	 * on ghpool's own endpoints Authorization never means a GitHub token. */
+	if (key == NULL && management && (auth = evhttp_find_header(in, "Authorization")) != NULL &&
+	    strncasecmp(auth, "Bearer ", 7) == 0)
+		key = auth + 7;
 	struct reply_log lg;
 	char path[256];
 
@@ -1235,7 +1268,7 @@ proxy_admit(struct proxy *px, struct evhttp_request *req, const struct policy_cl
 		.method = reply_method_name(evhttp_request_get_command(req)),
 		.path = path,
 		.outcome = "unauthenticated",
-		.start_ms = util_mono_ms(),
+		.start_us = util_mono_us(),
 	};
 	reply_error(req, 401, why, &lg);
 	return false;
@@ -1259,7 +1292,7 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	c->client = client;
 	c->identity = -1;
 	c->excluded = -1;
-	c->lg.start_ms = util_mono_ms();
+	c->lg.start_us = util_mono_us();
 	c->lg.method = reply_method_name(cmd);
 	c->lg.outcome = "pooled";
 	c->lg.client = policy_client_id(client);
@@ -1326,7 +1359,9 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 		return;
 	}
 	route_parse(c->path, strlen(c->path), &c->route);
+	c->lg.route = proxy_metrics_route(c->route.family);
 	if (strcmp(c->path, "/graphql") == 0) {
+		c->lg.route = METRICS_ROUTE_GRAPHQL;
 		/*
 		 * The body is what gql judged; a query string could carry another
 		 * query or operationName past it. And GraphQL is POST only: a GET

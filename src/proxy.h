@@ -40,10 +40,11 @@ void proxy_set_closing(struct proxy *px);
 
 /*
  * Who is asking: checks the X-Ghpool-Key header when [[clients]] are
- * configured. Returns true with *client (NULL without clients), or answers
- * the request itself with a 401 and returns false.
+ * configured (on management endpoints also "Authorization: Bearer <key>").
+ * Returns true with *client (NULL without clients), or answers the request
+ * itself with a 401 and returns false.
  */
-bool proxy_admit(struct proxy *px, struct evhttp_request *req,
+bool proxy_admit(struct proxy *px, struct evhttp_request *req, bool management,
     const struct policy_client **client);
 
 /* Handles any request that is not a management endpoint, on the worker

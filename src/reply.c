@@ -50,18 +50,33 @@ reply_flush(struct bufferevent *bev)
 	bufferevent_trigger(bev, EV_WRITE, 0);
 }
 
+static enum metrics_method
+reply_metrics_method(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return METRICS_METHOD_GET;
+	case EVHTTP_REQ_HEAD: return METRICS_METHOD_HEAD;
+	case EVHTTP_REQ_POST: return METRICS_METHOD_POST;
+	case EVHTTP_REQ_PUT: return METRICS_METHOD_PUT;
+	case EVHTTP_REQ_PATCH: return METRICS_METHOD_PATCH;
+	case EVHTTP_REQ_DELETE: return METRICS_METHOD_DELETE;
+	default: return METRICS_METHOD_OTHER;
+	}
+}
+
 void
 reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
     const struct reply_log *lg)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	int64_t us = util_mono_us() - lg->start_us;
 	struct log_access a = {
 		.method = lg->method,
 		.path = lg->path,
 		.status = status,
 		.bytes = body ? evbuffer_get_length(body) : 0,
-		.duration_ms = util_mono_ms() - lg->start_ms,
+		.duration_ms = us / 1000,
 		.identity = lg->identity ? lg->identity : "-",
 		.outcome = lg->outcome ? lg->outcome : "-",
 		.login = lg->login,
@@ -70,12 +85,13 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 	};
 
 	log_access(&a);
+	metrics_request(lg->route, reply_metrics_method(cmd), status, lg->outcome, us);
 	/*
 	 * libevent writes a HEAD answer's body if given one, which corrupts
 	 * the next response on a kept-alive connection: announce the length,
 	 * send none.
 	 */
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+	if (cmd == EVHTTP_REQ_HEAD) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 		char len[24];
 

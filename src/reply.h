@@ -1,7 +1,7 @@
 /*
  * reply: the one way an answer leaves ghpool. Sends a response (or a JSON
- * error) and writes the request's access-log line, so no path can answer
- * without being logged or log without answering.
+ * error), writes the request's access-log line and counts it in metrics,
+ * so no path can answer without being logged and counted.
  */
 #ifndef GHPOOL_REPLY_H
 #define GHPOOL_REPLY_H
@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
+#include "metrics.h"
 #include <stdint.h>
 
 /* What the access line says about a request, filled as it is handled. */
@@ -20,7 +21,8 @@ struct reply_log {
 	const char *login;       /* passthroughs: who the client's token is */
 	const char *operation;   /* GraphQL operation, e.g. "mutation AddComment" */
 	const char *client;      /* the [[clients]] id, or NULL */
-	int64_t start_ms;        /* util_mono_ms() when the request arrived */
+	enum metrics_route route;
+	int64_t start_us;        /* util_mono_us() when the request arrived */
 };
 
 /* Sends status with body (may be NULL); drains body. */

@@ -390,6 +390,14 @@ route_class(const char *path, size_t len, const char *query, size_t qlen)
 bool
 route_is_management(const char *path, size_t len)
 {
+	return route_is_probe(path, len) ||
+	    (len == 6 && memcmp(path, "/stats", 6) == 0) ||
+	    (len == 8 && memcmp(path, "/metrics", 8) == 0);
+}
+
+bool
+route_is_probe(const char *path, size_t len)
+{
 	return (len == 8 && memcmp(path, "/healthz", 8) == 0) ||
-	    (len == 6 && memcmp(path, "/stats", 6) == 0);
+	    (len == 7 && memcmp(path, "/readyz", 7) == 0);
 }

@@ -79,7 +79,11 @@ enum route_class {
 enum route_class route_class(const char *path, size_t len, const char *query,
     size_t qlen);
 
-/* True for the paths ghpool answers itself (/healthz, /stats). */
+/* True for the paths ghpool answers itself (/healthz, /readyz, /stats,
+ * /metrics). */
 bool route_is_management(const char *path, size_t len);
+
+/* True for the probes (/healthz, /readyz): they answer without a key. */
+bool route_is_probe(const char *path, size_t len);
 
 #endif

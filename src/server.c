@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
 #include "mgmt.h"
 #include "proxy.h"
 #include "route.h"
@@ -19,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <event2/bufferevent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +53,10 @@ struct worker {
 	struct upstream *up;
 	struct mailbox *mb;
 	int open;                  /* requests not yet fully answered */
-	bool draining;
+	bool draining;             /* no longer accepting; leave when open == 0 */
+	struct event *drain_ev;    /* made active by server_drain() */
+	struct event *deadline_ev; /* the end of the grace period */
+	atomic_bool done;          /* the worker's loop has ended */
 };
 
 struct server {
@@ -65,6 +70,8 @@ struct server {
 	 * reading its mailbox, so no coalesced answer is posted to a
 	 * worker that is gone. */
 	pthread_barrier_t drained;
+	int64_t grace_ms;          /* set before the drain events fire */
+	atomic_int n_done;
 };
 
 /* ------------------------------------------------------------------------
@@ -134,6 +141,49 @@ server_on_complete(struct evhttp_request *req, void *arg)
 		event_base_loopbreak(w->base);
 }
 
+/* The grace period is over: what is still pending gets an error answer. */
+static void
+server_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("worker %d: %d requests still open after the shutdown grace period", w->index,
+	    w->open);
+	proxy_set_closing(w->s->px);
+	event_base_loopbreak(w->base);
+}
+
+/*
+ * Runs in the worker: closing the listener here, not from the signalled
+ * thread, keeps evhttp's structures single-threaded. Idle kept-alive
+ * connections simply close with evhttp_free() at the end.
+ */
+static void
+server_on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (w->draining)
+		return;
+	w->draining = true;
+	if (w->listener != NULL) {
+		evhttp_del_accept_socket(w->http, w->listener);
+		w->listener = NULL;
+	}
+	if (w->open == 0) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	tv.tv_sec = (time_t)(w->s->grace_ms / 1000);
+	tv.tv_usec = (suseconds_t)(w->s->grace_ms % 1000) * 1000;
+	evtimer_add(w->deadline_ev, &tv);
+}
+
 static void
 server_on_request(struct evhttp_request *req, void *arg)
 {
@@ -141,16 +191,21 @@ server_on_request(struct evhttp_request *req, void *arg)
 
 	w->open++;
 	evhttp_request_set_on_complete_cb(req, server_on_complete, w);
+	/* Draining: answer, then close, so clients reconnect to a replica
+	 * that stays. evhttp closes after a reply that says so. */
+	if (w->draining)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 	const char *uri = evhttp_request_get_uri(req);
 	size_t plen = uri ? strcspn(uri, "?") : 0;
 
 	const struct policy_client *client = NULL;
+	bool mgmt = uri != NULL && route_is_management(uri, plen) && uri[plen] == '\0';
 
-	/* Liveness probes carry no key; everything else, /stats included, does. */
-	if (!(uri != NULL && strcmp(uri, "/healthz") == 0) &&
-	    !proxy_admit(w->s->px, req, &client))
+	/* Probes carry no key; everything else, /stats and /metrics included,
+	 * does. */
+	if (!(mgmt && route_is_probe(uri, plen)) && !proxy_admit(w->s->px, req, mgmt, &client))
 		return;
-	if (uri != NULL && route_is_management(uri, plen) && uri[plen] == '\0') {
+	if (mgmt) {
 		char path[16];
 
 		snprintf(path, sizeof(path), "%.*s", (int)plen, uri);
@@ -183,14 +238,20 @@ server_worker_main(void *arg)
 
 	/* Without a batch (out of memory) lines are simply written one by one. */
 	(void)log_batch_start(w->base);
+	metrics_thread_start();
 	event_base_dispatch(w->base);
+	atomic_store(&w->done, true);
+	atomic_fetch_add(&w->s->n_done, 1);
 	/*
 	 * Stop accepting, then give every pending read its (error) answer and
 	 * run the loop briefly so those answers reach their clients before
-	 * the connections are closed.
+	 * the connections are closed. After a graceful drain nothing is
+	 * pending and this costs nothing.
 	 */
-	evhttp_del_accept_socket(w->http, w->listener);
+	if (w->listener != NULL)
+		evhttp_del_accept_socket(w->http, w->listener);
 	w->listener = NULL;
+	evtimer_del(w->deadline_ev);
 	upstream_free(w->up);
 	w->up = NULL;
 	pthread_barrier_wait(&w->s->drained);
@@ -248,6 +309,12 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 	w->fd = -1;   /* the listener owns and closes it now */
 	w->up = upstream_new(w->base, &s->up_opt);
 	w->mb = mailbox_new(w->base);
+	w->drain_ev = event_new(w->base, -1, 0, server_on_drain, w);
+	w->deadline_ev = evtimer_new(w->base, server_on_deadline, w);
+	if (w->drain_ev == NULL || w->deadline_ev == NULL) {
+		snprintf(err, errlen, "worker %d: cannot create events", w->index);
+		return -1;
+	}
 	return 0;
 }
 
@@ -316,11 +383,31 @@ server_start(struct server *s)
 }
 
 void
+server_drain(struct server *s, int64_t grace_ms)
+{
+	s->grace_ms = grace_ms > 0 ? grace_ms : 0;
+	mgmt_set_draining(s->mgmt);
+	for (int i = 0; i < s->n_workers; i++)
+		if (s->workers[i].started)
+			event_active(s->workers[i].drain_ev, EV_READ, 0);
+}
+
+bool
+server_drained(struct server *s)
+{
+	int started = 0;
+
+	for (int i = 0; i < s->n_workers; i++)
+		started += s->workers[i].started;
+	return atomic_load(&s->n_done) >= started;
+}
+
+void
 server_stop(struct server *s)
 {
 	proxy_set_closing(s->px);
 	for (int i = 0; i < s->n_workers; i++)
-		if (s->workers[i].started)
+		if (s->workers[i].started && !atomic_load(&s->workers[i].done))
 			event_base_loopexit(s->workers[i].base, NULL);
 	for (int i = 0; i < s->n_workers; i++) {
 		if (s->workers[i].started)
@@ -340,6 +427,10 @@ server_free(struct server *s)
 
 		upstream_free(w->up);
 		mailbox_free(w->mb);
+		if (w->drain_ev)
+			event_free(w->drain_ev);
+		if (w->deadline_ev)
+			event_free(w->deadline_ev);
 		if (w->http)
 			evhttp_free(w->http);
 		if (w->base)

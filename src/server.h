@@ -7,7 +7,9 @@
 #ifndef GHPOOL_SERVER_H
 #define GHPOOL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct proxy;
@@ -24,7 +26,20 @@ int server_port(const struct server *s);
 /* Starts the workers; returns at once. */
 int server_start(struct server *s);
 
-/* Asks every worker to stop and waits for them. Thread-safe. */
+/*
+ * Graceful shutdown, step one: every worker stops accepting, answers the
+ * requests it has (and any that arrive on open connections, each with
+ * Connection: close), and leaves its loop once none is left, or after
+ * grace_ms, when what is still pending gets an error answer. /readyz says
+ * 503 from now on. Returns at once; thread-safe.
+ */
+void server_drain(struct server *s, int64_t grace_ms);
+
+/* True once every worker has left its loop (after server_drain). */
+bool server_drained(struct server *s);
+
+/* Asks every worker to stop now and waits for them: requests still
+ * pending get an error answer. Thread-safe. */
 void server_stop(struct server *s);
 
 void server_free(struct server *s);

@@ -7,6 +7,7 @@
  * handed to their callbacks. Nothing here blocks the worker's loop.
  */
 #include "upstream.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <event2/buffer.h>
@@ -40,7 +41,8 @@ struct upstream_fetch {
 	struct evbuffer *resp_body;
 	long status;
 	bool too_large;
-	int64_t started_ms;
+	int64_t started_us;
+	bool isolated;             /* a passthrough: counted apart */
 	upstream_cb cb;
 	void *arg;
 	struct upstream_fetch *prev, *next;
@@ -90,6 +92,7 @@ upstream_fetch_free(struct upstream_fetch *f)
 	evhttp_clear_headers(&f->resp_headers);
 	evbuffer_free(f->resp_body);
 	u->in_flight--;
+	metrics_add(METRICS_UPSTREAM_IN_FLIGHT, -1);
 	free(f);
 }
 
@@ -286,6 +289,7 @@ upstream_check_done(struct upstream *u)
 	while ((msg = curl_multi_info_read(u->multi, &left)) != NULL) {
 		struct upstream_fetch *f = NULL;
 		struct upstream_result res;
+		int64_t us;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
@@ -294,7 +298,9 @@ upstream_check_done(struct upstream *u)
 		curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &res.status);
 		res.headers = &f->resp_headers;
 		res.body = f->resp_body;
-		res.duration_ms = (long)(util_mono_ms() - f->started_ms);
+		us = util_mono_us() - f->started_us;
+		res.duration_ms = (long)(us / 1000);
+		metrics_upstream(f->isolated, res.error == UPSTREAM_OK ? res.status : 0, us);
 		/* The callback must not cancel f: it is done and freed below. */
 		f->cb(&res, f->arg);
 		upstream_fetch_free(f);
@@ -370,7 +376,8 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 	f->headers = req->headers;
 	f->cb = cb;
 	f->arg = arg;
-	f->started_ms = util_mono_ms();
+	f->started_us = util_mono_us();
+	f->isolated = req->isolated;
 	TAILQ_INIT(&f->resp_headers);
 	f->resp_body = evbuffer_new();
 	f->easy = e = curl_easy_init();
@@ -382,6 +389,7 @@ upstream_start(struct upstream *u, const struct upstream_request *req,
 		u->head->prev = f;
 	u->head = f;
 	u->in_flight++;
+	metrics_add(METRICS_UPSTREAM_IN_FLIGHT, 1);
 
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, f);

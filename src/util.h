@@ -48,6 +48,7 @@ char *util_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Seconds since the epoch, and a monotonic clock in milliseconds. */
 int64_t util_now(void);
 int64_t util_mono_ms(void);
+int64_t util_mono_us(void);
 
 /*
  * "2026-11-29T15:04:05Z" to epoch seconds: fractional seconds and "+00:00"

@@ -1280,7 +1280,8 @@ class FakeGitHub:
         method: only that method; count: times to fire (default 1, latency: forever;
         None or negative = forever).
         secondary: status=403|429, retry_after=N (None = no header, default 60), body
-        status: status=N, body (dict/str/bytes), content_type, retry_after, headers
+        status: status=N, body (dict/str/bytes), content_type, retry_after, headers (an
+                x-ratelimit-* header given here replaces the fake's own)
         hang: seconds=N (None = never answer; released by stop()/reset())
         latency: ms=N (delay added to each matching answer, combines with others)
         bad_credentials: permanent=True also revokes the token for good
@@ -1736,7 +1737,9 @@ class FakeGitHub:
                 except ValueError:
                     phrase = "Error"
                 body = {"message": phrase, "documentation_url": DOC_REST, "status": str(f.status)}
-            headers = list(rate)
+            # A rule's own x-ratelimit-* headers replace the fake's, not follow them.
+            own = {k.lower() for k in f.headers}
+            headers = [(k, v) for k, v in rate if k.lower() not in own]
             if f.retry_after is not None:
                 headers.append(("Retry-After", str(f.retry_after)))
             headers += list(f.headers.items())

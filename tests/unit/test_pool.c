@@ -74,7 +74,7 @@ Test(pool, in_flight_and_reserve_count_against_budget)
 	for (int i = 0; i < 5; i++)
 		cr_expect_geq(pick(p, "core", -1), 0);
 	cr_expect_eq(pick(p, "core", -1), -(int)POOL_ALL_EXHAUSTED);
-	pool_release(p, 0, "core");
+	pool_release(p, 0, "core", 200);
 	cr_expect_eq(pick(p, "core", -1), 0);
 	pool_free(p);
 }
@@ -87,7 +87,7 @@ Test(pool, ties_go_to_fewer_requests)
 	set_bucket(p, 0, "core", 5000, 5000, reset);
 	set_bucket(p, 1, "core", 5000, 5000, reset);
 	int first = pick(p, "core", -1);
-	pool_release(p, first, "core");
+	pool_release(p, first, "core", 200);
 	cr_expect_eq(pick(p, "core", -1), 1 - first);
 	pool_free(p);
 }
@@ -247,5 +247,78 @@ Test(pool, login_changes_keep_shared_budgets)
 	pool_observe(p, 0, "core", &l);
 	cr_expect_eq(pool_summary(p, "core", &l), true);
 	cr_expect_eq(l.remaining, 1234 + 4000);
+	pool_free(p);
+}
+
+/* A bucket name that is not GitHub's shape falls back to the read's own
+ * bucket: it would otherwise become a /stats key and a metrics label. */
+Test(pool, odd_resource_names_fall_back)
+{
+	static const char *odd[] = { "we\"ird", "Core", "a b", "", "x\ny",
+		"abcdefghijklmnopqrstuvwxyz0123456789" };
+	struct pool *p = make_pool(1, 0);
+	struct pool_limits l;
+	json_t *st, *buckets;
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+		pool_observe_headers(p, 0, "core", "100", "42", NULL, "4000000000", odd[k]);
+	pool_observe_headers(p, 0, "core", "30", "7", NULL, "4000000000", "code_search");
+	st = pool_stats(p);
+	buckets = json_object_get(json_array_get(json_object_get(st, "identities"), 0), "buckets");
+	cr_expect_eq(json_object_size(buckets), 2, "only core and code_search");
+	cr_expect(pool_summary(p, "core", &l) && l.remaining == 42);
+	cr_expect(pool_summary(p, "code_search", &l) && l.remaining == 7);
+	json_decref(st);
+	pool_free(p);
+}
+
+/* Every upstream answer is tallied per identity, bucket and status class;
+ * a reservation given back unsent is not. */
+Test(pool, upstream_tally)
+{
+	struct pool *p = make_pool(2, 0);
+	json_t *st, *up;
+	struct pool_pick pk;
+
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(pool_acquire(p, "core", -1, &pk), POOL_PICKED);
+		pool_release(p, pk.index, "core", k == 2 ? 404 : 200);
+	}
+	cr_assert_eq(pool_acquire(p, "search", -1, &pk), POOL_PICKED);
+	pool_release(p, pk.index, "search", 0);
+	cr_assert_eq(pool_acquire(p, "search", -1, &pk), POOL_PICKED);
+	pool_release(p, pk.index, "search", -1);
+	st = pool_stats(p);
+	json_int_t ok = 0, notfound = 0, none = 0;
+	for (size_t i = 0; i < 2; i++) {
+		up = json_object_get(json_array_get(json_object_get(st, "identities"), i), "upstream");
+		ok += json_integer_value(json_object_get(json_object_get(up, "core"), "2xx"));
+		notfound += json_integer_value(json_object_get(json_object_get(up, "core"), "4xx"));
+		none += json_integer_value(json_object_get(json_object_get(up, "search"), "error"));
+	}
+	cr_expect_eq(ok, 2);
+	cr_expect_eq(notfound, 1);
+	cr_expect_eq(none, 1, "the unsent search read is not counted");
+	json_decref(st);
+	pool_free(p);
+}
+
+/* A hostile upstream naming a new bucket on every answer fills the tally
+ * once; the rest is folded into "other". */
+Test(pool, tally_is_bounded)
+{
+	struct pool *p = make_pool(1, 0);
+	char name[16];
+	json_t *st, *up;
+
+	for (int k = 0; k < 100; k++) {
+		snprintf(name, sizeof(name), "b%d", k);
+		pool_release(p, 0, name, 200);
+	}
+	st = pool_stats(p);
+	up = json_object_get(json_array_get(json_object_get(st, "identities"), 0), "upstream");
+	cr_expect_leq(json_object_size(up), 24);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(up, "other"), "2xx")), 77);
+	json_decref(st);
 	pool_free(p);
 }
