@@ -54,7 +54,7 @@ check: $(B)/build.ninja
 	GHPOOL_E2E_REQUIRE_BINARY=1 GHPOOL_BUILD=$(abspath $(B)) $(PYTHON) -m pytest $(PYTEST_ARGS) tests/e2e
 
 # On-demand benchmarks, never part of `make test` (see bench/README.md).
-# BENCH_NAME: empty (everything), hit or budget.
+# BENCH_NAME: empty (everything), hit, miss, coalesce, memory or budget.
 bench:
 	bash bench/run.sh $(BENCH_NAME)
 

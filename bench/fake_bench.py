@@ -14,8 +14,14 @@ Adds to tests/fake_github (same auth, rate limits, ETags, request log):
   POST /_fake/bench/pull  {"repo": "octo-org/hello", "number": 1, "title": ...}
   POST /_fake/bench/run   {"repo": "octo-org/hello", "id": 1,
                            "status": ..., "conclusion": ...}
-  GET  /_fake/bench/count  {"requests": n, "counted": n, "not_modified": n}
-                           (same log as /_fake/requests, without the bodies)
+  GET  /_fake/bench/count[?path=PREFIX]
+                           {"requests": n, "counted": n, "not_modified": n,
+                            "errors": n} (same log as /_fake/requests, without
+                           the bodies; path: only requests whose raw target,
+                           query included, starts with PREFIX)
+
+The sized bodies are built once per size and kept (up to 64 sizes), so a run
+of distinct URLs of one size costs the fake no body generation.
 
 /_fake/reset also restores the runs.
 """
@@ -102,20 +108,23 @@ class BenchFake(FakeGitHub):
     # --- control -----------------------------------------------------------------
 
     def _control(self, method, raw, headers, body):
-        path = raw.partition("?")[0]
+        path, _, query = raw.partition("?")
         if path.startswith("/_fake/bench/"):
             import json
             try:
                 payload = json.loads(body.decode()) if body.strip() else {}
-                return self._bench_control(method, path, payload)
+                return self._bench_control(method, path, payload,
+                                           dict(parse_qsl(query, keep_blank_values=True)))
             except (KeyError, TypeError, ValueError) as e:
                 return Resp.json(400, {"message": f"bad control request: {e!r}"})
         return super()._control(method, raw, headers, body)
 
-    def _bench_control(self, method: str, path: str, p: dict[str, Any]) -> Resp:
+    def _bench_control(self, method: str, path: str, p: dict[str, Any],
+                       q: dict[str, str]) -> Resp:
         if path == "/_fake/bench/count" and method == "GET":
+            prefix = q.get("path")
             with self._lock:
-                recs = list(self.log)
+                recs = [r for r in self.log if prefix is None or r.path.startswith(prefix)]
             return Resp.json(200, {
                 "requests": len(recs),
                 "counted": sum(1 for r in recs if r.counted),

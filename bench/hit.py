@@ -78,10 +78,13 @@ def alive(pids: dict[str, int]) -> list[str]:
     return dead
 
 
-def run_wrk(url: str, conns: int, threads: int, duration: int, timeout_s: int) -> dict:
+def run_wrk(url: str, conns: int, threads: int, duration: int, timeout_s: int,
+            env: dict[str, str] | None = None) -> dict:
+    """One wrk run; env: extra environment for wrk_report.lua (BENCH_WRK_*)."""
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", f"--timeout={timeout_s}s",
            "--latency", "-s", LUA, url]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 20)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + timeout_s + 20,
+                       env={**os.environ, **env} if env else None)
     for line in p.stdout.splitlines():
         if line.startswith("WRKJSON "):
             res = json.loads(line[len("WRKJSON "):])

@@ -1,6 +1,10 @@
-"""Prints the summary table from the JSON files hit.py and agents.py wrote.
+"""Prints the summary tables from the JSON files the phases wrote.
 
-python3 bench/report.py [hit.json] [budget-on.json] [budget-off.json]  (missing files are skipped)
+python3 bench/report.py [hit.json] [miss.json] [coalesce.json] [memory-*.json]
+                        [budget-on.json] [budget-off.json]   (missing files are skipped)
+
+Files are told apart by their "kind" (hit, miss, coalesce, memory) or "label"
+(on, off: the budget phase), not by name.
 """
 
 from __future__ import annotations
@@ -76,6 +80,107 @@ def hit_table(h: dict) -> list[str]:
     return out
 
 
+def miss_table(m: dict) -> list[str]:
+    out = [f"Miss path: every request a distinct key ({size_name(m['size'])} bodies), "
+           f"ghpool vs the same requests straight to the fake; wrk, {m['duration_s']} s per "
+           f"run, {m['reps']} interleaved run(s) per cell, median shown",
+           f"{'cell':>11} | {'ghpool req/s':>12} {'p50 ms':>7} {'p99 ms':>7} | "
+           f"{'direct req/s':>12} {'p50 ms':>7} {'p99 ms':>7} | {'req/s ratio':>11} "
+           f"{'+p50 ms':>8} {'+p99 ms':>8}",
+           "-" * 104]
+    for row in m["summary"]:
+        g, d = row.get("ghpool"), row.get("direct")
+        if not g or not d:
+            continue
+        errs = ""
+        if g["errors"] or d["errors"]:
+            errs = f"  (errors ghpool {g['errors']}, direct {d['errors']})"
+        out.append(f"{row['cell']:>11} | {g['rps']:>12.0f} {g['p50_ms']:>7.2f} "
+                   f"{g['p99_ms']:>7.2f} | {d['rps']:>12.0f} {d['p50_ms']:>7.2f} "
+                   f"{d['p99_ms']:>7.2f} | {ratio(g['rps'], d['rps']):>11} "
+                   f"{g['p50_ms'] - d['p50_ms']:>+8.2f} {g['p99_ms'] - d['p99_ms']:>+8.2f}{errs}")
+    out.append("  req/s ratio = ghpool / direct (1.00x: no throughput lost); +p50 / +p99 = "
+               "ghpool's minus direct's: the latency a miss adds")
+    if m.get("rate"):
+        out.append(f"  paced: a random pause before each request, about {m['rate']} req/s offered "
+                   f"in all, well under the fake's capacity: compare latencies, not req/s; "
+                   f"the p99s to compare (same rate on both sides)")
+    out.append("  unpaced p99s: wrk's coordinated-omission correction weighs each stall by the "
+               "run's rate, so the faster side's p99 is inflated more (README: Caveats)")
+    d = m.get("ghpool_cache_delta") or {}
+    if d:
+        out.append("  ghpool cache during the runs: " + ", ".join(f"{k} {v}" for k, v in d.items()))
+    for p in m.get("problems", []):
+        out.append(f"  PROBLEM: {p}")
+    return out
+
+
+def coalesce_table(c: dict) -> list[str]:
+    out = [f"Coalescing: N identical concurrent GETs of one cold key, upstream delayed "
+           f"{c['delay_ms']} ms; {c['rounds']} round(s) per N, a fresh key each",
+           f"{'N':>5} | {'ghpool upstream':>15} {'median':>6} {'max':>4} {'per N':>6} | "
+           f"{'direct upstream':>15} | {'ratio':>7} | {'ghpool p50/max ms':>17} "
+           f"{'direct p50/max ms':>17}",
+           "-" * 104]
+    for row in c["summary"]:
+        g, d = row.get("ghpool"), row.get("direct")
+        if not g or not d:
+            continue
+        n = row["n"]
+        ups = ",".join(str(u) for u in g["upstream"])
+        out.append(f"{n:>5} | {ups:>15} {g['upstream_median']:>6g} {g['upstream_max']:>4} "
+                   f"{g['upstream_median'] / n:>6.3f} | {d['upstream_median']:>15g} | "
+                   f"{ratio(d['upstream_median'], g['upstream_median']):>7} | "
+                   f"{g['p50_ms']:>8.0f}/{g['max_ms']:<8.0f} {d['p50_ms']:>8.0f}/{d['max_ms']:<8.0f}")
+    out.append("  upstream = requests for the key the fake received (ghpool: every round); "
+               "per N = ghpool median / N (ideal 1/N); ratio = direct / ghpool (ideal N)")
+    outcomes: dict[str, int] = {}
+    for row in c["summary"]:
+        for k, v in (row.get("ghpool") or {}).get("outcomes", {}).items():
+            outcomes[k] = outcomes.get(k, 0) + v
+    if outcomes:
+        out.append("  ghpool's X-Ghpool-Cache answers: " +
+                   ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    for p in c.get("problems", []):
+        out.append(f"  PROBLEM: {p}")
+    return out
+
+
+def memory_table(mems: list[dict]) -> list[str]:
+    out = ["Memory: ghpool's VmRSS after filling its cache with distinct entries, against the "
+           "same process with an (almost) empty cache",
+           f"{'body':>6} {'entries':>7} | {'RSS MiB':>7} {'base MiB':>8} {'start MiB':>9} | "
+           f"{'RSS B/entry':>11} {'beyond body':>11} | {'cache B/entry':>13} "
+           f"{'cache/RSS':>9} | {'anon MiB':>8} {'fill s':>6}",
+           "-" * 110]
+    for m in sorted(mems, key=lambda m: m["size"]):
+        rd = m["readings"]
+        start = next((r for r in rd if r["label"] == "start"), None)
+        base = next((r for r in rd if r["label"] == "base"), None)
+        for r in rd:
+            if "n" not in r:
+                continue
+            cb = r["cache_bytes_over_rss"]
+            filled = f"{r['filled']}{'*' if r.get('stopped') else ''}"
+            out.append(f"{size_name(m['size']):>6} {filled:>7} | {r['rss_kib'] / 1024:>7.1f} "
+                       f"{base['rss_kib'] / 1024:>8.1f} {start['rss_kib'] / 1024:>9.1f} | "
+                       f"{r['rss_per_entry']:>11.0f} {r['overhead_per_entry']:>11.0f} | "
+                       f"{r['cache_bytes_per_entry']:>13.0f} "
+                       f"{(f'{cb:.2f}' if cb is not None else 'n/a'):>9} | "
+                       f"{(r['anon_kib'] or 0) / 1024:>8.1f} {r['fill_secs']:>6.0f}")
+    out.append("  base = after start-up and a warm-up of a few hundred misses (start: before "
+               "it); per entry = (RSS - base) / new entries")
+    out.append("  beyond body = per entry minus the body bytes; cache/RSS = growth of the "
+               "cache's own byte count (/stats cache.bytes) / RSS growth")
+    if any(r.get("stopped") for m in mems for r in m["readings"]):
+        out.append("  * the fill stopped at its time bound (BENCH_MEM_MAX_SECS) before the "
+                   "checkpoint: fewer entries than asked")
+    for m in mems:
+        for p in m.get("problems", []):
+            out.append(f"  PROBLEM: {p}")
+    return out
+
+
 def budget_table(on: dict | None, off: dict | None) -> list[str]:
     rows = [r for r in (on, off) if r]
     if not rows:
@@ -109,13 +214,20 @@ def budget_table(on: dict | None, off: dict | None) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    hit = on = off = None
+    hit = on = off = miss = coal = None
+    mems = []
     for p in argv:
         d = load(p)
         if d is None:
             continue
         if d.get("kind") == "hit":
             hit = d
+        elif d.get("kind") == "miss":
+            miss = d
+        elif d.get("kind") == "coalesce":
+            coal = d
+        elif d.get("kind") == "memory":
+            mems.append(d)
         elif d.get("label") == "on":
             on = d
         elif d.get("label") == "off":
@@ -123,6 +235,12 @@ def main(argv: list[str]) -> int:
     lines = ["", "=" * 96, "ghpool benchmark summary", "=" * 96]
     if hit:
         lines += hit_table(hit) + [""]
+    if miss:
+        lines += miss_table(miss) + [""]
+    if coal:
+        lines += coalesce_table(coal) + [""]
+    if mems:
+        lines += memory_table(mems) + [""]
     if on or off:
         lines += budget_table(on, off)
     lines.append("=" * 96)

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # On-demand benchmarks for ghpool (never part of `make test`).
 #
-#   bash bench/run.sh [all|hit|budget]      (default: all)
+#   bash bench/run.sh [all|hit|miss|coalesce|memory|budget]   (default: all)
 #
-# hit     cache-hit throughput and p99 with wrk: ghpool vs nginx proxy_cache,
-#         2 KiB and 100 KiB bodies, 64 and 256 connections, interleaved runs
-# budget  rate-limit units per 1,000 client requests for a replayed agent
-#         workload, revalidation on (TTL 1 s) vs cache off (max_entries = 0)
+# hit       cache-hit throughput and p99 with wrk: ghpool vs nginx proxy_cache,
+#           2 KiB and 100 KiB bodies, 64 and 256 connections, interleaved runs
+# miss      miss-path overhead: every request a distinct key, through ghpool
+#           vs the same requests straight to the fake (1 connection, 8 paced,
+#           8 flat out); added p50/p99 latency and req/s ratio
+# coalesce  N identical concurrent misses for one cold key while the fake
+#           delays its answer: upstream requests through ghpool vs direct (N)
+# memory    ghpool's VmRSS with 10k and 100k cached entries of 1 KiB and
+#           4 KiB vs the same process with an empty cache
+# budget    rate-limit units per 1,000 client requests for a replayed agent
+#           workload, revalidation on (TTL 1 s) vs cache off (max_entries = 0)
 #
 # Knobs (environment): BENCH_DURATION (5) BENCH_WARMUP (2) BENCH_REPS (3)
-# BENCH_SIZES (2048,102400) BENCH_CONNS (64,256) BENCH_AGENTS (8)
+# BENCH_SIZES (2048,102400) BENCH_CONNS (64,256) BENCH_MISS_CONNS (1,8)
+# BENCH_MISS_RATE (500) BENCH_MISS_SIZE (2048) BENCH_COALESCE_N (50,200)
+# BENCH_COALESCE_ROUNDS (5) BENCH_COALESCE_DELAY_MS (500)
+# BENCH_MEM_SIZES (1024,4096) BENCH_MEM_ENTRIES (10000,100000)
+# BENCH_MEM_CONNS (4) BENCH_MEM_MAX_SECS (150, per size) BENCH_AGENTS (8)
 # BENCH_ROUNDS (40) BENCH_CHANGES (12) BENCH_BUILD (build-release)
 # BENCH_KEEP=1 keeps the run directory (configs, logs, JSON results);
 # BENCH_OUT=DIR copies the JSON results and summary there.
@@ -18,13 +29,13 @@ set -euo pipefail
 
 NAME=${1:-all}
 case "$NAME" in
-all | hit | budget) ;;
+all | hit | miss | coalesce | memory | budget) ;;
 -h | --help)
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: bash bench/run.sh [all|hit|budget]" >&2
+	echo "usage: bash bench/run.sh [all|hit|miss|coalesce|memory|budget]" >&2
 	exit 2
 	;;
 esac
@@ -42,6 +53,16 @@ CONNS=${BENCH_CONNS:-64,256}
 AGENTS=${BENCH_AGENTS:-8}
 ROUNDS=${BENCH_ROUNDS:-40}
 CHANGES=${BENCH_CHANGES:-12}
+MISS_CONNS=${BENCH_MISS_CONNS:-1,8}
+MISS_RATE=${BENCH_MISS_RATE:-500}
+MISS_SIZE=${BENCH_MISS_SIZE:-2048}
+COALESCE_N=${BENCH_COALESCE_N:-50,200}
+COALESCE_ROUNDS=${BENCH_COALESCE_ROUNDS:-5}
+COALESCE_DELAY_MS=${BENCH_COALESCE_DELAY_MS:-500}
+MEM_SIZES=${BENCH_MEM_SIZES:-1024,4096}
+MEM_ENTRIES=${BENCH_MEM_ENTRIES:-10000,100000}
+MEM_CONNS=${BENCH_MEM_CONNS:-4}
+MEM_MAX_SECS=${BENCH_MEM_MAX_SECS:-150}
 
 say() { printf '== %s\n' "$*"; }
 
@@ -49,10 +70,17 @@ say() { printf '== %s\n' "$*"; }
 install_missing() {
 	local missing=() nginx_pkg=""
 	command -v python3 >/dev/null 2>&1 || missing+=(python3)
-	if [ "$NAME" != budget ]; then
-		command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+	case "$NAME" in
+	all | hit | miss) command -v wrk >/dev/null 2>&1 || missing+=(wrk) ;;
+	esac
+	case "$NAME" in
+	all | hit)
 		command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || nginx_pkg=nginx-light
-	fi
+		;;
+	esac
+	case "$NAME" in
+	all | memory) command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
+	esac
 	[ -n "$nginx_pkg" ] && missing+=("$nginx_pkg")
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
@@ -75,12 +103,19 @@ PATH=$PATH:/usr/sbin
 ./scripts/install-deps.sh
 
 # ---------------------------------------------------------------- build
+# BENCH_BUILD is relative to the repository, or absolute: a build directory
+# set up elsewhere (say, of a git worktree at another commit) is rebuilt
+# from its own sources, and only its ghpool is used.
+case "$BUILD" in
+/*) ;;
+*) BUILD=$ROOT/$BUILD ;;
+esac
 if [ ! -f "$BUILD/build.ninja" ]; then
 	say "meson setup $BUILD --buildtype=release"
 	meson setup "$BUILD" --buildtype=release >/dev/null
 fi
 ninja -C "$BUILD" >/dev/null
-GHPOOL_BIN=$ROOT/$BUILD/ghpool
+GHPOOL_BIN=$BUILD/ghpool
 say "ghpool: $("$GHPOOL_BIN" --version 2>&1 | head -1) ($BUILD)"
 
 # ---------------------------------------------------------------- processes
@@ -159,7 +194,8 @@ PID_OF[fake]=$!
 wait_http "$FAKE/_fake/faults" fake
 say "fake GitHub (bench extension) on $FAKE"
 
-ghpool_config() { # file port cache-section
+ghpool_config() { # file port cache-section [identity ids, default "alice bob carol"]
+	local id ids=${4:-alice bob carol}
 	cat >"$1" <<EOF
 port = $2
 listen = "127.0.0.1"
@@ -173,30 +209,36 @@ reserve = 50
 
 [cache]
 $3
-
-[[identities]]
-id = "alice"
-token = "tok_alice"
-
-[[identities]]
-id = "bob"
-token = "tok_bob"
-
-[[identities]]
-id = "carol"
-token = "tok_carol"
 EOF
+	for id in $ids; do
+		printf '\n[[identities]]\nid = "%s"\ntoken = "tok_%s"\n' "$id" "$id" >>"$1"
+	done
 }
 
-start_ghpool() { # name cache-section -> sets GHPOOL_URL
+start_ghpool() { # name cache-section [identity ids] -> sets GHPOOL_URL
 	local name=$1 port
 	port=$(free_port)
-	ghpool_config "$RUN/$name.toml" "$port" "$2"
+	ghpool_config "$RUN/$name.toml" "$port" "$2" "${3:-}"
 	"$GHPOOL_BIN" --config "$RUN/$name.toml" 2>"$RUN/$name.log" &
 	PID_OF[$name]=$!
 	GHPOOL_URL=http://127.0.0.1:$port
 	wait_http "$GHPOOL_URL/healthz" "$name"
 	say "$name on $GHPOOL_URL (pid ${PID_OF[$name]})"
+}
+
+fake_fresh() { # reset the fake (data, budgets, log, faults); [big]: budgets no run can spend
+	"$PY" - "$FAKE" "${1:-}" <<'EOF'
+import json, sys, urllib.request
+fake, big = sys.argv[1], sys.argv[2] == "big"
+def post(path, body):
+    req = urllib.request.Request(fake + path, data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=10).read()
+post("/_fake/reset", {})
+if big:  # miss and memory send ~10^5 counted reads per token, coalesce N per burst
+    for tok in ("tok_alice", "tok_bob", "tok_carol"):
+        post("/_fake/budget", {"token": tok, "bucket": "core",
+                               "limit": 100000000, "remaining": 100000000})
+EOF
 }
 
 log_summary() { # name: access-log outcomes and status codes, warnings and errors
@@ -314,6 +356,61 @@ EOF
 	return $rc
 }
 
+# ---------------------------------------------------------------- miss
+run_miss() {
+	# One identity, alice: the direct baseline uses the same token.
+	fake_fresh big
+	start_ghpool ghpool-miss "max_entries = 10000" alice
+	say "miss: $MISS_SIZE-byte bodies, connections $MISS_CONNS (+ paced at $MISS_RATE req/s), ${DURATION}s x $REPS reps"
+	local rc=0
+	"$PY" bench/miss.py --ghpool "$GHPOOL_URL" --fake "$FAKE" --token tok_alice \
+		--size "$MISS_SIZE" --conns "$MISS_CONNS" --rate "$MISS_RATE" \
+		--duration "$DURATION" --warmup "$WARMUP" --reps "$REPS" \
+		--pid "ghpool=${PID_OF[ghpool-miss]}" --pid "fake=${PID_OF[fake]}" \
+		--out "$RUN/miss.json" || rc=$?
+	stop_proc ghpool-miss
+	log_summary ghpool-miss
+	return $rc
+}
+
+# ---------------------------------------------------------------- coalesce
+run_coalesce() {
+	fake_fresh big
+	start_ghpool ghpool-coalesce "max_entries = 10000"
+	say "coalesce: N = $COALESCE_N, $COALESCE_ROUNDS rounds each, upstream delay $COALESCE_DELAY_MS ms"
+	local rc=0
+	"$PY" bench/coalesce.py --ghpool "$GHPOOL_URL" --fake "$FAKE" --token tok_alice \
+		--n "$COALESCE_N" --rounds "$COALESCE_ROUNDS" --delay-ms "$COALESCE_DELAY_MS" \
+		--pid "ghpool=${PID_OF[ghpool-coalesce]}" --pid "fake=${PID_OF[fake]}" \
+		--out "$RUN/coalesce.json" || rc=$?
+	stop_proc ghpool-coalesce
+	log_summary ghpool-coalesce
+	return $rc
+}
+
+# ---------------------------------------------------------------- memory
+run_memory() {
+	local size most max_entries rc=0
+	most=$(tr ',' '\n' <<<"$MEM_ENTRIES" | sort -n | tail -1)
+	for size in ${MEM_SIZES//,/ }; do
+		# Room for every entry (and the warm-up's) with its key and headers:
+		# nothing may be evicted.
+		max_entries=$((most + 10000))
+		fake_fresh big
+		start_ghpool "ghpool-mem-$size" "max_entries = $max_entries
+max_bytes = $((max_entries * (size + 4096)))
+max_entry_bytes = $((size + 65536))"
+		say "memory: $size-byte bodies, checkpoints $MEM_ENTRIES entries, $MEM_CONNS connections, at most ${MEM_MAX_SECS}s"
+		"$PY" bench/memory.py --ghpool "$GHPOOL_URL" --pid "${PID_OF[ghpool-mem-$size]}" \
+			--fake "$FAKE" --size "$size" --entries "$MEM_ENTRIES" --conns "$MEM_CONNS" \
+			--max-seconds "$MEM_MAX_SECS" --out "$RUN/memory-$size.json" || rc=$?
+		stop_proc "ghpool-mem-$size"
+		log_summary "ghpool-mem-$size"
+		[ $rc -eq 0 ] || break
+	done
+	return $rc
+}
+
 # ---------------------------------------------------------------- budget
 run_budget() {
 	local common=(--fake "$FAKE" --agents "$AGENTS" --rounds "$ROUNDS" --interval 0.25
@@ -339,12 +436,22 @@ default_ttl_secs = 1"
 START=$SECONDS
 RC=0
 case "$NAME" in
-all) run_hit || RC=$?; run_budget || RC=$? ;;
+all)
+	run_hit || RC=$?
+	run_miss || RC=$?
+	run_coalesce || RC=$?
+	run_memory || RC=$?
+	run_budget || RC=$?
+	;;
 hit) run_hit || RC=$? ;;
+miss) run_miss || RC=$? ;;
+coalesce) run_coalesce || RC=$? ;;
+memory) run_memory || RC=$? ;;
 budget) run_budget || RC=$? ;;
 esac
 
-"$PY" bench/report.py "$RUN/hit.json" "$RUN/budget-on.json" "$RUN/budget-off.json" | tee "$RUN/summary.txt"
+"$PY" bench/report.py "$RUN/hit.json" "$RUN/miss.json" "$RUN/coalesce.json" \
+	"$RUN"/memory-*.json "$RUN/budget-on.json" "$RUN/budget-off.json" | tee "$RUN/summary.txt"
 for note in "${STATUS_NOTES[@]}"; do
 	echo "PROBLEM: $note"
 	RC=1

@@ -86,6 +86,24 @@ config_bool(struct loader *ld, const toml_value *v, const char *key, bool *out)
 	return 0;
 }
 
+/* A string from a closed set of names: parse gives its index or -1;
+ * names is the message's list of them. */
+static int
+config_name(struct loader *ld, const toml_value *v, const char *key,
+    int (*parse)(const char *), const char *names, int *out)
+{
+	int i = toml_type_of(v) == TOML_STRING ? parse(toml_string(v)) : -1;
+
+	if (i < 0)
+		return config_fail(ld, v, "key '%s' must be %s", key, names);
+	*out = i;
+	return 0;
+}
+
+#define CONFIG_LOG_FORMATS "\"text\" or \"json\""
+#define CONFIG_LOG_LEVELS "\"debug\", \"info\", \"warn\" or \"error\""
+#define CONFIG_GRACE_MAX 3600
+
 /* Base URLs are joined with paths that start with '/': drop trailing
  * slashes. False if the URL is not http(s). */
 static bool
@@ -683,6 +701,7 @@ config_root(struct loader *ld, const toml_value *root)
 {
 	struct config *cfg = ld->cfg;
 	int64_t n;
+	int m = 0;
 
 	for (size_t i = 0; i < toml_table_size(root); i++) {
 		const char *key = toml_table_key(root, i);
@@ -718,6 +737,14 @@ config_root(struct loader *ld, const toml_value *root)
 				rc = config_fail(ld, v, "key 'k8s_secrets_dir' must be an absolute path");
 		} else if (strcmp(key, "secrets_refresh_secs") == 0) {
 			rc = config_int(ld, v, key, 0, 604800, &cfg->secrets_refresh_secs);
+		} else if (strcmp(key, "log_format") == 0) {
+			if ((rc = config_name(ld, v, key, log_format_parse, CONFIG_LOG_FORMATS, &m)) == 0)
+				cfg->log_format = (enum log_format)m;
+		} else if (strcmp(key, "log_level") == 0) {
+			if ((rc = config_name(ld, v, key, log_level_parse, CONFIG_LOG_LEVELS, &m)) == 0)
+				cfg->log_level = (enum log_level)m;
+		} else if (strcmp(key, "shutdown_grace_secs") == 0) {
+			rc = config_int(ld, v, key, 0, CONFIG_GRACE_MAX, &cfg->shutdown_grace_secs);
 		} else if (strcmp(key, "identities") == 0) {
 			rc = config_identities(ld, v);
 		} else if (strcmp(key, "cache") == 0) {
@@ -923,6 +950,7 @@ config_env_overrides(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	const char *v;
 	int64_t n;
+	int m;
 
 	if ((v = util_getenv(ld->envp, "GHPOOL_PORT")) != NULL) {
 		if (util_parse_i64(v, strlen(v), 0, 65535, &n) < 0) {
@@ -942,6 +970,31 @@ config_env_overrides(struct loader *ld)
 			snprintf(ld->err, ld->errlen, "environment: GHPOOL_UPSTREAM_URL must start with http:// or https://");
 			return -1;
 		}
+	}
+	/* Names like GHPOOL_LISTEN's: empty is unset. Numbers like GHPOOL_PORT's. */
+	if ((v = util_getenv(ld->envp, "GHPOOL_LOG_FORMAT")) != NULL && *v) {
+		if ((m = log_format_parse(v)) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_LOG_FORMAT must be %s",
+			    CONFIG_LOG_FORMATS);
+			return -1;
+		}
+		cfg->log_format = (enum log_format)m;
+	}
+	if ((v = util_getenv(ld->envp, "GHPOOL_LOG_LEVEL")) != NULL && *v) {
+		if ((m = log_level_parse(v)) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_LOG_LEVEL must be %s",
+			    CONFIG_LOG_LEVELS);
+			return -1;
+		}
+		cfg->log_level = (enum log_level)m;
+	}
+	if ((v = util_getenv(ld->envp, "GHPOOL_SHUTDOWN_GRACE_SECS")) != NULL) {
+		if (util_parse_i64(v, strlen(v), 0, CONFIG_GRACE_MAX, &n) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be a number of seconds (0-%d)",
+			    CONFIG_GRACE_MAX);
+			return -1;
+		}
+		cfg->shutdown_grace_secs = n;
 	}
 	if ((v = util_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
 		config_owners_clear(OWNERS_OF(cfg));
@@ -989,6 +1042,9 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->k8s_secrets_dir = util_strdup(SECRET_K8S_DIR);
 	cfg->policy.node_lookup = CONFIG_NODE_SEEN;
 	cfg->policy.passthrough_denied_reads = false;
+	cfg->log_format = LOG_FORMAT_TEXT;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->shutdown_grace_secs = 20;
 }
 
 static int
@@ -1175,7 +1231,10 @@ config_print(const struct config *cfg, FILE *out)
 		config_print_str(out, "audit_log", cfg->audit_log);
 	fprintf(out, "audit_fsync = %s\n", cfg->audit_fsync ? "true" : "false");
 	config_print_str(out, "k8s_secrets_dir", cfg->k8s_secrets_dir);
-	fprintf(out, "secrets_refresh_secs = %lld\n\n[pool]\n", (long long)cfg->secrets_refresh_secs);
+	fprintf(out, "secrets_refresh_secs = %lld\n", (long long)cfg->secrets_refresh_secs);
+	config_print_str(out, "log_format", log_format_name(cfg->log_format));
+	config_print_str(out, "log_level", log_level_name(cfg->log_level));
+	fprintf(out, "shutdown_grace_secs = %lld\n\n[pool]\n", (long long)cfg->shutdown_grace_secs);
 	fprintf(out, "reserve = %lld\n\n[cache]\n", (long long)cfg->pool_reserve);
 	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 		fprintf(out, "%s = %lld\n", cache_keys[j].name,

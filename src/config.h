@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log.h"
+
 struct config_identity {
 	char *id;
 	char *token_ref;    /* for people: the reference as written, or "(literal)" */
@@ -97,6 +99,9 @@ struct config {
 	struct config_policy policy;
 	struct config_client *clients;  /* none: no client must present a key */
 	size_t n_clients;
+	enum log_format log_format;     /* default text */
+	enum log_level log_level;       /* default info */
+	int64_t shutdown_grace_secs;    /* SIGTERM/SIGINT: time in-flight requests get */
 };
 
 /*

@@ -4,14 +4,18 @@
  * Order matters: load and validate config, build the pool and probe every
  * identity, bind the sockets, then start workers. Signals are blocked in
  * every thread and taken synchronously here with sigwait(), so no handler
- * ever runs inside a worker's event loop.
+ * ever runs inside a worker's event loop. SIGTERM and SIGINT drain: the
+ * workers finish what they have within shutdown_grace_secs; a second one
+ * stops at once.
  */
 #include "app.h"
 #include "audit.h"
 #include "aws.h"
 #include "config.h"
 #include "gcp.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgmt.h"
 #include "policy.h"
 #include "pool.h"
@@ -32,27 +36,35 @@
 
 extern char **environ;
 
+/* How long past the grace period main waits for a worker that has not left
+ * its loop (the workers' own deadline plus their 500 ms of last answers
+ * should have ended it). */
+#define DRAIN_BACKSTOP_MS 5000
+
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: ghpool [--config PATH] [--check-config] [--version] [--help]\n"
+	    "       ghpool --health-check [URL]\n"
 	    "\n"
-	    "  --config PATH    TOML config (default: $GHPOOL_CONFIG, else ./config.toml,\n"
-	    "                   else environment only: GHPOOL_PAT_<ID>, GHPOOL_PORT, ...)\n"
-	    "  --check-config   validate, print the effective config (tokens masked), exit\n"
-	    "  --version        print the version and exit\n"
-	    "  --help           this text\n");
+	    "  --config PATH       TOML config (default: $GHPOOL_CONFIG, else ./config.toml,\n"
+	    "                      else environment only: GHPOOL_PAT_<ID>, GHPOOL_PORT, ...)\n"
+	    "  --check-config      validate, print the effective config (tokens masked), exit\n"
+	    "  --health-check [URL], --health-check=URL\n"
+	    "                      GET URL (default http://127.0.0.1:$GHPOOL_PORT/healthz,\n"
+	    "                      port 8080 without it; a URL without a path gets /healthz),\n"
+	    "                      no proxy, 5 s; exit 0 on HTTP 200, else 1 with the reason\n"
+	    "                      on stderr. Reads no configuration.\n"
+	    "  --version           print the version and exit\n"
+	    "  --help              this text\n");
 }
 
 /*
- * SIGHUP, or every secrets_refresh_secs: read the configuration again and
- * resolve every secret. Only a configuration that loads whole replaces the
- * identities; otherwise the old ones keep serving. Reads in flight finish
- * with the token they were sent with. Returns the new configuration (its
- * App keys serve later refreshes), or NULL.
+ * Keys a running ghpool cannot change: say so rather than ignore them.
+ * log_format and log_level are not among them (a reload applies them), nor
+ * is shutdown_grace_secs (shutdown reads the latest loaded configuration's).
  */
-/* Keys a running ghpool cannot change: say so rather than ignore them. */
 static void
 warn_restart_only(const struct config *a, const struct config *b)
 {
@@ -79,6 +91,13 @@ warn_restart_only(const struct config *a, const struct config *b)
 			log_warn("reload: '%s' changed; it takes effect when ghpool restarts", names[i]);
 }
 
+/*
+ * SIGHUP, or every secrets_refresh_secs: read the configuration again and
+ * resolve every secret. Only a configuration that loads whole replaces the
+ * identities; otherwise the old ones keep serving. Reads in flight finish
+ * with the token they were sent with. Returns the new configuration (its
+ * App keys serve later refreshes), or NULL.
+ */
 static struct config *
 reload(struct pool *pool, struct policy *policy, struct proxy *px, const char *path,
     const struct config *started, const struct config *running)
@@ -94,6 +113,11 @@ reload(struct pool *pool, struct policy *policy, struct proxy *px, const char *p
 		return NULL;
 	}
 	warn_restart_only(running, fresh);
+	/* Before the lines below, which then show the new format. */
+	log_configure(fresh->log_format, fresh->log_level);
+	if (fresh->log_format != running->log_format || fresh->log_level != running->log_level)
+		log_info("reload: log_format %s, log_level %s", log_format_name(fresh->log_format),
+		    log_level_name(fresh->log_level));
 	policy_update(policy, fresh);
 	proxy_update(px, fresh);
 	pool_set_reserve(pool, fresh->pool_reserve);
@@ -209,6 +233,51 @@ wait_signal(const sigset_t *sigs, int64_t deadline)
 	return sig < 0 ? 0 : sig;
 }
 
+static const char *
+signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
+/*
+ * SIGTERM or SIGINT: the workers stop accepting and finish what they have
+ * (server_drain), while this thread waits in 100 ms steps, so that a second
+ * SIGTERM or SIGINT is taken at once and stops everything (an operator who
+ * insists, or an orchestrator that gave up). Returns once every worker has
+ * left its loop.
+ */
+static void
+drain(struct server *srv, const sigset_t *sigs, int first, int64_t grace_secs)
+{
+	int64_t start = util_mono_ms();
+	/* The workers end their own loops at the grace period; this is only
+	 * the backstop should one of them not. */
+	int64_t backstop = start + grace_secs * 1000 + DRAIN_BACKSTOP_MS;
+	struct timespec step = { 0, 100 * 1000 * 1000 };
+	int sig;
+
+	/* Drain first: once the line is out, /readyz says 503. */
+	server_drain(srv, grace_secs * 1000);
+	log_info("received %s: draining for up to %lld s", signal_name(first), (long long)grace_secs);
+	while (!server_drained(srv)) {
+		sig = sigtimedwait(sigs, NULL, &step);
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_warn("received %s while draining: stopping now; requests still open get an "
+			    "error answer", signal_name(sig));
+			break;
+		}
+		if (sig == SIGHUP)
+			log_info("received SIGHUP while draining: no reload");
+		if (util_mono_ms() >= backstop) {
+			log_error("workers still running %lld ms after the grace period: stopping them",
+			    (long long)DRAIN_BACKSTOP_MS);
+			break;
+		}
+	}
+	server_stop(srv);
+	log_info("stopped after %lld ms", (long long)(util_mono_ms() - start));
+}
+
 static void
 warn_literals(const struct config *cfg)
 {
@@ -275,6 +344,8 @@ run(struct config *cfg, const char *path)
 		sig = wait_signal(&sigs, next_due(pool, cur, retry_at, next_reload));
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+		if (sig != 0)
+			log_debug("received %s", signal_name(sig));
 		if (sig == SIGHUP || util_now() >= next_reload) {
 			last_reload = util_now();
 			if ((fresh = reload(pool, policy, px, path, cfg, cur)) != NULL) {
@@ -289,7 +360,8 @@ run(struct config *cfg, const char *path)
 		}
 		refresh_apps(pool, cur, cfg, retry_at);
 	}
-	log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* The latest configuration's grace: a reload may have changed it. */
+	drain(srv, &sigs, sig, cur->shutdown_grace_secs);
 	rc = 0;
 out:
 	if (cur != cfg) {
@@ -312,12 +384,13 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "health-check", optional_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	bool check = false;
+	const char *path = NULL, *health_arg = NULL;
+	bool check = false, health = false;
 	struct config cfg;
 	char err[1024];
 	sigset_t sigs;
@@ -327,6 +400,14 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'k': check = true; break;
+		case 'H':
+			/* getopt takes only --health-check=URL; --health-check URL
+			 * too, as long as the next word is no option. */
+			health = true;
+			if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			health_arg = optarg;
+			break;
 		case 'v': printf("ghpool %s\n", GHPOOL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -335,6 +416,16 @@ main(int argc, char **argv)
 	if (optind < argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (health) {
+		/* No configuration: a probe resolves no secrets. */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			fprintf(stderr, "ghpool: cannot initialise libcurl\n");
+			return 1;
+		}
+		rc = health_check(health_arg, environ, stderr);
+		curl_global_cleanup();
+		return rc;
 	}
 	/* A SIGHUP during a slow start-up (secrets from the network) must not
 	 * kill us; SIGINT and SIGTERM still do until the workers start. */
@@ -360,6 +451,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* From here on lines are in the configured format; before, and for
+	 * configuration errors, they are text. */
+	log_configure(cfg.log_format, cfg.log_level);
 	/* Before any thread exists, so every thread inherits the mask. */
 	util_hash_seed();
 	signal(SIGPIPE, SIG_IGN);
@@ -380,5 +474,7 @@ main(int argc, char **argv)
 	gcp_cleanup();
 	curl_global_cleanup();
 	libevent_global_shutdown();
+	/* Every thread that counted is gone. */
+	metrics_cleanup();
 	return rc;
 }

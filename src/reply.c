@@ -12,6 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The calling worker's requests awaiting their answer (reply_begin). */
+static _Thread_local int reply_open;
+static _Thread_local void (*reply_idle)(void *);
+static _Thread_local void *reply_idle_arg;
+
+void
+reply_begin(void)
+{
+	reply_open++;
+}
+
+int
+reply_pending(void)
+{
+	return reply_open;
+}
+
+void
+reply_on_idle(void (*idle)(void *arg), void *arg)
+{
+	reply_idle = idle;
+	reply_idle_arg = arg;
+}
+
 /* libevent 2.1 knows no phrase for these; curl and browsers show them. */
 static const char *
 reply_reason(int status)
@@ -105,6 +129,8 @@ reply_send(struct evhttp_request *req, int status, struct evbuffer *body,
 	/* req may be freed from here on. */
 	if (evcon != NULL)
 		reply_flush(evhttp_connection_get_bufferevent(evcon));
+	if (reply_open > 0 && --reply_open == 0 && reply_idle != NULL)
+		reply_idle(reply_idle_arg);
 }
 
 void

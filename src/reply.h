@@ -39,4 +39,14 @@ void reply_json(struct evhttp_request *req, int status, json_t *doc,
 
 const char *reply_method_name(enum evhttp_cmd_type cmd);
 
+/*
+ * Requests the calling thread has taken and not yet answered: every
+ * request gets exactly one reply_send(), even if its client is gone, so
+ * this count, unlike evhttp's completion callbacks, never misses one.
+ * idle (may be NULL) is called on this thread whenever it drops to zero.
+ */
+void reply_begin(void);
+int reply_pending(void);
+void reply_on_idle(void (*idle)(void *arg), void *arg);
+
 #endif

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "mgmt.h"
 #include "proxy.h"
+#include "reply.h"
 #include "route.h"
 #include "upstream.h"
 #include "util.h"
@@ -52,8 +53,10 @@ struct worker {
 	struct evhttp *http;
 	struct upstream *up;
 	struct mailbox *mb;
-	int open;                  /* requests not yet fully answered */
-	bool draining;             /* no longer accepting; leave when open == 0 */
+	int open;                  /* requests not yet fully written out */
+	bool draining;             /* no longer accepting; leave when every
+	                              request taken has its answer */
+	bool flushing;             /* after the loop: writing the last answers */
 	struct event *drain_ev;    /* made active by server_drain() */
 	struct event *deadline_ev; /* the end of the grace period */
 	atomic_bool done;          /* the worker's loop has ended */
@@ -130,6 +133,11 @@ server_local_port(int fd)
  * ---------------------------------------------------------------------- */
 
 /* libevent calls this once an answer is written out. */
+/*
+ * libevent calls this once an answer is written out, but not for one whose
+ * client went away first: w->open may stay high, and so only bounds the
+ * final flush. The drain waits on reply_pending(), which is exact.
+ */
 static void
 server_on_complete(struct evhttp_request *req, void *arg)
 {
@@ -137,7 +145,17 @@ server_on_complete(struct evhttp_request *req, void *arg)
 
 	(void)req;
 	w->open--;
-	if (w->draining && w->open == 0)
+	if (w->flushing && w->open <= 0)
+		event_base_loopbreak(w->base);
+}
+
+/* The worker's last pending request got its answer. */
+static void
+server_on_idle(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->draining)
 		event_base_loopbreak(w->base);
 }
 
@@ -149,8 +167,8 @@ server_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn("worker %d: %d requests still open after the shutdown grace period", w->index,
-	    w->open);
+	log_warn("worker %d: %d requests still unanswered after the shutdown grace period",
+	    w->index, reply_pending());
 	proxy_set_closing(w->s->px);
 	event_base_loopbreak(w->base);
 }
@@ -175,7 +193,7 @@ server_on_drain(evutil_socket_t fd, short what, void *arg)
 		evhttp_del_accept_socket(w->http, w->listener);
 		w->listener = NULL;
 	}
-	if (w->open == 0) {
+	if (reply_pending() == 0) {
 		event_base_loopbreak(w->base);
 		return;
 	}
@@ -190,6 +208,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	struct worker *w = arg;
 
 	w->open++;
+	reply_begin();
 	evhttp_request_set_on_complete_cb(req, server_on_complete, w);
 	/* Draining: answer, then close, so clients reconnect to a replica
 	 * that stays. evhttp closes after a reply that says so. */
@@ -239,6 +258,7 @@ server_worker_main(void *arg)
 	/* Without a batch (out of memory) lines are simply written one by one. */
 	(void)log_batch_start(w->base);
 	metrics_thread_start();
+	reply_on_idle(server_on_idle, w);
 	event_base_dispatch(w->base);
 	atomic_store(&w->done, true);
 	atomic_fetch_add(&w->s->n_done, 1);
@@ -259,7 +279,7 @@ server_worker_main(void *arg)
 	/* Answers queued but not yet written (ours, or followers' delivered
 	 * just before the loop stopped) get up to SERVER_DRAIN_MSECS. */
 	if (w->open > 0) {
-		w->draining = true;
+		w->flushing = true;
 		event_base_loopexit(w->base, &drain);
 		event_base_dispatch(w->base);
 	}

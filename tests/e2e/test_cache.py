@@ -874,7 +874,7 @@ def test_gone_resource_is_dropped_not_served_stale(ghpool, fake):
 
 def test_sigterm_answers_every_follower_of_a_hung_flight(ghpool, fake):
     import signal
-    g = ghpool(cache=cache(), workers=4, upstream_timeout_secs=30)
+    g = ghpool(cache=cache(), workers=4, upstream_timeout_secs=30, shutdown_grace_secs=0)
     fake.add_fault("hang", path=ISSUES, seconds=20)
     statuses: list = []
     lock = threading.Lock()

@@ -449,7 +449,7 @@ def test_env_only_pat_with_trailing_newline_is_rejected(ghpool_cli, tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_sigterm_answers_pending_read_with_502_and_exits_0(ghpool, fake):
-    g = ghpool(upstream_timeout_secs=10)
+    g = ghpool(upstream_timeout_secs=10, shutdown_grace_secs=0)
     fake.add_fault("hang", path=TARGET, seconds=5)
     s = socket.create_connection(("127.0.0.1", g.port), timeout=8)
     try:

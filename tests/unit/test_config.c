@@ -13,7 +13,7 @@
 static char *env_none[] = { NULL };
 
 static void
-load_ok(struct config *cfg, const char *text, char **envp)
+load_ok(struct config *cfg, const char *text, char *const *envp)
 {
 	char err[512] = "";
 	int rc = config_load_text(cfg, text, text ? strlen(text) : 0, "cfg.toml", envp, err, sizeof(err));
@@ -35,6 +35,9 @@ Test(config, defaults_from_empty_file)
 	cr_expect_eq(cfg.n_identities, 0);
 	cr_expect_eq(cfg.n_allowed_owners, 0);
 	cr_expect_not(cfg.owners_all);
+	cr_expect_eq(cfg.log_format, LOG_FORMAT_TEXT);
+	cr_expect_eq(cfg.log_level, LOG_LEVEL_INFO);
+	cr_expect_eq(cfg.shutdown_grace_secs, 20);
 	config_free(&cfg);
 }
 
@@ -202,6 +205,23 @@ static const struct {
 	  "line 3: client 'a': the only AWS source is aws:secretsmanager" },
 	{ "[[clients]]\nid = \"a\"\nkey = \"0123456789 abcdef\"\n",
 	  "line 3: client 'a': the secret contains whitespace" },
+	/* logging and shutdown */
+	{ "port = 1\nlog_format = \"xml\"\n", "cfg.toml: line 2: key 'log_format' must be \"text\" or \"json\"" },
+	{ "log_format = \"JSON\"\n", "line 1: key 'log_format' must be \"text\" or \"json\"" },
+	{ "log_format = \"\"\n", "line 1: key 'log_format' must be \"text\" or \"json\"" },
+	{ "log_format = 1\n", "line 1: key 'log_format' must be \"text\" or \"json\"" },
+	{ "log_format = [\"json\"]\n", "line 1: key 'log_format' must be" },
+	{ "log_level = \"verbose\"\n",
+	  "line 1: key 'log_level' must be \"debug\", \"info\", \"warn\" or \"error\"" },
+	{ "log_level = \"warning\"\n", "line 1: key 'log_level' must be \"debug\"" },
+	{ "log_level = \"Info\"\n", "line 1: key 'log_level' must be" },
+	{ "log_level = true\n", "line 1: key 'log_level' must be" },
+	{ "\n\nshutdown_grace_secs = -1\n", "cfg.toml: line 3: key 'shutdown_grace_secs' must be between 0 and 3600" },
+	{ "shutdown_grace_secs = 3601\n", "line 1: key 'shutdown_grace_secs' must be between 0 and 3600" },
+	{ "shutdown_grace_secs = \"20\"\n", "line 1: key 'shutdown_grace_secs' must be an integer" },
+	{ "shutdown_grace_secs = true\n", "line 1: key 'shutdown_grace_secs' must be an integer" },
+	{ "[pool]\nshutdown_grace_secs = 5\n", "line 2: unknown key 'pool.shutdown_grace_secs'" },
+	{ "log-level = \"info\"\n", "line 1: unknown key 'log-level'" },
 };
 
 Test(config, errors_name_file_line_and_key)
@@ -576,4 +596,140 @@ Test(config, default_policy_printed)
 	cr_expect(strstr(out, "[[clients]]") == NULL, "%s", out);
 	free(out);
 	config_free(&cfg);
+}
+
+Test(config, logging_and_shutdown_keys)
+{
+	static const struct {
+		const char *text;
+		enum log_format format;
+		enum log_level level;
+		int64_t grace;
+	} rows[] = {
+		{ "log_format = \"json\"\n", LOG_FORMAT_JSON, LOG_LEVEL_INFO, 20 },
+		{ "log_format = \"text\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_INFO, 20 },
+		{ "log_level = \"debug\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG, 20 },
+		{ "log_level = \"info\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_INFO, 20 },
+		{ "log_level = \"warn\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_WARN, 20 },
+		{ "log_level = \"error\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR, 20 },
+		{ "shutdown_grace_secs = 0\n", LOG_FORMAT_TEXT, LOG_LEVEL_INFO, 0 },
+		{ "shutdown_grace_secs = 3600\n", LOG_FORMAT_TEXT, LOG_LEVEL_INFO, 3600 },
+		{ "log_format = \"json\"\nlog_level = \"warn\"\nshutdown_grace_secs = 5\n",
+		  LOG_FORMAT_JSON, LOG_LEVEL_WARN, 5 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config cfg;
+
+		load_ok(&cfg, rows[i].text, env_none);
+		cr_expect_eq(cfg.log_format, rows[i].format, "row %zu", i);
+		cr_expect_eq(cfg.log_level, rows[i].level, "row %zu", i);
+		cr_expect_eq(cfg.shutdown_grace_secs, rows[i].grace, "row %zu", i);
+		config_free(&cfg);
+	}
+}
+
+Test(config, logging_and_shutdown_env)
+{
+	static const struct {
+		char *env[3];
+		const char *text;          /* NULL: environment only */
+		enum log_format format;
+		enum log_level level;
+		int64_t grace;
+	} rows[] = {
+		{ { "GHPOOL_LOG_FORMAT=json", NULL }, NULL, LOG_FORMAT_JSON, LOG_LEVEL_INFO, 20 },
+		{ { "GHPOOL_LOG_LEVEL=debug", "GHPOOL_SHUTDOWN_GRACE_SECS=0", NULL }, NULL,
+		  LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG, 0 },
+		/* The environment wins over the file, as GHPOOL_PORT does. */
+		{ { "GHPOOL_LOG_FORMAT=text", "GHPOOL_LOG_LEVEL=error", NULL },
+		  "log_format = \"json\"\nlog_level = \"debug\"\n", LOG_FORMAT_TEXT, LOG_LEVEL_ERROR, 20 },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS=3600", NULL }, "shutdown_grace_secs = 1\n",
+		  LOG_FORMAT_TEXT, LOG_LEVEL_INFO, 3600 },
+		/* Empty names count as unset, as GHPOOL_LISTEN's do. */
+		{ { "GHPOOL_LOG_FORMAT=", "GHPOOL_LOG_LEVEL=", NULL },
+		  "log_format = \"json\"\nlog_level = \"warn\"\n", LOG_FORMAT_JSON, LOG_LEVEL_WARN, 20 },
+	};
+	static const struct {
+		char *env[2];
+		const char *expect;
+	} bad[] = {
+		{ { "GHPOOL_LOG_FORMAT=xml", NULL }, "environment: GHPOOL_LOG_FORMAT must be \"text\" or \"json\"" },
+		{ { "GHPOOL_LOG_FORMAT=JSON", NULL }, "environment: GHPOOL_LOG_FORMAT must be" },
+		{ { "GHPOOL_LOG_LEVEL=trace", NULL },
+		  "environment: GHPOOL_LOG_LEVEL must be \"debug\", \"info\", \"warn\" or \"error\"" },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS=3601", NULL },
+		  "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be a number of seconds (0-3600)" },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS=-1", NULL }, "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be" },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS=5s", NULL }, "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be" },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS=", NULL }, "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be" },
+		{ { "GHPOOL_SHUTDOWN_GRACE_SECS= 5", NULL }, "environment: GHPOOL_SHUTDOWN_GRACE_SECS must be" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config cfg;
+
+		load_ok(&cfg, rows[i].text, rows[i].env);
+		cr_expect_eq(cfg.log_format, rows[i].format, "row %zu", i);
+		cr_expect_eq(cfg.log_level, rows[i].level, "row %zu", i);
+		cr_expect_eq(cfg.shutdown_grace_secs, rows[i].grace, "row %zu", i);
+		config_free(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config cfg;
+		char err[512] = "";
+
+		cr_expect_eq(config_load_text(&cfg, "", 0, "cfg.toml", bad[i].env, err, sizeof(err)), -1,
+		    "%s accepted", bad[i].env[0]);
+		cr_expect(strstr(err, bad[i].expect) != NULL, "%s: '%s' does not contain '%s'",
+		    bad[i].env[0], err, bad[i].expect);
+	}
+}
+
+Test(config, logging_and_shutdown_printed)
+{
+	struct config cfg;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	load_ok(&cfg, "", env_none);
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "\nlog_format = \"text\"\nlog_level = \"info\"\nshutdown_grace_secs = 20\n") != NULL,
+	    "%s", out);
+	free(out);
+	config_free(&cfg);
+
+	load_ok(&cfg, "log_format = \"json\"\nlog_level = \"debug\"\nshutdown_grace_secs = 0\n", env_none);
+	out = NULL;
+	len = 0;
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "\nlog_format = \"json\"\nlog_level = \"debug\"\nshutdown_grace_secs = 0\n") != NULL,
+	    "%s", out);
+	free(out);
+	config_free(&cfg);
+}
+
+/* The names config accepts are log's, both ways. */
+Test(config, log_names_round_trip)
+{
+	static const char *const formats[] = { "text", "json" };
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(log_format_parse(formats[i]), i);
+		cr_expect_str_eq(log_format_name((enum log_format)i), formats[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		cr_expect_eq(log_level_parse(levels[i]), i);
+		cr_expect_str_eq(log_level_name((enum log_level)i), levels[i]);
+	}
+	cr_expect_eq(log_format_parse("yaml"), -1);
+	cr_expect_eq(log_format_parse(NULL), -1);
+	cr_expect_eq(log_level_parse("warning"), -1);
+	cr_expect_eq(log_level_parse(""), -1);
 }
