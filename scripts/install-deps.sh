@@ -8,6 +8,8 @@ libjansson-dev libssl-dev libcriterion-dev libjq-dev git python3 python3-pytest"
 # Tests: promtool (Debian's prometheus) validates /metrics; PyYAML loads the
 # Kubernetes manifests.
 PACKAGES="$PACKAGES prometheus python3-yaml"
+# Redis: hiredis to build, a redis-server for the tests to start.
+PACKAGES="$PACKAGES libhiredis-dev redis-server"
 # The GraphQL oracle test runs graphql-js: a node and npm already on PATH
 # will do, else Debian's.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"

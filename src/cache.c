@@ -252,6 +252,13 @@ cache_entry_fresh(const struct cache_entry *e, int64_t now_ms)
 }
 
 void
+cache_entry_backdate(struct cache_entry *e, int64_t age_ms)
+{
+	if (age_ms > 0)
+		atomic_fetch_sub(&e->stored_ms, age_ms);
+}
+
+void
 cache_entry_renew(struct cache_entry *e, int64_t ttl_ms)
 {
 	int64_t now = util_mono_ms();

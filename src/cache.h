@@ -69,6 +69,10 @@ void cache_entry_add_body(struct cache_entry *e, struct evbuffer *out);
 int64_t cache_entry_age_ms(const struct cache_entry *e, int64_t now_ms);
 bool cache_entry_fresh(const struct cache_entry *e, int64_t now_ms);
 
+/* An entry fetched age_ms ago elsewhere (another replica, through L2):
+ * its age counts from then. Before the entry is shared. */
+void cache_entry_backdate(struct cache_entry *e, int64_t age_ms);
+
 /* A 304 confirmed the entry: fresh again for ttl_ms, age restarts. */
 void cache_entry_renew(struct cache_entry *e, int64_t ttl_ms);
 

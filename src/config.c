@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "app.h"
+#include "redis.h"
 #include "secret.h"
 #include "toml.h"
 #include "util.h"
@@ -400,7 +401,63 @@ static const struct int_key cache_keys[] = {
 	CACHE_KEY(repo_view_ttl_secs, 0, 31536000),
 	CACHE_KEY(default_ttl_secs, 0, 31536000),
 	CACHE_KEY(graphql_ttl_secs, 0, 31536000),
+	CACHE_KEY(redis_timeout_ms, 1, 1000),
 };
+
+static int
+config_backend_parse(const char *name)
+{
+	return strcmp(name, "memory") == 0 ? 0 : strcmp(name, "redis") == 0 ? 1 : -1;
+}
+
+/* Key prefixes separate deployments sharing one Redis; printable and
+ * short, as they are in every key and channel name. */
+static bool
+config_prefix_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-{}");
+
+	return n > 0 && n <= 64 && s[n] == '\0';
+}
+
+/* The [cache] keys that are not numbers; 1 if key is none of them. */
+static int
+config_cache_redis_key(struct loader *ld, const char *key, const toml_value *v)
+{
+	struct config_cache *cc = &ld->cfg->cache;
+	struct redis_url u;
+	const char *bad;
+	char why[256];
+	int b = 0;
+
+	if (strcmp(key, "backend") == 0) {
+		if (config_name(ld, v, "cache.backend", config_backend_parse,
+		    "\"memory\" or \"redis\"", &b) < 0)
+			return -1;
+		cc->redis = b == 1;
+	} else if (strcmp(key, "redis_url") == 0) {
+		if (config_str(ld, v, "cache.redis_url", &cc->redis_url) < 0)
+			return -1;
+		if (redis_url_parse(cc->redis_url, &u, why, sizeof(why)) < 0)
+			return config_fail(ld, v, "key 'cache.redis_url': %s", why);
+		redis_url_free(&u);
+	} else if (strcmp(key, "redis_password") == 0) {
+		if (config_str(ld, v, "cache.redis_password", &cc->redis_password_ref) < 0)
+			return -1;
+		if ((bad = secret_ref_invalid(cc->redis_password_ref)) != NULL)
+			return config_fail(ld, v, "key 'cache.redis_password': %s", bad);
+		cc->redis_password_line = toml_line(v);
+	} else if (strcmp(key, "redis_key_prefix") == 0) {
+		if (config_str(ld, v, "cache.redis_key_prefix", &cc->redis_key_prefix) < 0)
+			return -1;
+		if (!config_prefix_ok(cc->redis_key_prefix))
+			return config_fail(ld, v, "key 'cache.redis_key_prefix' must be 1-64 letters, "
+			    "digits or ':_.-{}'");
+	} else {
+		return 1;
+	}
+	return 0;
+}
 
 static int
 config_cache_rules(struct loader *ld, const toml_value *v)
@@ -443,9 +500,15 @@ config_cache_table(struct loader *ld, const toml_value *t)
 		const toml_value *v = toml_table_value(t, i);
 		const struct int_key *k = NULL;
 		char full[96];
+		int rc;
 
 		if (strcmp(key, "rules") == 0) {
 			if (config_cache_rules(ld, v) < 0)
+				return -1;
+			continue;
+		}
+		if ((rc = config_cache_redis_key(ld, key, v)) <= 0) {
+			if (rc < 0)
 				return -1;
 			continue;
 		}
@@ -897,6 +960,69 @@ config_resolve_client_keys(struct loader *ld, const struct secret_opts *o)
 }
 
 /*
+ * The Redis settings hang together: backend = "redis" needs a URL, and a
+ * URL or password without it would be silently unused. The password is
+ * resolved like a token; errors name the reference, never the value.
+ */
+static int
+config_resolve_redis(struct loader *ld, const struct secret_opts *o)
+{
+	struct config_cache *cc = &ld->cfg->cache;
+	char why[400];
+
+	if (cc->redis && cc->redis_url == NULL) {
+		snprintf(ld->err, ld->errlen, "%s: [cache] backend = \"redis\" needs 'cache.redis_url'",
+		    ld->name);
+		return -1;
+	}
+	if (!cc->redis && (cc->redis_url != NULL || cc->redis_password_ref != NULL)) {
+		snprintf(ld->err, ld->errlen, "%s: 'cache.%s' is set but [cache] backend is not \"redis\"",
+		    ld->name, cc->redis_url != NULL ? "redis_url" : "redis_password");
+		return -1;
+	}
+	if (cc->redis_password_ref == NULL)
+		return 0;
+	cc->redis_password = secret_resolve(cc->redis_password_ref, o, why, sizeof(why));
+	if (cc->redis_password == NULL) {
+		char where[300];
+
+		if (cc->redis_password_line > 0)
+			snprintf(where, sizeof(where), "%s: line %d: cache.redis_password", ld->name,
+			    cc->redis_password_line);
+		else
+			snprintf(where, sizeof(where), "environment: GHPOOL_REDIS_PASSWORD");
+		if (strcmp(secret_kind(cc->redis_password_ref), "literal") == 0)
+			snprintf(ld->err, ld->errlen, "%s: %s", where, why);
+		else
+			snprintf(ld->err, ld->errlen, "%s: %s: %s", where, cc->redis_password_ref, why);
+		return -1;
+	}
+	/* A literal's reference is the secret itself: keep one copy. */
+	if (strcmp(secret_kind(cc->redis_password_ref), "literal") == 0) {
+		explicit_bzero(cc->redis_password_ref, strlen(cc->redis_password_ref));
+		free(cc->redis_password_ref);
+		cc->redis_password_ref = util_strdup("(literal)");
+	}
+	return 0;
+}
+
+int
+config_redis_url(const struct config *cfg, struct redis_url *out, char *err, size_t errlen)
+{
+	if (cfg->cache.redis_url == NULL ||
+	    redis_url_parse(cfg->cache.redis_url, out, err, errlen) < 0)
+		return -1;
+	if (cfg->cache.redis_password != NULL) {
+		if (out->password != NULL) {
+			explicit_bzero(out->password, strlen(out->password));
+			free(out->password);
+		}
+		out->password = util_strdup(cfg->cache.redis_password);
+	}
+	return 0;
+}
+
+/*
  * Resolves every identity's reference, after the whole configuration is
  * known. An error names the identity, where it was configured and the
  * reference, never the value.
@@ -941,7 +1067,9 @@ config_resolve_secrets(struct loader *ld)
 		}
 		id->resolved_at = util_now();
 	}
-	return config_resolve_client_keys(ld, &o);
+	if (config_resolve_client_keys(ld, &o) < 0)
+		return -1;
+	return config_resolve_redis(ld, &o);
 }
 
 static int
@@ -996,6 +1124,35 @@ config_env_overrides(struct loader *ld)
 		}
 		cfg->shutdown_grace_secs = n;
 	}
+	if ((v = util_getenv(ld->envp, "GHPOOL_CACHE_BACKEND")) != NULL && *v) {
+		if ((m = config_backend_parse(v)) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_CACHE_BACKEND must be \"memory\" or \"redis\"");
+			return -1;
+		}
+		cfg->cache.redis = m == 1;
+	}
+	if ((v = util_getenv(ld->envp, "GHPOOL_REDIS_URL")) != NULL && *v) {
+		struct redis_url u;
+		char why[256];
+
+		if (redis_url_parse(v, &u, why, sizeof(why)) < 0) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_REDIS_URL: %s", why);
+			return -1;
+		}
+		redis_url_free(&u);
+		free(cfg->cache.redis_url);
+		cfg->cache.redis_url = util_strdup(v);
+	}
+	if ((v = util_getenv(ld->envp, "GHPOOL_REDIS_PASSWORD")) != NULL && *v) {
+		if (secret_ref_invalid(v) != NULL) {
+			snprintf(ld->err, ld->errlen, "environment: GHPOOL_REDIS_PASSWORD: %s",
+			    secret_ref_invalid(v));
+			return -1;
+		}
+		free(cfg->cache.redis_password_ref);
+		cfg->cache.redis_password_ref = util_strdup(v);
+		cfg->cache.redis_password_line = 0;
+	}
 	if ((v = util_getenv(ld->envp, "GHPOOL_ALLOWED_OWNERS")) != NULL) {
 		config_owners_clear(OWNERS_OF(cfg));
 		for (const char *p = v; ; ) {
@@ -1039,6 +1196,8 @@ config_defaults(struct config *cfg, const char *source)
 	cfg->cache.repo_view_ttl_secs = 300;
 	cfg->cache.default_ttl_secs = 60;
 	cfg->cache.graphql_ttl_secs = 60;
+	cfg->cache.redis_timeout_ms = 50;
+	cfg->cache.redis_key_prefix = util_strdup("ghpool:");
 	cfg->k8s_secrets_dir = util_strdup(SECRET_K8S_DIR);
 	cfg->policy.node_lookup = CONFIG_NODE_SEEN;
 	cfg->policy.passthrough_denied_reads = false;
@@ -1179,6 +1338,26 @@ config_print_str(FILE *out, const char *key, const char *val)
 	fputc('\n', out);
 }
 
+/* The URL with any password in it masked: what follows the userinfo's
+ * first ':' up to its '@'. */
+static void
+config_print_redis_url(FILE *out, const char *url)
+{
+	const char *auth = strstr(url, "://"), *at, *colon;
+	char *masked;
+
+	auth = auth ? auth + 3 : url;
+	at = strchr(auth, '@');
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon == NULL) {
+		config_print_str(out, "redis_url", url);
+		return;
+	}
+	masked = util_printf("%.*s:***%s", (int)(colon - url), url, at);
+	config_print_str(out, "redis_url", masked);
+	free(masked);
+}
+
 /* key = ["*", "a", ...]; all: lead with "*". */
 static void
 config_print_list(FILE *out, const char *key, bool all, char *const *list, size_t n)
@@ -1239,6 +1418,12 @@ config_print(const struct config *cfg, FILE *out)
 	for (size_t j = 0; j < sizeof(cache_keys) / sizeof(cache_keys[0]); j++)
 		fprintf(out, "%s = %lld\n", cache_keys[j].name,
 		    (long long)*(const int64_t *)((const char *)&cfg->cache + cache_keys[j].offset));
+	config_print_str(out, "backend", cfg->cache.redis ? "redis" : "memory");
+	if (cfg->cache.redis_url != NULL)
+		config_print_redis_url(out, cfg->cache.redis_url);
+	if (cfg->cache.redis_password_ref != NULL)
+		config_print_str(out, "redis_password", cfg->cache.redis_password_ref);
+	config_print_str(out, "redis_key_prefix", cfg->cache.redis_key_prefix);
 	for (size_t j = 0; j < cfg->cache.n_rules; j++) {
 		fputs("\n[[cache.rules]]\n", out);
 		config_print_str(out, "pattern", cfg->cache.rules[j].pattern);
@@ -1325,6 +1510,12 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->cache.n_rules; i++)
 		free(cfg->cache.rules[i].pattern);
 	free(cfg->cache.rules);
+	free(cfg->cache.redis_url);
+	free(cfg->cache.redis_password_ref);
+	if (cfg->cache.redis_password != NULL)
+		explicit_bzero(cfg->cache.redis_password, strlen(cfg->cache.redis_password));
+	free(cfg->cache.redis_password);
+	free(cfg->cache.redis_key_prefix);
 	for (size_t i = 0; i < cfg->n_identities; i++) {
 		struct config_identity *id = &cfg->identities[i];
 		free(id->id);

@@ -51,6 +51,14 @@ struct config_cache {
 	int64_t graphql_ttl_secs;          /* pooled GraphQL queries */
 	struct config_cache_rule *rules;   /* first match wins */
 	size_t n_rules;
+	/* backend = "redis": Redis is the L2 tier every replica shares. */
+	bool redis;
+	char *redis_url;                   /* redis://[user:password@]host[:port][/db] */
+	char *redis_password_ref;          /* a secret reference as written, or NULL */
+	char *redis_password;              /* resolved; never printed */
+	int redis_password_line;
+	int64_t redis_timeout_ms;          /* past it, Redis counts as down */
+	char *redis_key_prefix;            /* every key and channel starts with it */
 };
 
 /* [policy] graphql_node_lookup = "seen" | "deny" | "allow": how the policy
@@ -121,6 +129,11 @@ int config_reload(struct config *cfg, const char *path, char *const *envp,
 /* Same, from text already in memory; name is used in messages. */
 int config_load_text(struct config *cfg, const char *text, size_t len,
     const char *name, char *const *envp, char *err, size_t errlen);
+
+/* The Redis URL with [cache] redis_password, if set, in place of the URL's
+ * own; -1 without a URL. Free with redis_url_free(). */
+struct redis_url;
+int config_redis_url(const struct config *cfg, struct redis_url *out, char *err, size_t errlen);
 
 /* Prints the effective config as TOML, every token masked. */
 void config_print(const struct config *cfg, FILE *out);

@@ -321,12 +321,13 @@ run(struct config *cfg, const char *path)
 	}
 	px = proxy_new(cfg, pool, policy, audit);
 	m = mgmt_new(pool, px, policy);
-	srv = server_new(cfg, px, m, err, sizeof(err));
+	srv = server_new(cfg, px, m, pool, err, sizeof(err));
 	if (srv == NULL) {
 		log_error("%s", err);
 		goto out;
 	}
 	proxy_set_local_address(px, cfg->listen, server_port(srv));
+	mgmt_set_server(m, srv);
 	if (server_start(srv) < 0)
 		goto out;
 	log_info("ghpool %s listening on %s:%d with %d workers, upstream %s",

@@ -568,6 +568,67 @@ metrics_render_clients(struct evbuffer *out, const json_t *clients)
 	}
 }
 
+/* [cache] backend = "redis": the links, L2 and the shared budgets. */
+static void
+metrics_render_redis(struct evbuffer *out, const json_t *redis)
+{
+	static const struct metrics_stat gauges[] = {
+		{ "ghpool_redis_up", "gauge",
+		  "1 while every worker's Redis link is up; 0: serving from L1 and GitHub alone.", "up" },
+		{ "ghpool_redis_links_up", "gauge", "Workers whose Redis link is up.", "links_up" },
+		{ "ghpool_redis_down_seconds", "gauge",
+		  "How long the longest-down link has been down (0 while all are up).", "down_ms" },
+		{ "ghpool_replicas", "gauge",
+		  "Replicas sharing the budgets, this one included, at the last refresh.", "replicas" },
+		{ "ghpool_redis_timeouts_total", "counter",
+		  "Redis commands unanswered within redis_timeout_ms (each drops the link).", "timeouts" },
+		{ "ghpool_redis_reconnects_total", "counter",
+		  "Times a worker's Redis link came back after being down.", "reconnects" },
+		{ "ghpool_l2_stores_total", "counter", "Entries Redis confirmed storing.", "stores" },
+	};
+	static const struct {
+		const char *name, *help, *label;
+		const char *values[3], *keys[3];
+	} labelled[] = {
+		{ "ghpool_l2_requests_total", "L2 look-ups after an L1 miss, by result.", "result",
+		  { "hit", "miss", "error" }, { "l2_hits", "l2_misses", "errors" } },
+		{ "ghpool_l2_locks_total", "Fetch locks asked for, by result.", "result",
+		  { "acquired", "held", NULL }, { "locks_acquired", "locks_held", NULL } },
+		{ "ghpool_l2_waits_total", "Waits on another replica's fetch, by how they ended.",
+		  "result", { "signalled", "timed_out", NULL },
+		  { "waits_signalled", "waits_timed_out", NULL } },
+		{ "ghpool_shared_budget_refreshes_total", "Rounds reading the shared budgets, by result.",
+		  "result", { "ok", "failed", NULL },
+		  { "budget_refreshes", "budget_refresh_failures", NULL } },
+	};
+	const char *backend = json_string_value(json_object_get(redis, "backend"));
+
+	if (backend == NULL || strcmp(backend, "redis") != 0)
+		return;
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
+		json_t *v = json_object_get(redis, gauges[i].key);
+		char buf[32];
+
+		metrics_family(out, gauges[i].name, gauges[i].type, gauges[i].help);
+		if (strcmp(gauges[i].key, "down_ms") == 0) {
+			snprintf(buf, sizeof(buf), "%.3f", (double)metrics_json_int(redis, "down_ms") / 1e3);
+			metrics_sample(out, gauges[i].name, NULL, buf);
+		} else {
+			metrics_int(out, gauges[i].name, NULL,
+			    json_is_boolean(v) ? json_is_true(v) : metrics_json_int(redis, gauges[i].key));
+		}
+	}
+	for (size_t i = 0; i < sizeof(labelled) / sizeof(labelled[0]); i++) {
+		metrics_family(out, labelled[i].name, "counter", labelled[i].help);
+		for (int k = 0; k < 3 && labelled[i].values[k] != NULL; k++) {
+			const char *labels[METRICS_LABELS] = { labelled[i].label, labelled[i].values[k] };
+
+			metrics_int(out, labelled[i].name, labels,
+			    metrics_json_int(redis, labelled[i].keys[k]));
+		}
+	}
+}
+
 void
 metrics_render(struct evbuffer *out, const json_t *stats)
 {
@@ -597,5 +658,6 @@ metrics_render(struct evbuffer *out, const json_t *stats)
 	metrics_render_cache(out, json_object_get(stats, "cache"));
 	metrics_render_identities(out, json_object_get(stats, "identities"));
 	metrics_render_clients(out, json_object_get(json_object_get(stats, "policy"), "clients"));
+	metrics_render_redis(out, json_object_get(stats, "redis"));
 	free(m);
 }

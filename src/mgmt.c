@@ -7,6 +7,7 @@
 #include "pool.h"
 #include "proxy.h"
 #include "reply.h"
+#include "server.h"
 #include "util.h"
 
 #include <event2/buffer.h>
@@ -20,6 +21,7 @@ struct mgmt {
 	struct policy *policy;
 	int64_t started;
 	atomic_bool draining;
+	_Atomic(struct server *) server;
 };
 
 struct mgmt *
@@ -39,6 +41,12 @@ void
 mgmt_free(struct mgmt *m)
 {
 	free(m);
+}
+
+void
+mgmt_set_server(struct mgmt *m, struct server *srv)
+{
+	atomic_store(&m->server, srv);
 }
 
 void
@@ -65,6 +73,7 @@ mgmt_stats(struct mgmt *m)
 {
 	json_t *doc = pool_stats(m->pool);
 	size_t usable = pool_usable(m->pool);
+	struct server *srv;
 
 	json_object_set_new(doc, "version", json_string(GHPOOL_VERSION));
 	json_object_set_new(doc, "uptime_secs", json_integer(util_now() - m->started));
@@ -72,6 +81,8 @@ mgmt_stats(struct mgmt *m)
 	json_object_set_new(doc, "ready", json_boolean(mgmt_not_ready(m, usable) == NULL));
 	json_object_set_new(doc, "cache", proxy_stats(m->px));
 	json_object_set_new(doc, "policy", policy_stats(m->policy));
+	if ((srv = atomic_load(&m->server)) != NULL)
+		json_object_set_new(doc, "redis", server_redis_stats(srv));
 	return doc;
 }
 

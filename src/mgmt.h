@@ -17,6 +17,11 @@ struct mgmt;
 struct mgmt *mgmt_new(struct pool *pool, struct proxy *px, struct policy *policy);
 void mgmt_free(struct mgmt *m);
 
+/* The server whose Redis links /stats and /metrics report (once it
+ * exists; before, the section says nothing). */
+struct server;
+void mgmt_set_server(struct mgmt *m, struct server *srv);
+
 /* Shutting down: /readyz answers 503 from now on. Thread-safe. */
 void mgmt_set_draining(struct mgmt *m);
 

@@ -13,6 +13,7 @@
 #include "passthrough.h"
 #include "audit.h"
 #include "cache.h"
+#include "l2.h"
 #include "log.h"
 #include "rewrite.h"
 #include "upstream.h"
@@ -44,6 +45,7 @@ struct pass_call {
 	char *public_base;
 	char *path;
 	char *prefixes[PASS_MAX_PREFIXES];   /* dropped from the cache after a 2xx */
+	struct l2 *const *l2;     /* the worker's L2, if any: see passthrough.h */
 	bool graphql;
 	bool read;                /* a denied read sent with the client's token */
 	char op_type[16];
@@ -109,22 +111,13 @@ pass_fail(struct pass_call *c, int status, const char *message)
 static void
 pass_plan_invalidation(struct pass_call *c, const struct route_info *ri)
 {
-	const char *p = c->path, *end;
-	size_t n = 0;
+	size_t n = 0, len;
 
 	c->prefixes[n++] = util_strdup("/graphql");
 	if (c->graphql)
 		return;
-	if (ri->family == ROUTE_REPOS && ri->prefix_len > 0) {
-		c->prefixes[n++] = util_strndup(p, ri->prefix_len);
-		return;
-	}
-	end = p + (*p == '/' ? 1 : 0);
-	end += strcspn(end, "/");
-	if (*end == '/')
-		end += 1 + strcspn(end + 1, "/");
-	if (end > p + 1)
-		c->prefixes[n++] = util_strndup(p, (size_t)(end - p));
+	if ((len = route_group_len(c->path, ri)) > 0)
+		c->prefixes[n++] = util_strndup(c->path, len);
 }
 
 static void
@@ -134,8 +127,13 @@ pass_invalidate(struct pass_call *c)
 
 	if (c->pt->cache == NULL)
 		return;
-	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++)
+	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++) {
 		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
+		/* Other replicas' copies in Redis too: any of them may serve the
+		 * writer's next read. */
+		if (c->l2 != NULL && *c->l2 != NULL)
+			l2_invalidate(*c->l2, c->prefixes[i]);
+	}
 	if (dropped > 0)
 		log_info("write %s %s by %s invalidated %zu cache entries", c->lg.method,
 		    c->path, c->login, dropped);
@@ -318,6 +316,7 @@ passthrough_start(struct passthrough *pt, struct upstream *up,
 	c->up = up;
 	c->req = req;
 	c->lg = pr->lg;
+	c->l2 = pr->l2;
 	c->path = util_strdup(pr->path);
 	c->lg.path = c->path;
 	c->graphql = pr->op != NULL;

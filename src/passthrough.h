@@ -37,6 +37,9 @@ struct passthrough_request {
 	const struct gql_op *op;     /* GraphQL; NULL for a REST write */
 	bool read;                   /* a read the pooled policy refused: not a
 	                                write, so nothing to invalidate or audit */
+	/* The worker's L2 (backend = "redis"), read when the write completes
+	 * (by then it may be gone: NULL); NULL itself without Redis. */
+	struct l2 *const *l2;
 	struct reply_log lg;         /* method and start time */
 };
 

@@ -38,6 +38,7 @@ struct bucket {
 	bool known;
 	struct pool_limits l;
 	int64_t in_flight;
+	int64_t remote_in_flight;  /* other replicas' reads (pool_set_remote) */
 };
 
 struct budget {
@@ -470,22 +471,55 @@ pool_bucket_name_ok(const char *s)
 	return n > 0 && s[n] == '\0' && n < POOL_BUCKET_NAME;
 }
 
-void
+const char *
 pool_observe_headers(struct pool *p, int i, const char *fallback,
     const char *limit, const char *remaining, const char *used,
-    const char *reset, const char *resource)
+    const char *reset, const char *resource, struct pool_limits *learned)
 {
 	struct pool_limits l;
 
 	if (!pool_header_i64(limit, INT32_MAX, &l.limit) ||
 	    !pool_header_i64(remaining, INT32_MAX, &l.remaining) ||
 	    !pool_header_i64(reset, INT64_C(1) << 40, &l.reset))
-		return;
+		return NULL;
 	if (!pool_header_i64(used, INT32_MAX, &l.used))
 		l.used = l.limit >= l.remaining ? l.limit - l.remaining : 0;
 	if (!pool_bucket_name_ok(resource))
 		resource = fallback;
 	pool_observe(p, i, resource, &l);
+	if (learned != NULL)
+		*learned = l;
+	return resource;
+}
+
+bool
+pool_bucket_name(const char *name)
+{
+	return pool_bucket_name_ok(name);
+}
+
+void
+pool_set_remote(struct pool *p, int i, const char *bucket, int64_t in_flight)
+{
+	struct bucket *bk;
+
+	if (!pool_bucket_name_ok(bucket) || in_flight < 0)
+		return;
+	pthread_mutex_lock(&p->mu);
+	bk = pool_bucket(&p->budgets[p->ids[i].budget], bucket, in_flight > 0);
+	if (bk != NULL)
+		bk->remote_in_flight = in_flight;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+pool_clear_remote(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids; i++)
+		for (size_t k = 0; k < p->budgets[i].n_buckets; k++)
+			p->budgets[i].buckets[k].remote_in_flight = 0;
+	pthread_mutex_unlock(&p->mu);
 }
 
 void
@@ -546,7 +580,7 @@ pool_acquire(struct pool *p, const char *bucket, int exclude, struct pool_pick *
 			continue;
 		bk = pool_bucket(&p->budgets[id->budget], bucket, false);
 		rem = pool_bucket_remaining(bk, now);
-		score = rem - (bk ? bk->in_flight : 0) - p->reserve;
+		score = rem - (bk ? bk->in_flight + bk->remote_in_flight : 0) - p->reserve;
 		if (st == POOL_COOLING) {
 			if (score > 0 && !excluded) {
 				any_cooling_with_budget = true;

@@ -84,12 +84,25 @@ void pool_observe(struct pool *p, int i, const char *bucket,
 /*
  * The same, from an answer's raw x-ratelimit-{limit,remaining,used,reset,
  * resource} values (any may be NULL). Numbers are parsed with bounds; a
- * missing or malformed limit, remaining or reset teaches nothing. Without
- * a usable resource the answer counts for fallback.
+ * missing or malformed limit, remaining or reset teaches nothing (NULL).
+ * Without a usable resource the answer counts for fallback. Returns the
+ * bucket it learned about (resource or fallback), with the limits in
+ * *learned (may be NULL), for other replicas to hear of.
  */
-void pool_observe_headers(struct pool *p, int i, const char *fallback,
+const char *pool_observe_headers(struct pool *p, int i, const char *fallback,
     const char *limit, const char *remaining, const char *used,
-    const char *reset, const char *resource);
+    const char *reset, const char *resource, struct pool_limits *learned);
+
+/* Whether name looks like a GitHub bucket name (lower case, digits, '_'). */
+bool pool_bucket_name(const char *name);
+
+/*
+ * Other replicas' reads in flight against identity i's bucket, counted
+ * against its budget like our own (shared budgets): set per bucket, and
+ * all cleared before each refresh.
+ */
+void pool_set_remote(struct pool *p, int i, const char *bucket, int64_t in_flight);
+void pool_clear_remote(struct pool *p);
 
 /* Marks identity i's bucket spent (GitHub said so in a body, not in
  * headers); without a known reset it refills after window_secs. */

@@ -62,7 +62,7 @@ probe_learn_headers(struct pool *pool, int i, CURL *e)
 		const char *h = probe_header(e, names[k]);
 		v[k] = h ? util_strdup(h) : NULL;
 	}
-	pool_observe_headers(pool, i, "core", v[0], v[1], v[2], v[3], v[4]);
+	(void)pool_observe_headers(pool, i, "core", v[0], v[1], v[2], v[3], v[4], NULL);
 	for (size_t k = 0; k < 5; k++)
 		free(v[k]);
 }

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "freshness.h"
 #include "graphql.h"
+#include "l2.h"
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
@@ -30,6 +31,7 @@
 #include "reply.h"
 #include "rewrite.h"
 #include "route.h"
+#include "share.h"
 #include "upstream.h"
 #include "util.h"
 #include "whois.h"
@@ -63,6 +65,7 @@ struct proxy {
 	atomic_int_least64_t graphql_ttl_ms;
 	bool enabled;            /* [cache] max_entries = 0 turns it all off */
 	char *upstream_url;
+	int upstream_timeout_secs;   /* bounds an L2 lock and a wait on one */
 	char *public_url;        /* NULL: from the request's Host */
 	char *fallback_base;     /* when Host is missing or unusable */
 	atomic_bool closing;
@@ -71,6 +74,7 @@ struct proxy {
 
 struct proxy_call {
 	struct proxy *px;
+	const struct proxy_worker *w;
 	struct upstream *up;
 	struct mailbox *mb;
 	struct evhttp_request *req;
@@ -99,6 +103,10 @@ struct proxy_call {
 	struct flight *flight;   /* set while this call leads a flight */
 	bool revalidating;       /* this attempt carries If-None-Match */
 	uint64_t generation;     /* cache_generation() when the read began */
+	/* L2 (backend = "redis"): this call holds the key's lock (must put or
+	 * announce), or waited on another replica's (the next miss fetches). */
+	bool l2_locked;
+	bool l2_waited;
 	struct reply_log lg;
 };
 
@@ -128,6 +136,7 @@ proxy_new(const struct config *cfg, struct pool *pool, struct policy *policy,
 	px->pass = passthrough_new(px->cache, px->whois, audit);
 	px->enabled = cfg->cache.max_entries > 0;
 	px->upstream_url = util_strdup(cfg->upstream_url);
+	px->upstream_timeout_secs = cfg->upstream_timeout_secs;
 	px->public_url = cfg->public_url ? util_strdup(cfg->public_url) : NULL;
 	proxy_set_local_address(px, cfg->listen, cfg->port);
 	return px;
@@ -201,6 +210,10 @@ proxy_stats(struct proxy *px)
 static void
 proxy_call_finish(struct proxy_call *c)
 {
+	/* Whatever ended this read, replicas waiting on our lock must not wait
+	 * for a fill that will not come. */
+	if (c->l2_locked && c->w->l2 != NULL)
+		l2_announce(c->w->l2, c->key, c->key_len);
 	cache_entry_release(c->cached);
 	free(c->key);
 	free(c->uri);
@@ -356,15 +369,21 @@ static void
 proxy_learn_limits(struct proxy_call *c, struct upstream_result *res)
 {
 	struct evkeyvalq *h = res->headers;
+	struct pool_limits l;
+	const char *bucket;
 
 	if (res->status == 401)
 		return;
-	pool_observe_headers(c->px->pool, c->identity, c->bucket,
+	bucket = pool_observe_headers(c->px->pool, c->identity, c->bucket,
 	    evhttp_find_header(h, "X-RateLimit-Limit"),
 	    evhttp_find_header(h, "X-RateLimit-Remaining"),
 	    evhttp_find_header(h, "X-RateLimit-Used"),
 	    evhttp_find_header(h, "X-RateLimit-Reset"),
-	    evhttp_find_header(h, "X-RateLimit-Resource"));
+	    evhttp_find_header(h, "X-RateLimit-Resource"), &l);
+
+	/* Other replicas pick from the same identities: tell them. */
+	if (bucket != NULL)
+		share_observe(c->w->share, c->identity, bucket, &l);
 }
 
 static bool
@@ -664,22 +683,61 @@ proxy_no_identity(struct proxy_call *c, enum pool_pick_result why, int64_t retry
 
 /* An upstream answer as an entry: allow-listed headers, URLs as GitHub
  * wrote them (rewritten per client when served), the body copied once. */
-static struct cache_entry *
-proxy_entry_from(struct proxy_call *c, struct upstream_result *res)
+#define PROXY_ENTRY_HEADERS 32
+
+/* The headers an entry keeps of an answer (hs holds PROXY_ENTRY_HEADERS). */
+static size_t
+proxy_entry_headers(struct proxy_call *c, struct upstream_result *res, struct cache_header *hs)
 {
-	struct cache_header hs[32];
 	size_t n = 0;
 	const char *cl;
 
-	for (struct evkeyval *kv = res->headers->tqh_first; kv && n < 31; kv = kv->next.tqe_next)
+	for (struct evkeyval *kv = res->headers->tqh_first; kv && n < PROXY_ENTRY_HEADERS - 1;
+	    kv = kv->next.tqe_next)
 		if (rewrite_forward_response_header(kv->key))
 			hs[n++] = (struct cache_header){ kv->key, kv->value };
 	/* A HEAD answer has no body to measure: keep GitHub's length. */
 	if (evhttp_request_get_command(c->req) == EVHTTP_REQ_HEAD &&
 	    (cl = evhttp_find_header(res->headers, "Content-Length")) != NULL)
 		hs[n++] = (struct cache_header){ "Content-Length", cl };
+	return n;
+}
+
+static struct cache_entry *
+proxy_entry_from(struct proxy_call *c, struct upstream_result *res)
+{
+	struct cache_header hs[PROXY_ENTRY_HEADERS];
+	size_t n = proxy_entry_headers(c, res, hs);
+
 	return cache_entry_new(c->key ? c->key : c->uri, c->key ? c->key_len : strlen(c->uri),
 	    (int)res->status, hs, n, res->body, c->identity, c->ttl_ms);
+}
+
+/*
+ * Offers what this replica just fetched to the others (L2), which also
+ * releases our lock and wakes those waiting on it. Kept in Redis for the
+ * TTL plus the stale-if-error window, as here.
+ */
+static void
+proxy_l2_store(struct proxy_call *c, struct upstream_result *res)
+{
+	struct cache_header hs[PROXY_ENTRY_HEADERS];
+	size_t n;
+
+	char *group;
+
+	if (c->w->l2 == NULL || c->key == NULL)
+		return;
+	n = proxy_entry_headers(c, res, hs);
+	/* The group a write invalidates: see route_group_len. */
+	group = c->graphql ? util_strdup("/graphql") :
+	    util_strndup(c->path, route_group_len(c->path, &c->route));
+	(void)l2_put(c->w->l2, c->key, c->key_len, *group ? group : NULL, (int)res->status, hs, n,
+	    res->body,
+	    pool_id(c->px->pool, c->identity), 0, c->ttl_ms,
+	    c->ttl_ms + atomic_load(&c->px->stale_ms));
+	free(group);
+	c->l2_locked = false;
 }
 
 /* ------------------------------------------------------------------------
@@ -742,6 +800,8 @@ proxy_send(struct proxy_call *c, const char *etag)
 	}
 	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
 	free(url);
+	if (started)
+		share_reserve(c->w->share, c->identity, c->bucket, 1);
 	if (!started) {
 		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
@@ -804,6 +864,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	char msg[256];
 
 	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
+	share_reserve(c->w->share, c->identity, c->bucket, -1);
 	c->lg.identity = pool_id(c->px->pool, c->identity);
 	if (c->revalidating)
 		metrics_add(res->error != UPSTREAM_OK || res->status >= 400 ?
@@ -870,8 +931,10 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	if (c->graphql && res->status == 200 && gq == GRAPHQL_DATA)
 		policy_learn_nodes(c->px->policy, c->owners,
 		    (const char *)evbuffer_pullup(res->body, -1), evbuffer_get_length(res->body));
-	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA && current)
+	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA && current) {
 		cache_put(c->px->cache, e);
+		proxy_l2_store(c, res);
+	}
 	else if (c->key != NULL && (res->status == 404 || res->status == 410))
 		cache_remove_key(c->px->cache, c->key, c->key_len);
 	c->lg.outcome = c->attempts > 1 ? "retried" : "pooled";
@@ -923,6 +986,122 @@ proxy_fresh_enough(struct proxy_call *c, struct cache_entry *e)
 	return c->max_age_ms < 0 || cache_entry_age_ms(e, now) <= c->max_age_ms;
 }
 
+/* ------------------------------------------------------------------------
+ * The shared tier (L2, backend = "redis")
+ *
+ * A local miss that leads its flight asks Redis before GitHub: an entry
+ * another replica fetched is served (and kept in L1); on a miss this call
+ * takes the key's lock and fetches; if another replica holds it, this one
+ * waits for its fill (or announcement), looks once more, then fetches
+ * itself. Every step that finds Redis down or slow goes straight on to
+ * GitHub, so a read never waits on Redis longer than one command deadline
+ * per step.
+ * ---------------------------------------------------------------------- */
+
+/* How long a replica may hold a key while it fetches: the upstream
+ * timeout, plus a margin; a crashed holder's lock just expires. */
+#define PROXY_L2_LOCK_MARGIN_MS 1000
+/* How long a replica waits for another's fill before fetching itself. */
+#define PROXY_L2_WAIT_MAX_MS 10000
+
+static void proxy_l2_lookup(struct proxy_call *c);
+static void proxy_on_l2_lock(enum l2_lock result, void *arg);
+
+/*
+ * An L2 entry as an L1 entry of this replica: the identity that fetched it
+ * must be one of ours (ids are shared through the configuration), since
+ * only its token may revalidate the ETag for free. NULL otherwise.
+ */
+static struct cache_entry *
+proxy_entry_from_l2(struct proxy_call *c, const struct l2_hit *hit)
+{
+	struct cache_entry *e;
+	int identity = pool_find(c->px->pool, hit->identity);
+
+	if (identity < 0)
+		return NULL;
+	e = cache_entry_new(c->key, c->key_len, hit->status, hit->headers, hit->n_headers,
+	    hit->body, identity, hit->ttl_ms - hit->age_ms);
+	cache_entry_backdate(e, hit->age_ms);
+	return e;
+}
+
+static void
+proxy_on_l2_get(const struct l2_hit *hit, void *arg)
+{
+	struct proxy_call *c = arg;
+	struct cache_entry *e = hit ? proxy_entry_from_l2(c, hit) : NULL;
+
+	if (e != NULL && proxy_fresh_enough(c, e)) {
+		if (cache_generation(c->px->cache) == c->generation)
+			cache_put(c->px->cache, e);
+		proxy_deliver(c, e, "HIT");
+		cache_entry_release(e);
+		return;
+	}
+	/* Expired: what another replica holds may still revalidate for free,
+	 * or stand in for an error. */
+	if (e != NULL && cache_entry_status(e) == 200 &&
+	    (c->cached == NULL || cache_entry_age_ms(e, util_mono_ms()) <
+	    cache_entry_age_ms(c->cached, util_mono_ms()))) {
+		cache_entry_release(c->cached);
+		c->cached = e;
+	} else {
+		cache_entry_release(e);
+	}
+	if (c->l2_waited || c->w->l2 == NULL || !l2_lock(c->w->l2, c->key, c->key_len,
+	    (int64_t)c->px->upstream_timeout_secs * 1000 + PROXY_L2_LOCK_MARGIN_MS,
+	    proxy_on_l2_lock, c))
+		proxy_fetch(c);
+}
+
+static void
+proxy_on_l2_wait(bool signalled, void *arg)
+{
+	struct proxy_call *c = arg;
+
+	(void)signalled;   /* filled or not, one more look; then GitHub */
+	proxy_l2_lookup(c);
+}
+
+static void
+proxy_on_l2_lock(enum l2_lock result, void *arg)
+{
+	struct proxy_call *c = arg;
+	int64_t wait_ms = (int64_t)c->px->upstream_timeout_secs * 1000 + PROXY_L2_LOCK_MARGIN_MS;
+
+	if (wait_ms > PROXY_L2_WAIT_MAX_MS)
+		wait_ms = PROXY_L2_WAIT_MAX_MS;
+	switch (result) {
+	case L2_LOCK_ACQUIRED:
+		c->l2_locked = true;
+		break;
+	case L2_LOCK_HELD:
+		c->l2_waited = true;
+		if (c->w->l2 != NULL &&
+		    l2_wait(c->w->l2, c->key, c->key_len, wait_ms, proxy_on_l2_wait, c))
+			return;
+		break;
+	case L2_LOCK_UNAVAILABLE:
+		break;
+	}
+	proxy_fetch(c);
+}
+
+/*
+ * A write through this replica made our entry stale: Redis may still hold
+ * the answer from before it, and the writer must read its write, so this
+ * read asks GitHub (and its answer refreshes Redis).
+ */
+static void
+proxy_l2_lookup(struct proxy_call *c)
+{
+	if (c->w->l2 == NULL || c->no_cache ||
+	    (c->cached != NULL && cache_entry_invalidated(c->cached)) ||
+	    !l2_get(c->w->l2, c->key, c->key_len, proxy_on_l2_get, c))
+		proxy_fetch(c);
+}
+
 static void
 proxy_lookup(struct proxy_call *c, const char *query)
 {
@@ -952,7 +1131,7 @@ proxy_lookup(struct proxy_call *c, const char *query)
 		return;
 	}
 	cache_entry_release(e);
-	proxy_fetch(c);
+	proxy_l2_lookup(c);
 }
 
 /* ------------------------------------------------------------------------
@@ -973,6 +1152,7 @@ proxy_pass(struct proxy_call *c, const struct gql_op *op, bool read)
 		.public_base = proxy_public_base(c),
 		.op = op,
 		.read = read,
+		.l2 = &c->w->l2,
 		.lg = c->lg,
 	};
 
@@ -1136,6 +1316,7 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 	char msg[200];
 
 	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
+	share_reserve(c->w->share, c->identity, c->bucket, -1);
 	if (res->error != UPSTREAM_OK || res->status >= 500) {
 		/* GitHub's trouble is not the client's answer: say so, deny nothing. */
 		snprintf(msg, sizeof(msg), "could not look up the owner of repository %.*s: %s",
@@ -1213,6 +1394,8 @@ proxy_resolve(struct proxy_call *c)
 		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
 		proxy_fail(c, 503, "shutting_down", "ghpool is shutting down");
+	} else {
+		share_reserve(c->w->share, c->identity, c->bucket, 1);
 	}
 	free(url);
 }
@@ -1275,8 +1458,8 @@ proxy_admit(struct proxy *px, struct evhttp_request *req, bool management,
 }
 
 void
-proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
-    struct evhttp_request *req, const struct policy_client *client)
+proxy_handle(struct proxy *px, const struct proxy_worker *w, struct evhttp_request *req,
+    const struct policy_client *client)
 {
 	struct proxy_call *c = util_calloc(1, sizeof(*c));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -1286,8 +1469,9 @@ proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
 	int status;
 
 	c->px = px;
-	c->up = up;
-	c->mb = mb;
+	c->w = w;
+	c->up = w->up;
+	c->mb = w->mb;
 	c->req = req;
 	c->client = client;
 	c->identity = -1;

@@ -47,10 +47,24 @@ void proxy_set_closing(struct proxy *px);
 bool proxy_admit(struct proxy *px, struct evhttp_request *req, bool management,
     const struct policy_client **client);
 
-/* Handles any request that is not a management endpoint, on the worker
- * owning up and mb (the mailbox where coalesced answers arrive): pooled
- * reads here, writes and non-query GraphQL through passthrough. */
-void proxy_handle(struct proxy *px, struct upstream *up, struct mailbox *mb,
+/*
+ * What a worker lends the requests it hands in: its upstream, its mailbox
+ * (where coalesced answers arrive) and, with [cache] backend = "redis",
+ * its L2 tier and shared budgets (NULL otherwise). Lives as long as the
+ * worker.
+ */
+struct l2;
+struct share;
+struct proxy_worker {
+	struct upstream *up;
+	struct mailbox *mb;
+	struct l2 *l2;
+	struct share *share;
+};
+
+/* Handles any request that is not a management endpoint, on worker w:
+ * pooled reads here, writes and non-query GraphQL through passthrough. */
+void proxy_handle(struct proxy *px, const struct proxy_worker *w,
     struct evhttp_request *req, const struct policy_client *client);
 
 /* The cache section of /stats. */

@@ -395,6 +395,20 @@ route_is_management(const char *path, size_t len)
 	    (len == 8 && memcmp(path, "/metrics", 8) == 0);
 }
 
+size_t
+route_group_len(const char *path, const struct route_info *info)
+{
+	const char *end;
+
+	if (info->family == ROUTE_REPOS && info->prefix_len > 0)
+		return info->prefix_len;
+	end = path + (*path == '/' ? 1 : 0);
+	end += strcspn(end, "/");
+	if (*end == '/')
+		end += 1 + strcspn(end + 1, "/");
+	return end > path + 1 ? (size_t)(end - path) : 0;
+}
+
 bool
 route_is_probe(const char *path, size_t len)
 {

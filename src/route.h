@@ -64,6 +64,14 @@ const char *route_bucket(const char *path, size_t len);
  * route them. */
 void route_parse(const char *path, size_t len, struct route_info *info);
 
+/*
+ * The group a path belongs to for invalidation: a write under it makes
+ * every read of the group stale. /repos/o/r[/...] -> /repos/o/r; anything
+ * else -> its first two segments (/orgs/o, /user/repos). The length of
+ * that prefix of path, or 0 for none. info: route_parse's.
+ */
+size_t route_group_len(const char *path, const struct route_info *info);
+
 /* How fast the answer at a path changes, for the cache's TTL table. */
 enum route_class {
 	ROUTE_CLASS_DEFAULT,

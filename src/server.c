@@ -4,12 +4,15 @@
 #include "server.h"
 #include "config.h"
 #include "log.h"
+#include "l2.h"
 #include "mailbox.h"
 #include "metrics.h"
 #include "mgmt.h"
 #include "proxy.h"
 #include "reply.h"
+#include "redis.h"
 #include "route.h"
+#include "share.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,8 +55,7 @@ struct worker {
 	bool started;
 	struct event_base *base;
 	struct evhttp *http;
-	struct upstream *up;
-	struct mailbox *mb;
+	struct proxy_worker pw;    /* up, mb, and with Redis l2 and share */
 	int open;                  /* requests not yet fully written out */
 	bool draining;             /* no longer accepting; leave when every
 	                              request taken has its answer */
@@ -75,6 +78,15 @@ struct server {
 	pthread_barrier_t drained;
 	int64_t grace_ms;          /* set before the drain events fire */
 	atomic_int n_done;
+	/* [cache] backend = "redis": every worker's link, and our name among
+	 * the replicas sharing it. */
+	struct pool *pool;
+	bool redis;
+	struct redis_url redis_url;
+	int64_t redis_timeout_ms;
+	char *redis_prefix;
+	char *replica;
+	pthread_mutex_t links_mu;  /* workers' l2/share pointers vs /stats readers */
 };
 
 /* ------------------------------------------------------------------------
@@ -231,7 +243,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		mgmt_handle(w->s->mgmt, req, path, client);
 		return;
 	}
-	proxy_handle(w->s->px, w->up, w->mb, req, client);
+	proxy_handle(w->s->px, &w->pw, req, client);
 }
 
 /*
@@ -247,6 +259,27 @@ server_new_bufferevent(struct event_base *base, void *arg)
 	if (bev != NULL)
 		bufferevent_set_max_single_write(bev, SERVER_MAX_SINGLE_WRITE);
 	return bev;
+}
+
+/*
+ * Takes the worker's Redis objects out of reach of /stats (read on other
+ * workers), then frees them: callbacks still pending run now, and the
+ * reads they belong to go on without Redis.
+ */
+static void
+server_redis_close(struct worker *w)
+{
+	struct l2 *l2;
+	struct share *sh;
+
+	pthread_mutex_lock(&w->s->links_mu);
+	l2 = w->pw.l2;
+	sh = w->pw.share;
+	w->pw.l2 = NULL;
+	w->pw.share = NULL;
+	pthread_mutex_unlock(&w->s->links_mu);
+	share_free(sh);
+	l2_free(l2);
 }
 
 static void *
@@ -272,10 +305,15 @@ server_worker_main(void *arg)
 		evhttp_del_accept_socket(w->http, w->listener);
 	w->listener = NULL;
 	evtimer_del(w->deadline_ev);
-	upstream_free(w->up);
-	w->up = NULL;
+	/*
+	 * Redis first: reads waiting on it go on to GitHub, whose fetches the
+	 * upstream then ends. Requests still open see NULL and skip Redis.
+	 */
+	server_redis_close(w);
+	upstream_free(w->pw.up);
+	w->pw.up = NULL;
 	pthread_barrier_wait(&w->s->drained);
-	mailbox_drain(w->mb);
+	mailbox_drain(w->pw.mb);
 	/* Answers queued but not yet written (ours, or followers' delivered
 	 * just before the loop stopped) get up to SERVER_DRAIN_MSECS. */
 	if (w->open > 0) {
@@ -283,8 +321,8 @@ server_worker_main(void *arg)
 		event_base_loopexit(w->base, &drain);
 		event_base_dispatch(w->base);
 	}
-	mailbox_free(w->mb);
-	w->mb = NULL;
+	mailbox_free(w->pw.mb);
+	w->pw.mb = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
 	log_batch_stop();
@@ -327,8 +365,23 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 		return -1;
 	}
 	w->fd = -1;   /* the listener owns and closes it now */
-	w->up = upstream_new(w->base, &s->up_opt);
-	w->mb = mailbox_new(w->base);
+	w->pw.up = upstream_new(w->base, &s->up_opt);
+	w->pw.mb = mailbox_new(w->base);
+	if (s->redis) {
+		struct l2_options lo = {
+			.url = &s->redis_url, .timeout_ms = s->redis_timeout_ms,
+			.prefix = s->redis_prefix,
+		};
+
+		w->pw.l2 = l2_new(w->base, &lo);
+		/* One worker refreshes the shared budgets for the whole process. */
+		w->pw.share = w->pw.l2 ? share_new(l2_redis(w->pw.l2), s->pool, s->redis_prefix,
+		    s->replica, w->index == 0 ? w->base : NULL) : NULL;
+		if (w->pw.l2 == NULL) {
+			snprintf(err, errlen, "worker %d: cannot set up the Redis link", w->index);
+			return -1;
+		}
+	}
 	w->drain_ev = event_new(w->base, -1, 0, server_on_drain, w);
 	w->deadline_ev = evtimer_new(w->base, server_on_deadline, w);
 	if (w->drain_ev == NULL || w->deadline_ev == NULL) {
@@ -343,20 +396,38 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
  * ---------------------------------------------------------------------- */
 
 struct server *
-server_new(const struct config *cfg, struct proxy *px, struct mgmt *m,
+server_new(const struct config *cfg, struct proxy *px, struct mgmt *m, struct pool *pool,
     char *err, size_t errlen)
 {
 	struct server *s = util_calloc(1, sizeof(*s));
+	char host[64] = "ghpool";
+	uint32_t rnd;
 
 	s->px = px;
 	s->mgmt = m;
+	s->pool = pool;
+	pthread_barrier_init(&s->drained, NULL, (unsigned)(cfg->workers > 0 ? cfg->workers : 1));
+	pthread_mutex_init(&s->links_mu, NULL);
+	if (cfg->cache.redis) {
+		if (config_redis_url(cfg, &s->redis_url, err, errlen) < 0)
+			goto fail;
+		s->redis = true;
+		s->redis_timeout_ms = cfg->cache.redis_timeout_ms;
+		s->redis_prefix = util_strdup(cfg->cache.redis_key_prefix);
+		/* Unique among replicas: the host (a pod's name), the process and
+		 * a random part, for restarts that reuse both. */
+		(void)gethostname(host, sizeof(host) - 1);
+		host[strcspn(host, " \t\r\n")] = '\0';
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = (uint32_t)util_mono_us();
+		s->replica = util_printf("%s-%d-%08x", host, (int)getpid(), (unsigned)rnd);
+	}
 	s->up_opt.connect_timeout_secs = 5;
 	s->up_opt.timeout_secs = cfg->upstream_timeout_secs;
 	s->up_opt.max_body_bytes = SERVER_MAX_UPSTREAM_BODY;
 	s->n_workers = cfg->workers;
 	s->workers = util_calloc((size_t)s->n_workers, sizeof(*s->workers));
 	s->port = cfg->port;
-	pthread_barrier_init(&s->drained, NULL, (unsigned)s->n_workers);
 	for (int i = 0; i < s->n_workers; i++)
 		s->workers[i].fd = -1;
 	for (int i = 0; i < s->n_workers; i++) {
@@ -412,6 +483,60 @@ server_drain(struct server *s, int64_t grace_ms)
 			event_active(s->workers[i].drain_ev, EV_READ, 0);
 }
 
+json_t *
+server_redis_stats(struct server *s)
+{
+	struct l2_stats sum = { 0 }, one;
+	struct share_stats sh = { 0 };
+	int up = 0, started = 0;
+	int64_t down_ms = 0;
+
+	if (!s->redis)
+		return json_pack("{s:s}", "backend", "memory");
+	pthread_mutex_lock(&s->links_mu);
+	for (int i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->pw.l2 == NULL)
+			continue;
+		started++;
+		l2_stats(w->pw.l2, &one);
+		up += one.link.up;
+		if (one.link.down_ms > down_ms)
+			down_ms = one.link.down_ms;
+		sum.hits += one.hits;
+		sum.misses += one.misses;
+		sum.errors += one.errors;
+		sum.refused += one.refused;
+		sum.decode_errors += one.decode_errors;
+		sum.stores += one.stores;
+		sum.locks_acquired += one.locks_acquired;
+		sum.locks_held += one.locks_held;
+		sum.waits_signalled += one.waits_signalled;
+		sum.waits_timed_out += one.waits_timed_out;
+		sum.link.timeouts += one.link.timeouts;
+		sum.link.reconnects += one.link.reconnects;
+		if (w->index == 0)
+			share_stats(w->pw.share, &sh);
+	}
+	pthread_mutex_unlock(&s->links_mu);
+	return json_pack("{s:s,s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "backend", "redis", "up", started > 0 && up == started, "links_up", up,
+	    "links", started, "down_ms", (json_int_t)down_ms,
+	    "l2_hits", (json_int_t)sum.hits, "l2_misses", (json_int_t)sum.misses,
+	    "errors", (json_int_t)sum.errors, "refused", (json_int_t)sum.refused,
+	    "decode_errors", (json_int_t)sum.decode_errors, "stores", (json_int_t)sum.stores,
+	    "locks_acquired", (json_int_t)sum.locks_acquired,
+	    "locks_held", (json_int_t)sum.locks_held,
+	    "waits_signalled", (json_int_t)sum.waits_signalled,
+	    "waits_timed_out", (json_int_t)sum.waits_timed_out,
+	    "timeouts", (json_int_t)sum.link.timeouts,
+	    "reconnects", (json_int_t)sum.link.reconnects,
+	    "budget_refreshes", (json_int_t)sh.refreshes,
+	    "budget_refresh_failures", (json_int_t)sh.refresh_failures,
+	    "replicas", (json_int_t)sh.replicas);
+}
+
 bool
 server_drained(struct server *s)
 {
@@ -445,8 +570,10 @@ server_free(struct server *s)
 	for (int i = 0; i < s->n_workers; i++) {
 		struct worker *w = &s->workers[i];
 
-		upstream_free(w->up);
-		mailbox_free(w->mb);
+		share_free(w->pw.share);
+		l2_free(w->pw.l2);
+		upstream_free(w->pw.up);
+		mailbox_free(w->pw.mb);
 		if (w->drain_ev)
 			event_free(w->drain_ev);
 		if (w->deadline_ev)
@@ -459,6 +586,10 @@ server_free(struct server *s)
 			close(w->fd);
 	}
 	pthread_barrier_destroy(&s->drained);
+	pthread_mutex_destroy(&s->links_mu);
 	free(s->workers);
+	redis_url_free(&s->redis_url);
+	free(s->redis_prefix);
+	free(s->replica);
 	free(s);
 }

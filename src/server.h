@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 struct config;
 struct proxy;
@@ -17,8 +18,10 @@ struct mgmt;
 struct server;
 
 /* Binds every worker's socket now, so address errors surface at start. */
+struct pool;
+/* pool: for the budgets replicas share with [cache] backend = "redis". */
 struct server *server_new(const struct config *cfg, struct proxy *px,
-    struct mgmt *m, char *err, size_t errlen);
+    struct mgmt *m, struct pool *pool, char *err, size_t errlen);
 
 /* The bound port (useful when the configured port is 0). */
 int server_port(const struct server *s);
@@ -34,6 +37,10 @@ int server_start(struct server *s);
  * 503 from now on. Returns at once; thread-safe.
  */
 void server_drain(struct server *s, int64_t grace_ms);
+
+/* The "redis" section of /stats: the links' state and the L2 and shared
+ * budget counters, summed over workers; {"backend":"memory"} without. */
+json_t *server_redis_stats(struct server *s);
 
 /* True once every worker has left its loop (after server_drain). */
 bool server_drained(struct server *s);

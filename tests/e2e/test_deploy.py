@@ -128,8 +128,9 @@ def test_yaml_documents_are_kubernetes_objects(path):
         assert isinstance(d, dict), f"{path}: a document is not a mapping"
         assert d.get("apiVersion"), f"{path}: no apiVersion"
         assert d.get("kind"), f"{path}: no kind"
-        # A Kustomization is a file kustomize reads, not an object with a name.
-        if d["kind"] != "Kustomization":
+        # A Kustomization (or Component) is a file kustomize reads, not an
+        # object with a name.
+        if d["kind"] not in ("Kustomization", "Component"):
             assert (d.get("metadata") or {}).get("name"), f"{path}: {d['kind']} has no metadata.name"
 
 
@@ -575,3 +576,37 @@ def test_systemd_unit_verifies(ghpool_bin, tmp_path):
     p = subprocess.run([sa, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "ghpool.service" not in p.stderr, p.stderr   # no warnings about our unit either
+
+
+def test_redis_component_builds_and_turns_redis_on(tmp_path):
+    """The optional Redis (redis/, a kustomize component) builds with the base, adds a
+    Redis Deployment and Service, sets ghpool's backend through the environment, and
+    ghpool's Service still selects ghpool's pods only."""
+    import shutil
+    import subprocess
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not installed")
+    copy = tmp_path / "k8s"
+    shutil.copytree(K8S, copy)
+    kust = (copy / "kustomization.yaml").read_text()
+    assert "# components:\n#   - redis\n" in kust, "the component is not offered"
+    (copy / "kustomization.yaml").write_text(
+        kust.replace("# components:\n#   - redis\n", "components:\n  - redis\n"))
+    p = subprocess.run([kubectl, "kustomize", str(copy)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    assert ("Deployment", "ghpool-redis") in by and ("Service", "ghpool-redis") in by
+    env = {e["name"]: e.get("value") for c in
+           by[("Deployment", "ghpool")]["spec"]["template"]["spec"]["containers"]
+           for e in c.get("env", [])}
+    assert env.get("GHPOOL_CACHE_BACKEND") == "redis"
+    assert env.get("GHPOOL_REDIS_URL", "").startswith("redis://ghpool-redis:6379")
+    sel = by[("Service", "ghpool")]["spec"]["selector"]
+    redis_labels = by[("Deployment", "ghpool-redis")]["spec"]["template"]["metadata"]["labels"]
+    assert not all(redis_labels.get(k) == v for k, v in sel.items()), \
+        "ghpool's Service would select the Redis pods"
+    r_sel = by[("Service", "ghpool-redis")]["spec"]["selector"]
+    assert all(redis_labels.get(k) == v for k, v in r_sel.items())

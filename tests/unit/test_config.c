@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "redis.h"
 
 static char *env_none[] = { NULL };
 
@@ -222,6 +223,20 @@ static const struct {
 	{ "shutdown_grace_secs = true\n", "line 1: key 'shutdown_grace_secs' must be an integer" },
 	{ "[pool]\nshutdown_grace_secs = 5\n", "line 2: unknown key 'pool.shutdown_grace_secs'" },
 	{ "log-level = \"info\"\n", "line 1: unknown key 'log-level'" },
+	/* [cache] backend = "redis" */
+	{ "[cache]\nbackend = \"valkey\"\n", "line 2: key 'cache.backend' must be \"memory\" or \"redis\"" },
+	{ "[cache]\nbackend = true\n", "line 2: key 'cache.backend' must be" },
+	{ "[cache]\nbackend = \"redis\"\n", "backend = \"redis\" needs 'cache.redis_url'" },
+	{ "[cache]\nredis_url = \"redis://r:6379\"\n", "'cache.redis_url' is set but [cache] backend is not \"redis\"" },
+	{ "[cache]\nredis_password = \"env:X\"\n", "'cache.redis_password' is set but" },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"rediss://r:6380\"\n", "line 3: key 'cache.redis_url': " },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"redis://r:0\"\n", "line 3: key 'cache.redis_url': " },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"http://r\"\n", "line 3: key 'cache.redis_url': " },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = 6379\n", "line 3: key 'cache.redis_url' must be a string" },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"redis://r\"\nredis_timeout_ms = 0\n", "line 4: key 'cache.redis_timeout_ms' must be between 1 and 1000" },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"redis://r\"\nredis_key_prefix = \"a b\"\n", "line 4: key 'cache.redis_key_prefix' must be 1-64" },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"redis://r\"\nredis_password = \"env:NOPE_UNSET\"\n", "line 4: cache.redis_password: env:NOPE_UNSET" },
+	{ "[cache]\nbackend = \"redis\"\nredis_url = \"redis://r\"\nredis_password = \"aws:x\"\n", "line 4: key 'cache.redis_password': " },
 };
 
 Test(config, errors_name_file_line_and_key)
@@ -732,4 +747,69 @@ Test(config, log_names_round_trip)
 	cr_expect_eq(log_format_parse(NULL), -1);
 	cr_expect_eq(log_level_parse("warning"), -1);
 	cr_expect_eq(log_level_parse(""), -1);
+}
+
+/* The Redis keys: defaults, a password from a reference overriding the
+ * URL's, the environment, and a print that never shows a password. */
+Test(config, redis_backend)
+{
+	char *envp[] = { "RPW=s3cret-from-env", NULL };
+	char *env_only[] = { "GHPOOL_CACHE_BACKEND=redis", "GHPOOL_REDIS_URL=redis://:urlpw@h:7000/2",
+		"GHPOOL_REDIS_PASSWORD=env:RPW", "RPW=s3cret-from-env", NULL };
+	struct redis_url u;
+	struct config cfg;
+	char err[256], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	load_ok(&cfg, "", env_none);
+	cr_expect(!cfg.cache.redis);
+	cr_expect_eq(cfg.cache.redis_timeout_ms, 50);
+	cr_expect_str_eq(cfg.cache.redis_key_prefix, "ghpool:");
+	config_free(&cfg);
+
+	load_ok(&cfg, "[cache]\nbackend = \"redis\"\nredis_url = \"redis://:urlpw@h:7000/2\"\n"
+	    "redis_password = \"env:RPW\"\nredis_timeout_ms = 20\nredis_key_prefix = \"team-a:\"\n",
+	    envp);
+	cr_expect(cfg.cache.redis);
+	cr_expect_eq(cfg.cache.redis_timeout_ms, 20);
+	cr_assert_eq(config_redis_url(&cfg, &u, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(u.host, "h");
+	cr_expect_eq(u.port, 7000);
+	cr_expect_eq(u.db, 2);
+	cr_expect_str_eq(u.password, "s3cret-from-env");
+	redis_url_free(&u);
+	f = open_memstream(&out, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	cr_expect(strstr(out, "urlpw") == NULL && strstr(out, "s3cret") == NULL, "%s", out);
+	cr_expect(strstr(out, "redis_url = \"redis://:***@h:7000/2\"") != NULL, "%s", out);
+	cr_expect(strstr(out, "redis_password = \"env:RPW\"") != NULL, "%s", out);
+	cr_expect(strstr(out, "backend = \"redis\"") != NULL, "%s", out);
+	free(out);
+	config_free(&cfg);
+
+	load_ok(&cfg, NULL, env_only);
+	cr_expect(cfg.cache.redis);
+	cr_assert_eq(config_redis_url(&cfg, &u, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(u.password, "s3cret-from-env");
+	redis_url_free(&u);
+	config_free(&cfg);
+}
+
+Test(config, redis_env_errors)
+{
+	static char *bad[][2] = {
+		{ "GHPOOL_CACHE_BACKEND=disk", NULL },
+		{ "GHPOOL_CACHE_BACKEND=redis", NULL },
+		{ "GHPOOL_REDIS_URL=redis://h:99999", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config cfg;
+		char err[512] = "";
+
+		cr_expect_eq(config_load_text(&cfg, NULL, 0, "environment", bad[i], err, sizeof(err)), -1,
+		    "%s accepted", bad[i][0]);
+		cr_expect(strstr(err, "GHPOOL_") != NULL || strstr(err, "redis_url") != NULL, "%s", err);
+	}
 }

@@ -261,8 +261,8 @@ Test(pool, odd_resource_names_fall_back)
 	json_t *st, *buckets;
 
 	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
-		pool_observe_headers(p, 0, "core", "100", "42", NULL, "4000000000", odd[k]);
-	pool_observe_headers(p, 0, "core", "30", "7", NULL, "4000000000", "code_search");
+		pool_observe_headers(p, 0, "core", "100", "42", NULL, "4000000000", odd[k], NULL);
+	pool_observe_headers(p, 0, "core", "30", "7", NULL, "4000000000", "code_search", NULL);
 	st = pool_stats(p);
 	buckets = json_object_get(json_array_get(json_object_get(st, "identities"), 0), "buckets");
 	cr_expect_eq(json_object_size(buckets), 2, "only core and code_search");

@@ -1,0 +1,1130 @@
+/*
+ * l2.c - the shared second cache tier on a worker's redis link: the entry
+ * codec, gets and puts, the per-key lock, and waits on the fill channel.
+ *
+ * Lifetimes. Every command l2 sends has a record (or l itself) as its
+ * redis callback's argument; redis calls each callback exactly once, with
+ * NULL at the latest in redis_free, which l2_free calls before freeing
+ * anything else, so no record outlives l and no callback arrives late.
+ * Waits are l2's own: a table of waiters keyed by hash, each with its own
+ * timer; a waiter is unlinked from the table before its callback runs, so
+ * a callback may wait again (on a fresh waiter) without disturbing the walk
+ * that woke it. Callers' callbacks run with l->depth raised, so l2_free
+ * from inside one is caught.
+ *
+ * Waits and the pub/sub link. redis tells subscribers when their
+ * subscription comes back after a loss (msg NULL) but not when it is lost;
+ * while any wait is pending a 10 ms watch timer reads the link's state
+ * and ends every wait with false once the subscription is down, so a wait
+ * never sits out its whole timeout on a dead server.
+ */
+#include "l2.h"
+#include "log.h"
+#include "util.h"
+
+#include <openssl/sha.h>
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define L2_VERSION           1
+#define L2_MAGIC             "GHL2"
+#define L2_MAX_MS            (10LL * 365 * 24 * 3600 * 1000)   /* TTLs and expiries */
+#define L2_MAX_BLOB          ((size_t)L2_MAX_BODY + (size_t)16 * 1024 * 1024 + L2_MAX_KEY + 1024)
+#define L2_BUCKETS           256          /* waiter and lock tables; a power of two */
+#define L2_RECENT            256          /* fills remembered for waits that raced them */
+#define L2_WATCH_MS          10
+#define L2_DEFAULT_TIMEOUT_MS 50
+#define L2_TOKEN_LEN         33           /* 16 hex, '-', 16 hex */
+#define L2_NAME_MAX          (L2_MAX_PREFIX + 8 + 64)
+
+/* "if the lock still holds our token, delete it" */
+static const char l2_unlock_script[] =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+    "else return 0 end";
+
+/* ------------------------------------------------------------------------
+ * Types
+ * ---------------------------------------------------------------------- */
+
+struct l2_waiter {
+	LIST_ENTRY(l2_waiter) link;
+	struct l2 *l;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	struct event *timer;
+	l2_wait_cb cb;
+	void *arg;
+	bool early;                   /* a recent fill: the timer signals it next turn */
+};
+LIST_HEAD(l2_waiter_list, l2_waiter);
+
+/* A lock this worker set and has not released. */
+struct l2_held {
+	LIST_ENTRY(l2_held) link;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char token[L2_TOKEN_LEN + 1];
+	int64_t until_ms;             /* monotonic: its PX ends */
+};
+LIST_HEAD(l2_held_list, l2_held);
+
+struct l2_recent {
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int64_t at_us;                /* monotonic; 0: unused */
+};
+
+struct l2_getop {
+	struct l2 *l;
+	l2_get_cb cb;
+	void *arg;
+	size_t key_len;
+	char key[];
+};
+
+struct l2_lockop {
+	struct l2 *l;
+	l2_lock_cb cb;
+	void *arg;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int64_t px_ms;
+	int64_t sent_ms;
+	char token[L2_TOKEN_LEN + 1];
+};
+
+struct l2 {
+	struct event_base *base;
+	struct redis *r;
+	char *prefix;
+	size_t prefix_len;
+	char *channel;
+	size_t max_entry;
+	int64_t timeout_ms;
+	uint64_t token_seed, token_seq;
+	struct l2_waiter_list waiters[L2_BUCKETS];
+	size_t n_waiters;
+	struct l2_held_list held[L2_BUCKETS];
+	struct l2_recent recent[L2_RECENT];
+	size_t recent_next;
+	struct event *watch;
+	int depth;                    /* callers' callbacks running */
+	bool closing;
+
+	/* Written on the loop's thread only, read by l2_stats anywhere. */
+	_Atomic uint64_t st_hits, st_misses, st_errors, st_refused, st_decode_errors,
+	    st_key_mismatches, st_stores, st_not_stored, st_announces, st_locks_acquired,
+	    st_locks_held, st_unlocks, st_waits, st_waits_signalled, st_waits_timed_out,
+	    st_waits_failed, st_fills_seen;
+};
+
+static inline void
+stat_inc(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------
+ * The codec
+ * ---------------------------------------------------------------------- */
+
+static char *
+put_u8(char *p, unsigned v)
+{
+	*p++ = (char)(unsigned char)v;
+	return p;
+}
+
+static char *
+put_u16(char *p, unsigned v)
+{
+	p[0] = (char)(unsigned char)(v >> 8);
+	p[1] = (char)(unsigned char)v;
+	return p + 2;
+}
+
+static char *
+put_u32(char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (char)(unsigned char)(v >> (24 - 8 * i));
+	return p + 4;
+}
+
+static char *
+put_u64(char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (char)(unsigned char)(v >> (56 - 8 * i));
+	return p + 8;
+}
+
+static char *
+put_bytes(char *p, const void *s, size_t n)
+{
+	if (n > 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+char *
+l2_encode(const char *key, size_t key_len, int status,
+    const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
+    const char *identity, int64_t fetched_at_ms, int64_t ttl_ms, size_t *len)
+{
+	size_t id_len, body_len = body ? evbuffer_get_length(body) : 0, total;
+	char *blob, *p;
+
+	*len = 0;
+	if (identity == NULL)
+		identity = "";
+	id_len = strlen(identity);
+	if (key == NULL || key_len == 0 || key_len > L2_MAX_KEY || status < 100 || status > 999 ||
+	    n_headers > L2_MAX_HEADERS || (n_headers > 0 && headers == NULL) ||
+	    id_len > L2_MAX_IDENTITY || body_len > L2_MAX_BODY || fetched_at_ms < 0 ||
+	    ttl_ms < 0 || ttl_ms > L2_MAX_MS)
+		return NULL;
+	total = 4 + 1 + 1 + 2 + 8 + 8 + 4 + key_len + 1 + id_len + 1 + 2 + 4 + body_len;
+	for (size_t i = 0; i < n_headers; i++) {
+		size_t nl, vl;
+
+		if (headers[i].name == NULL || headers[i].value == NULL)
+			return NULL;
+		nl = strlen(headers[i].name);
+		vl = strlen(headers[i].value);
+		if (nl == 0 || nl + vl > L2_MAX_HEADER)
+			return NULL;
+		total += 4 + 4 + nl + 1 + vl + 1;
+	}
+	blob = malloc(total);
+	if (blob == NULL)
+		abort();
+	p = put_bytes(blob, L2_MAGIC, 4);
+	p = put_u8(p, L2_VERSION);
+	p = put_u8(p, 0);
+	p = put_u16(p, (unsigned)status);
+	p = put_u64(p, (uint64_t)fetched_at_ms);
+	p = put_u64(p, (uint64_t)ttl_ms);
+	p = put_u32(p, (uint32_t)key_len);
+	p = put_bytes(p, key, key_len);
+	p = put_u8(p, (unsigned)id_len);
+	p = put_bytes(p, identity, id_len + 1);
+	p = put_u16(p, (unsigned)n_headers);
+	for (size_t i = 0; i < n_headers; i++) {
+		size_t nl = strlen(headers[i].name), vl = strlen(headers[i].value);
+
+		p = put_u32(p, (uint32_t)nl);
+		p = put_u32(p, (uint32_t)vl);
+		p = put_bytes(p, headers[i].name, nl + 1);
+		p = put_bytes(p, headers[i].value, vl + 1);
+	}
+	p = put_u32(p, (uint32_t)body_len);
+	if (body_len > 0)
+		evbuffer_copyout(body, p, body_len);
+	p += body_len;
+	if ((size_t)(p - blob) != total)
+		abort();
+	*len = total;
+	return blob;
+}
+
+/* A bounds-checked reader: every take fails once anything is short. */
+struct rd {
+	const unsigned char *p;
+	size_t left;
+	bool bad;
+};
+
+static const unsigned char *
+take(struct rd *r, size_t n)
+{
+	const unsigned char *s;
+
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return NULL;
+	}
+	s = r->p;
+	r->p += n;
+	r->left -= n;
+	return s;
+}
+
+static uint64_t
+take_be(struct rd *r, size_t n)
+{
+	const unsigned char *s = take(r, n);
+	uint64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | s[i];
+	return v;
+}
+
+/* n bytes with no NUL, then a NUL: a C string inside the blob. */
+static const char *
+take_cstr(struct rd *r, size_t n)
+{
+	const unsigned char *s;
+
+	if (r->bad || n == SIZE_MAX || r->left < n + 1) {
+		r->bad = true;
+		return NULL;
+	}
+	s = take(r, n + 1);
+	if (s[n] != '\0' || memchr(s, '\0', n) != NULL) {
+		r->bad = true;
+		return NULL;
+	}
+	return (const char *)s;
+}
+
+int
+l2_decode(const char *blob, size_t len, struct l2_entry *out)
+{
+	struct rd r = { (const unsigned char *)blob, len, blob == NULL };
+	const unsigned char *magic;
+	uint64_t v;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	magic = take(&r, 4);
+	if (magic == NULL || memcmp(magic, L2_MAGIC, 4) != 0)
+		goto bad;
+	if (take_be(&r, 1) != L2_VERSION || take_be(&r, 1) != 0)
+		goto bad;
+	v = take_be(&r, 2);
+	if (v < 100 || v > 999)
+		goto bad;
+	out->status = (int)v;
+	v = take_be(&r, 8);
+	if (v > (uint64_t)INT64_MAX)
+		goto bad;
+	out->fetched_at_ms = (int64_t)v;
+	v = take_be(&r, 8);
+	if (v > (uint64_t)L2_MAX_MS)
+		goto bad;
+	out->ttl_ms = (int64_t)v;
+	n = (size_t)take_be(&r, 4);
+	if (r.bad || n == 0 || n > L2_MAX_KEY)
+		goto bad;
+	out->key_len = n;
+	out->key = (const char *)take(&r, n);
+	n = (size_t)take_be(&r, 1);
+	if (r.bad || n > L2_MAX_IDENTITY)
+		goto bad;
+	out->identity = take_cstr(&r, n);
+	n = (size_t)take_be(&r, 2);
+	if (r.bad || n > L2_MAX_HEADERS)
+		goto bad;
+	if (n > 0)
+		out->headers = util_calloc(n, sizeof(*out->headers));
+	out->n_headers = n;
+	for (size_t i = 0; i < out->n_headers; i++) {
+		size_t nl = (size_t)take_be(&r, 4), vl = (size_t)take_be(&r, 4);
+
+		if (r.bad || nl == 0 || nl > L2_MAX_HEADER || vl > L2_MAX_HEADER - nl)
+			goto bad;
+		out->headers[i].name = take_cstr(&r, nl);
+		out->headers[i].value = take_cstr(&r, vl);
+	}
+	n = (size_t)take_be(&r, 4);
+	if (r.bad || n > L2_MAX_BODY || n != r.left)
+		goto bad;
+	out->body_len = n;
+	out->body = (const char *)take(&r, n);
+	if (r.bad || r.left != 0)
+		goto bad;
+	if (out->body_len == 0)
+		out->body = "";
+	return 0;
+bad:
+	l2_entry_clear(out);
+	return -1;
+}
+
+void
+l2_entry_clear(struct l2_entry *e)
+{
+	if (e == NULL)
+		return;
+	free(e->headers);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+key_digest(const char *key, size_t key_len, unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	SHA256((const unsigned char *)key, key_len, d);
+}
+
+static void
+digest_hex(const unsigned char d[SHA256_DIGEST_LENGTH], char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* 64 lower-case hex digits to a digest; false for anything else. */
+static bool
+hex_digest(const char *s, size_t len, unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	if (len != 2 * SHA256_DIGEST_LENGTH)
+		return false;
+	for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+		int hi = util_hex_digit(s[2 * i]), lo = util_hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
+		    (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F'))
+			return false;
+		d[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return true;
+}
+
+void
+l2_key_hash(const char *key, size_t key_len, char out[65])
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	key_digest(key, key_len, d);
+	digest_hex(d, out);
+}
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ---------------------------------------------------------------------- */
+
+/* "<prefix><kind>:<hex>" into out (L2_NAME_MAX + 1 bytes); its length. */
+static size_t
+redis_name(const struct l2 *l, char kind, const unsigned char d[SHA256_DIGEST_LENGTH],
+    char out[L2_NAME_MAX + 1])
+{
+	memcpy(out, l->prefix, l->prefix_len);
+	out[l->prefix_len] = kind;
+	out[l->prefix_len + 1] = ':';
+	digest_hex(d, out + l->prefix_len + 2);
+	return l->prefix_len + 2 + 64;
+}
+
+/* Seeded, so keys chosen from outside cannot crowd one bucket. */
+static size_t
+bucket_of(const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	return (size_t)(util_hash((const char *)d, SHA256_DIGEST_LENGTH) & (L2_BUCKETS - 1));
+}
+
+static bool
+key_ok(const char *key, size_t key_len)
+{
+	return key != NULL && key_len > 0 && key_len <= L2_MAX_KEY;
+}
+
+static bool
+pubsub_up(const struct l2 *l)
+{
+	struct redis_stats st;
+
+	redis_stats(l->r, &st);
+	return st.pubsub_up;
+}
+
+/* Fire-and-forget answers: counted, nothing else. */
+static void
+on_quiet_reply(redisReply *reply, void *arg)
+{
+	struct l2 *l = arg;
+
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		stat_inc(&l->st_errors);
+}
+
+static void
+on_set_reply(redisReply *reply, void *arg)
+{
+	struct l2 *l = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STATUS)
+		stat_inc(&l->st_stores);
+	else
+		stat_inc(&l->st_errors);
+}
+
+static bool
+send_quiet(struct l2 *l, redis_reply_cb cb, int argc, const char **argv, const size_t *lens)
+{
+	if (l->closing || !redis_command(l->r, cb, l, argc, argv, lens)) {
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	return true;
+}
+
+static void
+publish_fill(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	char hex[65];
+	const char *argv[3] = { "PUBLISH", l->channel, hex };
+
+	digest_hex(d, hex);
+	(void)send_quiet(l, on_quiet_reply, 3, argv, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Locks this worker holds
+ * ---------------------------------------------------------------------- */
+
+static struct l2_held *
+held_find(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	struct l2_held *h;
+
+	LIST_FOREACH(h, &l->held[bucket_of(d)], link)
+		if (memcmp(h->digest, d, SHA256_DIGEST_LENGTH) == 0)
+			return h;
+	return NULL;
+}
+
+/* Remembers token for d (replacing an older one), dropping the bucket's
+ * expired entries on the way: a lock its caller never released is
+ * forgotten by the next lock taken in its bucket, or by l2_free. */
+static void
+held_put(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH], const char *token,
+    int64_t until_ms)
+{
+	struct l2_held_list *b = &l->held[bucket_of(d)];
+	struct l2_held *h, *next;
+	int64_t now = util_mono_ms();
+
+	for (h = LIST_FIRST(b); h != NULL; h = next) {
+		next = LIST_NEXT(h, link);
+		if (h->until_ms <= now || memcmp(h->digest, d, SHA256_DIGEST_LENGTH) == 0) {
+			LIST_REMOVE(h, link);
+			free(h);
+		}
+	}
+	h = util_calloc(1, sizeof(*h));
+	memcpy(h->digest, d, SHA256_DIGEST_LENGTH);
+	snprintf(h->token, sizeof(h->token), "%s", token);
+	h->until_ms = until_ms;
+	LIST_INSERT_HEAD(b, h, link);
+}
+
+static void
+held_forget(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	struct l2_held *h = held_find(l, d);
+
+	if (h != NULL) {
+		LIST_REMOVE(h, link);
+		free(h);
+	}
+}
+
+static void
+unlock_digest(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	struct l2_held *h = held_find(l, d);
+	char name[L2_NAME_MAX + 1];
+	size_t lens[5];
+	const char *argv[5];
+
+	if (h == NULL)
+		return;
+	LIST_REMOVE(h, link);
+	/* By our clock it has expired already: nothing of ours to delete. */
+	if (h->until_ms > util_mono_ms()) {
+		argv[0] = "EVAL";
+		argv[1] = l2_unlock_script;
+		argv[2] = "1";
+		argv[3] = name;
+		argv[4] = h->token;
+		lens[0] = 4;
+		lens[1] = sizeof(l2_unlock_script) - 1;
+		lens[2] = 1;
+		lens[3] = redis_name(l, 'l', d, name);
+		lens[4] = strlen(h->token);
+		if (send_quiet(l, on_quiet_reply, 5, argv, lens))
+			stat_inc(&l->st_unlocks);
+	}
+	free(h);
+}
+
+/* ------------------------------------------------------------------------
+ * Waiters
+ * ---------------------------------------------------------------------- */
+
+static void
+watch_arm(struct l2 *l)
+{
+	struct timeval tv = { 0, L2_WATCH_MS * 1000 };
+
+	evtimer_add(l->watch, &tv);
+}
+
+static void
+waiter_unlink(struct l2 *l, struct l2_waiter *w)
+{
+	LIST_REMOVE(w, link);
+	if (--l->n_waiters == 0)
+		evtimer_del(l->watch);
+}
+
+/* Runs w's callback and frees w, which is already out of the table. */
+static void
+waiter_finish(struct l2 *l, struct l2_waiter *w, bool signalled, _Atomic uint64_t *counter)
+{
+	l2_wait_cb cb = w->cb;
+	void *arg = w->arg;
+
+	event_free(w->timer);
+	free(w);
+	stat_inc(counter);
+	l->depth++;
+	cb(signalled, arg);
+	l->depth--;
+}
+
+/*
+ * Ends every wait for d (every wait when d is NULL). They are moved out of
+ * the table first: their callbacks may wait again, and those new waits are
+ * not part of this wake-up.
+ */
+static void
+wake(struct l2 *l, const unsigned char *d, bool signalled, _Atomic uint64_t *counter)
+{
+	struct l2_waiter_list ready = LIST_HEAD_INITIALIZER(ready);
+	struct l2_waiter *w, *next;
+
+	for (size_t b = d ? bucket_of(d) : 0; b < L2_BUCKETS; b++) {
+		for (w = LIST_FIRST(&l->waiters[b]); w != NULL; w = next) {
+			next = LIST_NEXT(w, link);
+			if (d != NULL && memcmp(w->digest, d, SHA256_DIGEST_LENGTH) != 0)
+				continue;
+			waiter_unlink(l, w);
+			LIST_INSERT_HEAD(&ready, w, link);
+		}
+		if (d != NULL)
+			break;
+	}
+	while ((w = LIST_FIRST(&ready)) != NULL) {
+		LIST_REMOVE(w, link);
+		waiter_finish(l, w, signalled, counter);
+	}
+}
+
+static void
+on_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2_waiter *w = arg;
+	struct l2 *l = w->l;
+	bool early = w->early;
+
+	(void)fd;
+	(void)what;
+	waiter_unlink(l, w);
+	waiter_finish(l, w, early, early ? &l->st_waits_signalled : &l->st_waits_timed_out);
+}
+
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2 *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->n_waiters == 0)
+		return;
+	if (!pubsub_up(l)) {
+		wake(l, NULL, false, &l->st_waits_failed);
+		return;
+	}
+	watch_arm(l);
+}
+
+static void
+recent_add(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	struct l2_recent *e = &l->recent[l->recent_next];
+
+	memcpy(e->digest, d, SHA256_DIGEST_LENGTH);
+	e->at_us = util_mono_us();
+	l->recent_next = (l->recent_next + 1) % L2_RECENT;
+}
+
+/* Whether d was filled at or after since_us; newest first, so the walk
+ * stops at the first older entry. */
+static bool
+recent_seen(const struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH], int64_t since_us)
+{
+	for (size_t i = 1; i <= L2_RECENT; i++) {
+		const struct l2_recent *e = &l->recent[(l->recent_next + L2_RECENT - i) % L2_RECENT];
+
+		if (e->at_us == 0 || e->at_us < since_us)
+			return false;
+		if (memcmp(e->digest, d, SHA256_DIGEST_LENGTH) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+on_fill(const char *msg, size_t len, void *arg)
+{
+	struct l2 *l = arg;
+	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	if (l->closing)
+		return;
+	if (msg == NULL) {
+		/* Resubscribed after a loss: fills may have been missed, and
+		 * the entries may be there already. Everyone checks again. */
+		wake(l, NULL, true, &l->st_waits_signalled);
+		return;
+	}
+	if (!hex_digest(msg, len, d))
+		return;   /* not ours */
+	stat_inc(&l->st_fills_seen);
+	recent_add(l, d);
+	if (l->n_waiters > 0)
+		wake(l, d, true, &l->st_waits_signalled);
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ---------------------------------------------------------------------- */
+
+struct l2 *
+l2_new(struct event_base *base, const struct l2_options *o)
+{
+	struct redis_options ro;
+	struct l2 *l;
+	const char *prefix;
+	uint64_t seed = 0;
+
+	if (base == NULL || o == NULL || o->url == NULL)
+		return NULL;
+	prefix = o->prefix ? o->prefix : "ghpool:";
+	if (strlen(prefix) > L2_MAX_PREFIX)
+		return NULL;
+	memset(&ro, 0, sizeof(ro));
+	ro.url = o->url;
+	ro.name = "l2";
+	ro.timeout_ms = o->timeout_ms;
+	ro.connect_timeout_ms = o->connect_timeout_ms;
+	ro.backoff_min_ms = o->backoff_min_ms;
+	ro.backoff_max_ms = o->backoff_max_ms;
+	l = util_calloc(1, sizeof(*l));
+	l->base = base;
+	l->prefix = util_strdup(prefix);
+	l->prefix_len = strlen(prefix);
+	l->channel = util_printf("%sfilled", prefix);
+	l->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : L2_DEFAULT_TIMEOUT_MS;
+	l->max_entry = o->max_entry_bytes > 0 ? o->max_entry_bytes : L2_DEFAULT_MAX_ENTRY;
+	if (l->max_entry > L2_MAX_BLOB)
+		l->max_entry = L2_MAX_BLOB;
+	for (size_t i = 0; i < L2_BUCKETS; i++) {
+		LIST_INIT(&l->waiters[i]);
+		LIST_INIT(&l->held[i]);
+	}
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)util_mono_us() ^ ((uint64_t)(uintptr_t)l << 16) ^ (uint64_t)wall_ms();
+	l->token_seed = seed;
+	l->watch = evtimer_new(base, on_watch, l);
+	l->r = redis_new(base, &ro);
+	if (l->watch == NULL || l->r == NULL ||
+	    redis_subscribe(l->r, l->channel, on_fill, l) != 0) {
+		if (l->watch != NULL)
+			event_free(l->watch);
+		redis_free(l->r);
+		free(l->channel);
+		free(l->prefix);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+l2_free(struct l2 *l)
+{
+	if (l == NULL)
+		return;
+	if (l->depth > 0) {
+		log_error("l2: l2_free called from one of its own callbacks");
+		abort();
+	}
+	l->closing = true;
+	/* Gets and locks get their NULLs here; calls they make return false. */
+	redis_free(l->r);
+	l->r = NULL;
+	wake(l, NULL, false, &l->st_waits_failed);
+	for (size_t i = 0; i < L2_BUCKETS; i++) {
+		struct l2_held *h;
+
+		while ((h = LIST_FIRST(&l->held[i])) != NULL) {
+			LIST_REMOVE(h, link);
+			free(h);
+		}
+	}
+	event_free(l->watch);
+	free(l->channel);
+	free(l->prefix);
+	free(l);
+}
+
+struct redis *
+l2_redis(struct l2 *l)
+{
+	return l->r;
+}
+
+bool
+l2_up(const struct l2 *l)
+{
+	/* NULL only inside l2_free, for callbacks it runs. */
+	return l->r != NULL && redis_up(l->r);
+}
+
+static void
+on_get_reply(redisReply *reply, void *arg)
+{
+	struct l2_getop *op = arg;
+	struct l2 *l = op->l;
+	struct l2_entry e;
+	struct l2_hit hit, *out = NULL;
+
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		stat_inc(&l->st_errors);
+	} else if (reply->type == REDIS_REPLY_NIL) {
+		stat_inc(&l->st_misses);
+	} else if (reply->type != REDIS_REPLY_STRING ||
+	    l2_decode(reply->str, reply->len, &e) != 0) {
+		stat_inc(&l->st_decode_errors);
+		stat_inc(&l->st_misses);
+	} else if (e.key_len != op->key_len || memcmp(e.key, op->key, op->key_len) != 0) {
+		stat_inc(&l->st_key_mismatches);
+		stat_inc(&l->st_misses);
+		l2_entry_clear(&e);
+	} else {
+		stat_inc(&l->st_hits);
+		memset(&hit, 0, sizeof(hit));
+		hit.status = e.status;
+		hit.headers = e.headers;
+		hit.n_headers = e.n_headers;
+		hit.identity = e.identity;
+		hit.ttl_ms = e.ttl_ms;
+		hit.age_ms = wall_ms() - e.fetched_at_ms;
+		if (hit.age_ms < 0)
+			hit.age_ms = 0;
+		hit.body = evbuffer_new();
+		if (hit.body == NULL || evbuffer_add(hit.body, e.body, e.body_len) != 0)
+			abort();
+		out = &hit;
+	}
+	l->depth++;
+	op->cb(out, op->arg);
+	l->depth--;
+	if (out != NULL) {
+		evbuffer_free(hit.body);
+		l2_entry_clear(&e);
+	}
+	free(op);
+}
+
+bool
+l2_get(struct l2 *l, const char *key, size_t key_len, l2_get_cb cb, void *arg)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char name[L2_NAME_MAX + 1];
+	const char *argv[2] = { "GET", name };
+	size_t lens[2] = { 3, 0 };
+	struct l2_getop *op;
+
+	if (l->closing || cb == NULL || !key_ok(key, key_len) || !redis_up(l->r)) {
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	key_digest(key, key_len, d);
+	lens[1] = redis_name(l, 'e', d, name);
+	op = util_calloc(1, sizeof(*op) + key_len);
+	op->l = l;
+	op->cb = cb;
+	op->arg = arg;
+	op->key_len = key_len;
+	memcpy(op->key, key, key_len);
+	if (!redis_command(l->r, on_get_reply, op, 2, argv, lens)) {
+		free(op);
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	return true;
+}
+
+static void group_add(struct l2 *l, const char *group, const unsigned char d[SHA256_DIGEST_LENGTH]);
+
+bool
+l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, int status,
+    const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
+    const char *identity, int64_t age_ms, int64_t ttl_ms, int64_t expire_ms)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char name[L2_NAME_MAX + 1], px[24];
+	const char *argv[5] = { "SET", name, NULL, "PX", px };
+	size_t lens[5] = { 3, 0, 0, 2, 0 };
+	char *blob = NULL;
+	size_t blob_len = 0;
+	bool sent = false;
+
+	if (l->closing || !key_ok(key, key_len)) {
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	key_digest(key, key_len, d);
+	if (!redis_up(l->r)) {
+		/* Nothing can be sent: the lock expires by itself. */
+		held_forget(l, d);
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	if (age_ms < 0)
+		age_ms = 0;
+	if (expire_ms > 0 && expire_ms <= L2_MAX_MS && age_ms <= L2_MAX_MS)
+		blob = l2_encode(key, key_len, status, headers, n_headers, body, identity,
+		    wall_ms() - age_ms, ttl_ms, &blob_len);
+	if (blob != NULL && blob_len <= l->max_entry) {
+		lens[1] = redis_name(l, 'e', d, name);
+		argv[2] = blob;
+		lens[2] = blob_len;
+		lens[4] = (size_t)snprintf(px, sizeof(px), "%lld", (long long)expire_ms);
+		/* hiredis copies the command into its output buffer at once. */
+		sent = send_quiet(l, on_set_reply, 5, argv, lens);
+		if (sent && group != NULL)
+			group_add(l, group, d);
+	} else {
+		stat_inc(&l->st_not_stored);
+	}
+	free(blob);
+	unlock_digest(l, d);
+	publish_fill(l, d);
+	return sent;
+}
+
+/* <prefix>g:<hex of the group's SHA-256>: the set of entries in a group. */
+static size_t
+group_name(const struct l2 *l, const char *group, char out[L2_NAME_MAX + 1])
+{
+	unsigned char g[SHA256_DIGEST_LENGTH];
+	size_t n = strlen(group);
+	char *lower = malloc(n + 1);
+
+	if (lower == NULL)
+		abort();
+	/* Owner and repository names have no case: nor have groups. */
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char)tolower((unsigned char)group[i]);
+	SHA256((const unsigned char *)lower, n, g);
+	free(lower);
+	return redis_name(l, 'g', g, out);
+}
+
+static void
+group_add(struct l2 *l, const char *group, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	char name[L2_NAME_MAX + 1], hex[65], ttl[24];
+	const char *sadd[] = { "SADD", name, hex };
+	const char *keep[] = { "PEXPIRE", name, ttl };
+
+	(void)group_name(l, group, name);
+	digest_hex(d, hex);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)L2_GROUP_TTL_MS);
+	if (send_quiet(l, on_quiet_reply, 3, sadd, NULL))
+		(void)send_quiet(l, on_quiet_reply, 3, keep, NULL);
+}
+
+/* Every entry of the group, then the group: one script, so no put in
+ * between is half seen. Keys outside KEYS: a single Redis, not a Cluster. */
+static const char l2_drop_lua[] =
+    "local m = redis.call('SMEMBERS', KEYS[1])\n"
+    "for i = 1, #m do redis.call('DEL', ARGV[1] .. m[i]) end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return #m\n";
+
+void
+l2_invalidate(struct l2 *l, const char *group)
+{
+	char name[L2_NAME_MAX + 1], entries[L2_MAX_PREFIX + 3];
+	const char *argv[] = { "EVAL", l2_drop_lua, "1", name, entries };
+
+	if (l == NULL || l->closing || group == NULL)
+		return;
+	(void)group_name(l, group, name);
+	snprintf(entries, sizeof(entries), "%se:", l->prefix);
+	(void)send_quiet(l, on_quiet_reply, 5, argv, NULL);
+}
+
+void
+l2_announce(struct l2 *l, const char *key, size_t key_len)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	if (l->closing || !key_ok(key, key_len))
+		return;
+	stat_inc(&l->st_announces);
+	key_digest(key, key_len, d);
+	unlock_digest(l, d);
+	publish_fill(l, d);
+}
+
+static void
+on_lock_reply(redisReply *reply, void *arg)
+{
+	struct l2_lockop *op = arg;
+	struct l2 *l = op->l;
+	enum l2_lock res;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STATUS) {
+		/* Counted from when it was sent: the lock may end sooner than
+		 * we think, never later. */
+		held_put(l, op->digest, op->token, op->sent_ms + op->px_ms);
+		stat_inc(&l->st_locks_acquired);
+		res = L2_LOCK_ACQUIRED;
+	} else if (reply != NULL && reply->type == REDIS_REPLY_NIL) {
+		stat_inc(&l->st_locks_held);
+		res = L2_LOCK_HELD;
+	} else {
+		stat_inc(&l->st_errors);
+		res = L2_LOCK_UNAVAILABLE;
+	}
+	l->depth++;
+	op->cb(res, op->arg);
+	l->depth--;
+	free(op);
+}
+
+bool
+l2_lock(struct l2 *l, const char *key, size_t key_len, int64_t px_ms, l2_lock_cb cb, void *arg)
+{
+	char name[L2_NAME_MAX + 1], px[24];
+	const char *argv[6] = { "SET", name, NULL, "NX", "PX", px };
+	size_t lens[6] = { 3, 0, L2_TOKEN_LEN, 2, 2, 0 };
+	struct l2_lockop *op;
+
+	if (l->closing || cb == NULL || !key_ok(key, key_len) || px_ms <= 0 ||
+	    px_ms > L2_MAX_MS || !redis_up(l->r)) {
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	op = util_calloc(1, sizeof(*op));
+	op->l = l;
+	op->cb = cb;
+	op->arg = arg;
+	op->px_ms = px_ms;
+	op->sent_ms = util_mono_ms();
+	key_digest(key, key_len, op->digest);
+	snprintf(op->token, sizeof(op->token), "%016llx-%016llx", (unsigned long long)l->token_seed,
+	    (unsigned long long)++l->token_seq);
+	lens[1] = redis_name(l, 'l', op->digest, name);
+	argv[2] = op->token;
+	lens[5] = (size_t)snprintf(px, sizeof(px), "%lld", (long long)px_ms);
+	if (!redis_command(l->r, on_lock_reply, op, 6, argv, lens)) {
+		free(op);
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	return true;
+}
+
+void
+l2_unlock(struct l2 *l, const char *key, size_t key_len)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+
+	if (l->closing || !key_ok(key, key_len))
+		return;
+	key_digest(key, key_len, d);
+	unlock_digest(l, d);
+}
+
+bool
+l2_wait(struct l2 *l, const char *key, size_t key_len, int64_t timeout_ms, l2_wait_cb cb,
+    void *arg)
+{
+	struct l2_waiter *w;
+	struct timeval tv;
+	int64_t since_us;
+
+	if (l->closing || cb == NULL || !key_ok(key, key_len) || timeout_ms <= 0 ||
+	    timeout_ms > L2_MAX_MS || !pubsub_up(l)) {
+		stat_inc(&l->st_refused);
+		return false;
+	}
+	w = util_calloc(1, sizeof(*w));
+	w->l = l;
+	w->cb = cb;
+	w->arg = arg;
+	key_digest(key, key_len, w->digest);
+	w->timer = evtimer_new(l->base, on_wait_timer, w);
+	if (w->timer == NULL)
+		abort();
+	since_us = util_mono_us() - 2 * l->timeout_ms * 1000;
+	w->early = recent_seen(l, w->digest, since_us);
+	if (w->early) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+	} else {
+		tv.tv_sec = (time_t)(timeout_ms / 1000);
+		tv.tv_usec = (suseconds_t)(timeout_ms % 1000 * 1000);
+	}
+	evtimer_add(w->timer, &tv);
+	LIST_INSERT_HEAD(&l->waiters[bucket_of(w->digest)], w, link);
+	if (l->n_waiters++ == 0)
+		watch_arm(l);
+	stat_inc(&l->st_waits);
+	return true;
+}
+
+#define LOAD(f) atomic_load_explicit(&l->f, memory_order_relaxed)
+
+void
+l2_stats(const struct l2 *l, struct l2_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hits = LOAD(st_hits);
+	out->misses = LOAD(st_misses);
+	out->errors = LOAD(st_errors);
+	out->refused = LOAD(st_refused);
+	out->decode_errors = LOAD(st_decode_errors);
+	out->key_mismatches = LOAD(st_key_mismatches);
+	out->stores = LOAD(st_stores);
+	out->not_stored = LOAD(st_not_stored);
+	out->announces = LOAD(st_announces);
+	out->locks_acquired = LOAD(st_locks_acquired);
+	out->locks_held = LOAD(st_locks_held);
+	out->unlocks = LOAD(st_unlocks);
+	out->waits = LOAD(st_waits);
+	out->waits_signalled = LOAD(st_waits_signalled);
+	out->waits_timed_out = LOAD(st_waits_timed_out);
+	out->waits_failed = LOAD(st_waits_failed);
+	out->fills_seen = LOAD(st_fills_seen);
+	if (l->r != NULL)
+		redis_stats(l->r, &out->link);
+}
