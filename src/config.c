@@ -1339,15 +1339,21 @@ config_print_str(FILE *out, const char *key, const char *val)
 }
 
 /* The URL with any password in it masked: what follows the userinfo's
- * first ':' up to its '@'. */
+ * first ':' up to its end. */
 static void
 config_print_redis_url(FILE *out, const char *url)
 {
-	const char *auth = strstr(url, "://"), *at, *colon;
+	const char *auth = strstr(url, "://"), *at = NULL, *colon;
+	size_t n;
 	char *masked;
 
+	/* The userinfo ends at the authority's last '@': a password may hold
+	 * '@' itself (redis_url_parse reads it so). */
 	auth = auth ? auth + 3 : url;
-	at = strchr(auth, '@');
+	n = strcspn(auth, "/");
+	for (size_t i = 0; i < n; i++)
+		if (auth[i] == '@')
+			at = auth + i;
 	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 	if (colon == NULL) {
 		config_print_str(out, "redis_url", url);

@@ -65,13 +65,21 @@ usage(FILE *out)
  * log_format and log_level are not among them (a reload applies them), nor
  * is shutdown_grace_secs (shutdown reads the latest loaded configuration's).
  */
+/* Equal strings, NULL equal only to NULL. */
+static bool
+str_eq_or_null(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void
 warn_restart_only(const struct config *a, const struct config *b)
 {
 	static const char *const names[] = {
 		"listen", "port", "workers", "upstream_url", "public_url", "upstream_timeout_secs",
 		"audit_log", "audit_fsync", "cache.max_entries", "cache.max_bytes",
-		"cache.max_entry_bytes",
+		"cache.max_entry_bytes", "cache.backend", "cache.redis_url", "cache.redis_password",
+		"cache.redis_timeout_ms", "cache.redis_key_prefix",
 	};
 	bool changed[] = {
 		strcmp(a->listen, b->listen) != 0, a->port != b->port, a->workers != b->workers,
@@ -84,6 +92,10 @@ warn_restart_only(const struct config *a, const struct config *b)
 		a->audit_fsync != b->audit_fsync,
 		a->cache.max_entries != b->cache.max_entries, a->cache.max_bytes != b->cache.max_bytes,
 		a->cache.max_entry_bytes != b->cache.max_entry_bytes,
+		a->cache.redis != b->cache.redis, !str_eq_or_null(a->cache.redis_url, b->cache.redis_url),
+		!str_eq_or_null(a->cache.redis_password, b->cache.redis_password),
+		a->cache.redis_timeout_ms != b->cache.redis_timeout_ms,
+		!str_eq_or_null(a->cache.redis_key_prefix, b->cache.redis_key_prefix),
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

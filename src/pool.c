@@ -512,6 +512,27 @@ pool_set_remote(struct pool *p, int i, const char *bucket, int64_t in_flight)
 	pthread_mutex_unlock(&p->mu);
 }
 
+size_t
+pool_in_flight(struct pool *p, struct pool_flight *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n_ids && n < max; i++)
+		for (size_t k = 0; k < p->budgets[i].n_buckets && n < max; k++) {
+			const struct bucket *bk = &p->budgets[i].buckets[k];
+
+			if (bk->in_flight <= 0)
+				continue;
+			out[n].identity = (int)i;
+			snprintf(out[n].bucket, sizeof(out[n].bucket), "%s", bk->name);
+			out[n].n = bk->in_flight;
+			n++;
+		}
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
 void
 pool_clear_remote(struct pool *p)
 {

@@ -104,6 +104,15 @@ bool pool_bucket_name(const char *name);
 void pool_set_remote(struct pool *p, int i, const char *bucket, int64_t in_flight);
 void pool_clear_remote(struct pool *p);
 
+/* This process's reads in flight, per identity (a budget's first) and
+ * bucket, for the other replicas: up to max of them; returns how many. */
+struct pool_flight {
+	int identity;
+	char bucket[32];
+	int64_t n;
+};
+size_t pool_in_flight(struct pool *p, struct pool_flight *out, size_t max);
+
 /* Marks identity i's bucket spent (GitHub said so in a body, not in
  * headers); without a known reset it refills after window_secs. */
 void pool_exhaust(struct pool *p, int i, const char *bucket, int64_t window_secs);

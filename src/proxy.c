@@ -746,6 +746,28 @@ proxy_l2_store(struct proxy_call *c, struct upstream_result *res)
 
 static void proxy_on_done(struct upstream_result *res, void *arg);
 
+/* A header field token (RFC 9110): no separators, spaces or controls. */
+static bool
+proxy_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *s) != NULL)
+			return false;
+	return true;
+}
+
+/* A header value we would send on: printable, tab allowed, no CR or LF. */
+static bool
+proxy_field_value(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static struct curl_slist *
 proxy_upstream_headers(struct proxy_call *c, const char *etag)
 {
@@ -765,7 +787,8 @@ proxy_upstream_headers(struct proxy_call *c, const char *etag)
 		h = curl_slist_append(h, line);
 		free(line);
 	}
-	if (etag != NULL) {
+	/* An ETag is a quoted string: never a line break into the request. */
+	if (etag != NULL && proxy_field_value(etag)) {
 		line = util_printf("If-None-Match: %s", etag);
 		h = curl_slist_append(h, line);
 		free(line);
@@ -800,8 +823,6 @@ proxy_send(struct proxy_call *c, const char *etag)
 	}
 	started = upstream_start(c->up, &ur, proxy_on_done, c) != NULL;
 	free(url);
-	if (started)
-		share_reserve(c->w->share, c->identity, c->bucket, 1);
 	if (!started) {
 		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
@@ -864,7 +885,6 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	char msg[256];
 
 	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
-	share_reserve(c->w->share, c->identity, c->bucket, -1);
 	c->lg.identity = pool_id(c->px->pool, c->identity);
 	if (c->revalidating)
 		metrics_add(res->error != UPSTREAM_OK || res->status >= 400 ?
@@ -1012,13 +1032,33 @@ static void proxy_on_l2_lock(enum l2_lock result, void *arg);
  * must be one of ours (ids are shared through the configuration), since
  * only its token may revalidate the ETag for free. NULL otherwise.
  */
+/*
+ * Redis is another program's memory: what it hands back is checked as if
+ * a client had sent it. Only a 200 with headers we would have kept from
+ * GitHub, each a clean field, is an entry; anything else is a miss. A
+ * header smuggled in here would otherwise reach clients, or GitHub inside
+ * an If-None-Match carrying a pooled token.
+ */
+static bool
+proxy_l2_hit_ok(const struct l2_hit *hit)
+{
+	if (hit->status != 200 || hit->n_headers > PROXY_ENTRY_HEADERS)
+		return false;
+	for (size_t i = 0; i < hit->n_headers; i++)
+		if (!proxy_token(hit->headers[i].name) || !proxy_field_value(hit->headers[i].value) ||
+		    !rewrite_forward_response_header(hit->headers[i].name) ||
+		    strcasecmp(hit->headers[i].name, "Content-Length") == 0)
+			return false;
+	return true;
+}
+
 static struct cache_entry *
 proxy_entry_from_l2(struct proxy_call *c, const struct l2_hit *hit)
 {
 	struct cache_entry *e;
-	int identity = pool_find(c->px->pool, hit->identity);
+	int identity;
 
-	if (identity < 0)
+	if (!proxy_l2_hit_ok(hit) || (identity = pool_find(c->px->pool, hit->identity)) < 0)
 		return NULL;
 	e = cache_entry_new(c->key, c->key_len, hit->status, hit->headers, hit->n_headers,
 	    hit->body, identity, hit->ttl_ms - hit->age_ms);
@@ -1033,6 +1073,11 @@ proxy_on_l2_get(const struct l2_hit *hit, void *arg)
 	struct cache_entry *e = hit ? proxy_entry_from_l2(c, hit) : NULL;
 
 	if (e != NULL && proxy_fresh_enough(c, e)) {
+		/* As for an answer from GitHub: its node ids may be asked for by id
+		 * later, on this replica too. L2 keeps only answers with data. */
+		if (c->graphql)
+			policy_learn_nodes(c->px->policy, c->owners,
+			    (const char *)evbuffer_pullup(hit->body, -1), evbuffer_get_length(hit->body));
 		if (cache_generation(c->px->cache) == c->generation)
 			cache_put(c->px->cache, e);
 		proxy_deliver(c, e, "HIT");
@@ -1316,7 +1361,6 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 	char msg[200];
 
 	pool_release(c->px->pool, c->identity, c->bucket, res->error == UPSTREAM_OK ? res->status : 0);
-	share_reserve(c->w->share, c->identity, c->bucket, -1);
 	if (res->error != UPSTREAM_OK || res->status >= 500) {
 		/* GitHub's trouble is not the client's answer: say so, deny nothing. */
 		snprintf(msg, sizeof(msg), "could not look up the owner of repository %.*s: %s",
@@ -1394,8 +1438,6 @@ proxy_resolve(struct proxy_call *c)
 		pool_release(c->px->pool, c->identity, c->bucket, -1);
 		c->identity = -1;
 		proxy_fail(c, 503, "shutting_down", "ghpool is shutting down");
-	} else {
-		share_reserve(c->w->share, c->identity, c->bucket, 1);
 	}
 	free(url);
 }

@@ -7,8 +7,9 @@
  *                       later reset wins; within one window the lower
  *                       remaining, since GitHub's only goes down)
  *   f:<replica>         hash: "<identity> <bucket>" -> reads in flight,
- *                       kept alive by its replica's refreshes, so a crashed
- *                       replica's reservations expire with it
+ *                       replaced whole by its replica every second and
+ *                       expiring with it, so a lost command or a crash
+ *                       costs at most a few seconds of a wrong count
  *   replicas            sorted set: replica -> last refresh (ms)
  *
  * Writes are fire-and-forget on the worker's link. The refresh is one
@@ -109,19 +110,6 @@ share_observe(struct share *s, int i, const char *bucket, const struct pool_limi
 	snprintf(now, sizeof(now), "%lld", (long long)util_now() * 1000);
 	snprintf(ttl, sizeof(ttl), "%d", SHARE_BUDGET_TTL_MS);
 	(void)share_command(s, NULL, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
-}
-
-void
-share_reserve(struct share *s, int i, const char *bucket, int delta)
-{
-	char field[160], by[8];
-	const char *argv[] = { "HINCRBY", s ? s->inflight_key : "", field, by };
-
-	if (s == NULL || bucket == NULL || !pool_bucket_name(bucket))
-		return;
-	snprintf(field, sizeof(field), "%s %s", pool_id(s->pool, i), bucket);
-	snprintf(by, sizeof(by), "%d", delta);
-	(void)share_command(s, NULL, NULL, 4, argv);
 }
 
 /* ------------------------------------------------------------------------
@@ -326,6 +314,38 @@ share_on_replicas(redisReply *reply, void *arg)
 	share_round_answered(r, reply);
 }
 
+/*
+ * Our reads in flight, whole: the hash is replaced every second rather
+ * than counted up and down per read, so nothing a lost command would have
+ * changed outlives the next second.
+ */
+static void
+share_publish_flights(struct share *s)
+{
+	struct pool_flight f[SHARE_MAX_FIELDS / 2];
+	size_t n = pool_in_flight(s->pool, f, sizeof(f) / sizeof(f[0]));
+	const char *del[] = { "DEL", s->inflight_key };
+	const char **argv = util_calloc(2 + 2 * n, sizeof(*argv));
+	char (*fields)[160] = util_calloc(n ? n : 1, sizeof(*fields));
+	char (*counts)[24] = util_calloc(n ? n : 1, sizeof(*counts));
+
+	(void)share_command(s, NULL, NULL, 2, del);
+	argv[0] = "HSET";
+	argv[1] = s->inflight_key;
+	for (size_t k = 0; k < n; k++) {
+		snprintf(fields[k], sizeof(fields[k]), "%s %s", pool_id(s->pool, f[k].identity),
+		    f[k].bucket);
+		snprintf(counts[k], sizeof(counts[k]), "%lld", (long long)f[k].n);
+		argv[2 + 2 * k] = fields[k];
+		argv[3 + 2 * k] = counts[k];
+	}
+	if (n > 0)
+		(void)share_command(s, NULL, NULL, (int)(2 + 2 * n), argv);
+	free(argv);
+	free(fields);
+	free(counts);
+}
+
 /* Every second: say we are alive, keep our reservations alive, read all. */
 static void
 share_on_tick(evutil_socket_t fd, short what, void *arg)
@@ -351,6 +371,7 @@ share_on_tick(evutil_socket_t fd, short what, void *arg)
 	snprintf(forget, sizeof(forget), "%lld", (long long)(ms - SHARE_REPLICA_FORGET_MS));
 	snprintf(ttl, sizeof(ttl), "%d", SHARE_REPLICA_TTL_MS);
 	(void)share_command(s, NULL, NULL, 4, zadd);
+	share_publish_flights(s);
 	(void)share_command(s, NULL, NULL, 3, keep);
 	(void)share_command(s, NULL, NULL, 4, trim);
 

@@ -2,8 +2,8 @@
  * share: the pool's budgets as every replica sees them, through Redis. A
  * worker records what each upstream answer said of its identity's bucket
  * (a newer observation wins: a later reset, or a lower remaining within
- * one window) and reserves its reads in flight; once a second one worker
- * per replica reads everybody's back into its pool. Nothing here waits:
+ * one window); once a second one worker per replica publishes its reads
+ * in flight and reads everybody's back into its pool. Nothing here waits:
  * without Redis the pool keeps its own view.
  */
 #ifndef GHPOOL_SHARE_H
@@ -28,9 +28,6 @@ void share_free(struct share *s);
 
 /* What an upstream answer said of identity i's bucket. */
 void share_observe(struct share *s, int i, const char *bucket, const struct pool_limits *l);
-
-/* A read against identity i's bucket starts (+1) or ends (-1). */
-void share_reserve(struct share *s, int i, const char *bucket, int delta);
 
 struct share_stats {
 	uint64_t refreshes;          /* rounds that read every replica's state */
