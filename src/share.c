@@ -202,31 +202,46 @@ share_numbers(const char *p, int64_t *n, int k)
 	return true;
 }
 
-/* An identity's budgets as the replicas together know them: each merged
- * into the pool by its own newer-wins rule. */
+/*
+ * The fields of a hash a round asked for (HGETALL), each a string pair,
+ * handed to each(); a reply of another shape, or too large, is skipped.
+ * Then the command is done with.
+ */
 static void
-share_on_budgets(redisReply *reply, void *arg)
+share_each_field(struct share_cmd *c, redisReply *reply,
+    void (*each)(struct share_cmd *c, const redisReply *f, const redisReply *v))
 {
-	struct share_cmd *c = arg;
 	struct share_round *r = c->r;
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && r->s != NULL &&
-	    reply->elements <= 2 * SHARE_MAX_FIELDS) {
-		for (size_t k = 0; k + 1 < reply->elements; k += 2) {
-			redisReply *f = reply->element[k], *v = reply->element[k + 1];
-			struct pool_limits l;
-			int64_t n[4];
-
-			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-			    !pool_bucket_name(f->str) || !share_numbers(v->str, n, 4))
-				continue;
-			l = (struct pool_limits){ .limit = n[0], .remaining = n[1], .reset = n[2],
-			    .used = n[3] };
-			pool_observe(r->s->pool, c->identity, f->str, &l);
-		}
-	}
+	    reply->elements <= 2 * SHARE_MAX_FIELDS)
+		for (size_t k = 0; k + 1 < reply->elements; k += 2)
+			if (reply->element[k]->type == REDIS_REPLY_STRING &&
+			    reply->element[k + 1]->type == REDIS_REPLY_STRING)
+				each(c, reply->element[k], reply->element[k + 1]);
 	free(c);
 	share_round_answered(r, reply);
+}
+
+/* bucket -> "limit remaining reset used observed": merged into the pool
+ * by its own newer-wins rule. */
+static void
+share_budget_field(struct share_cmd *c, const redisReply *f, const redisReply *v)
+{
+	struct pool_limits l;
+	int64_t n[4];
+
+	if (!pool_bucket_name(f->str) || !share_numbers(v->str, n, 4))
+		return;
+	l = (struct pool_limits){ .limit = n[0], .remaining = n[1], .reset = n[2], .used = n[3] };
+	pool_observe(c->r->s->pool, c->identity, f->str, &l);
+}
+
+/* An identity's budgets as the replicas together know them. */
+static void
+share_on_budgets(redisReply *reply, void *arg)
+{
+	share_each_field(arg, reply, share_budget_field);
 }
 
 static void
@@ -254,37 +269,30 @@ share_add_sum(struct share_round *r, int identity, const char *bucket, int64_t n
 	e->n += n;
 }
 
-/* Another replica's reads in flight: "<identity> <bucket>" -> n. */
+/* "<identity> <bucket>" -> reads in flight; anything else teaches nothing. */
+static void
+share_inflight_field(struct share_cmd *c, const redisReply *f, const redisReply *v)
+{
+	struct share_round *r = c->r;
+	const char *sp = strchr(f->str, ' ');
+	char id[80];
+	int64_t n;
+	int i;
+
+	if (sp == NULL || (size_t)(sp - f->str) >= sizeof(id) || !pool_bucket_name(sp + 1) ||
+	    strlen(sp + 1) >= sizeof(r->sums->bucket) ||
+	    util_parse_i64(v->str, v->len, 0, INT32_MAX, &n) < 0 || n == 0)
+		return;
+	snprintf(id, sizeof(id), "%.*s", (int)(sp - f->str), f->str);
+	if ((i = pool_find(r->s->pool, id)) >= 0)
+		share_add_sum(r, i, sp + 1, n);
+}
+
+/* Another replica's reads in flight. */
 static void
 share_on_inflight(redisReply *reply, void *arg)
 {
-	struct share_cmd *c = arg;
-	struct share_round *r = c->r;
-
-	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && r->s != NULL &&
-	    reply->elements <= 2 * SHARE_MAX_FIELDS) {
-		for (size_t k = 0; k + 1 < reply->elements; k += 2) {
-			redisReply *f = reply->element[k], *v = reply->element[k + 1];
-			char id[80];
-			const char *sp;
-			int64_t n;
-			int i;
-
-			if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-			    (sp = strchr(f->str, ' ')) == NULL || (size_t)(sp - f->str) >= sizeof(id) ||
-			    !pool_bucket_name(sp + 1) || strlen(sp + 1) >= sizeof(r->sums->bucket))
-				continue;
-			/* A release that outlived its replica's hash leaves a negative
-			 * count: nothing is in flight there. */
-			if (util_parse_i64(v->str, v->len, INT32_MIN, INT32_MAX, &n) < 0 || n <= 0)
-				continue;
-			snprintf(id, sizeof(id), "%.*s", (int)(sp - f->str), f->str);
-			if ((i = pool_find(r->s->pool, id)) >= 0)
-				share_add_sum(r, i, sp + 1, n);
-		}
-	}
-	free(c);
-	share_round_answered(r, reply);
+	share_each_field(arg, reply, share_inflight_field);
 }
 
 /* The replicas alive: ask each other one for its reservations. */
