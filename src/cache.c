@@ -525,6 +525,12 @@ cache_entry_invalidated(const struct cache_entry *e)
 }
 
 void
+cache_entry_invalidate(struct cache_entry *e)
+{
+	atomic_store(&e->fresh_until_ms, CACHE_INVALIDATED);
+}
+
+void
 cache_stats(struct cache *c, struct cache_stats *out)
 {
 	pthread_mutex_lock(&c->write);

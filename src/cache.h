@@ -100,6 +100,11 @@ void cache_remove_key(struct cache *c, const char *key, size_t key_len);
 size_t cache_invalidate_prefix(struct cache *c, const char *prefix);
 bool cache_entry_invalidated(const struct cache_entry *e);
 
+/* The same for one entry, stored or not: one another replica stored before
+ * a write (an outdated L2 entry), or ours that is older still, kept for
+ * its ETag alone. */
+void cache_entry_invalidate(struct cache_entry *e);
+
 /* Changes with every invalidation. A fetch that began under another
  * generation may carry data from before a write: it must not be stored. */
 uint64_t cache_generation(struct cache *c);

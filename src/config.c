@@ -32,7 +32,9 @@ struct loader {
 	char *const *envp;
 	char *err;
 	size_t errlen;
-	const struct config *running;   /* a reload: Apps mint where reads go */
+	/* A reload: Apps mint where reads go, and the Redis password in use
+	 * stays (Redis keys are restart-only). NULL on the first load. */
+	const struct config *running;
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -963,6 +965,14 @@ config_resolve_client_keys(struct loader *ld, const struct secret_opts *o)
  * The Redis settings hang together: backend = "redis" needs a URL, and a
  * URL or password without it would be silently unused. The password is
  * resolved like a token; errors name the reference, never the value.
+ *
+ * On a reload a reference is not resolved: the Redis keys take effect only
+ * on restart, so the password in use is the running configuration's, which
+ * is copied instead (NULL without one). A reference that cannot be
+ * resolved now (a variable gone, a secret manager briefly down) must not
+ * fail the reload and hold back the identities' new tokens. main.c's
+ * warn_restart_only tells a changed reference from the running one. A
+ * literal costs nothing to take as it is written.
  */
 static int
 config_resolve_redis(struct loader *ld, const struct secret_opts *o)
@@ -982,6 +992,12 @@ config_resolve_redis(struct loader *ld, const struct secret_opts *o)
 	}
 	if (cc->redis_password_ref == NULL)
 		return 0;
+	if (ld->running != NULL && strcmp(secret_kind(cc->redis_password_ref), "literal") != 0) {
+		const char *in_use = ld->running->cache.redis_password;
+
+		cc->redis_password = in_use != NULL ? util_strdup(in_use) : NULL;
+		return 0;
+	}
 	cc->redis_password = secret_resolve(cc->redis_password_ref, o, why, sizeof(why));
 	if (cc->redis_password == NULL) {
 		char where[300];

@@ -54,8 +54,8 @@ struct config_cache {
 	/* backend = "redis": Redis is the L2 tier every replica shares. */
 	bool redis;
 	char *redis_url;                   /* redis://[user:password@]host[:port][/db] */
-	char *redis_password_ref;          /* a secret reference as written, or NULL */
-	char *redis_password;              /* resolved; never printed */
+	char *redis_password_ref;          /* a secret reference as written ("(literal)" once loaded), or NULL */
+	char *redis_password;              /* resolved (reloads: see config_reload); never printed */
 	int redis_password_line;
 	int64_t redis_timeout_ms;          /* past it, Redis counts as down */
 	char *redis_key_prefix;            /* every key and channel starts with it */
@@ -122,7 +122,10 @@ int config_load(struct config *cfg, const char *path, char *const *envp,
     char *err, size_t errlen);
 
 /* The same on reload: GitHub App tokens are minted against running's
- * upstream, since a changed upstream_url applies only on restart. */
+ * upstream, since a changed upstream_url applies only on restart. For the
+ * same reason a [cache] redis_password reference is not resolved (so it
+ * can never fail a reload): cfg gets a copy of running's resolved password,
+ * NULL if it had none. A literal password is taken as written. */
 int config_reload(struct config *cfg, const char *path, char *const *envp,
     const struct config *running, char *err, size_t errlen);
 

@@ -12,6 +12,13 @@
  * that woke it. Callers' callbacks run with l->depth raised, so l2_free
  * from inside one is caught.
  *
+ * Group versions. l2_get reads a group's version with its entry (MGET);
+ * l2_put stores through a script that compares the version first. A write
+ * (l2_invalidate) marks its group in the process-wide marks, sets a new
+ * version, and unmarks on Redis's "OK"; a lost link puts the version on
+ * this worker's retry list, sent again (a fresh one) once the link is
+ * back, with the group marked until then.
+ *
  * Waits and the pub/sub link. redis tells subscribers when their
  * subscription comes back after a loss (msg NULL) but not when it is lost;
  * while any wait is pending a 10 ms watch timer reads the link's state
@@ -24,6 +31,7 @@
 
 #include <openssl/sha.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +40,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define L2_VERSION           1
+#define L2_FORMAT            2
 #define L2_MAGIC             "GHL2"
 #define L2_MAX_MS            (10LL * 365 * 24 * 3600 * 1000)   /* TTLs and expiries */
 #define L2_MAX_BLOB          ((size_t)L2_MAX_BODY + (size_t)16 * 1024 * 1024 + L2_MAX_KEY + 1024)
@@ -42,11 +50,20 @@
 #define L2_DEFAULT_TIMEOUT_MS 50
 #define L2_TOKEN_LEN         33           /* 16 hex, '-', 16 hex */
 #define L2_NAME_MAX          (L2_MAX_PREFIX + 8 + 64)
+#define L2_RETRY_MS          250          /* versions not set: tried again while the link is up */
+#define L2_MAX_RETRIES       1024         /* per worker; beyond, the group stays marked */
 
 /* "if the lock still holds our token, delete it" */
 static const char l2_unlock_script[] =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
     "else return 0 end";
+
+/* "store the entry only if the group's version is still the one its reader
+ * saw": KEYS entry, version; ARGV version ("" for none), blob, PX. */
+static const char l2_put_script[] =
+    "local v = redis.call('get', KEYS[2]) or '' "
+    "if v ~= ARGV[1] then return 0 end "
+    "redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1";
 
 /* ------------------------------------------------------------------------
  * Types
@@ -81,9 +98,35 @@ struct l2_getop {
 	struct l2 *l;
 	l2_get_cb cb;
 	void *arg;
+	bool grouped;                 /* MGET entry version, not GET entry */
 	size_t key_len;
 	char key[];
 };
+
+/* A group marked by a write through this process. */
+struct l2_mark {
+	LIST_ENTRY(l2_mark) link;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	unsigned pending;             /* versions sent or to send, not yet confirmed */
+	int64_t hold_until_ms;        /* monotonic: marked until then, pending or not */
+};
+LIST_HEAD(l2_mark_list, l2_mark);
+
+struct l2_marks {
+	pthread_mutex_t mu;
+	struct l2_mark_list b[L2_BUCKETS];
+};
+
+/* A new version for a group: in flight (its redis callback's argument) or
+ * waiting on the retry list for the link. */
+struct l2_version_op {
+	TAILQ_ENTRY(l2_version_op) link;
+	struct l2 *l;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	l2_invalidate_cb cb;          /* the writer, until its first try ends */
+	void *arg;
+};
+TAILQ_HEAD(l2_version_list, l2_version_op);
 
 struct l2_lockop {
 	struct l2 *l;
@@ -101,6 +144,13 @@ struct l2 {
 	char *prefix;
 	size_t prefix_len;
 	char *channel;
+	char *ns;                     /* the namespace, "" for none */
+	size_t ns_len;
+	struct l2_marks *marks;
+	bool own_marks;
+	struct l2_version_list retries;
+	size_t n_retries;
+	struct event *retry;
 	size_t max_entry;
 	int64_t timeout_ms;
 	uint64_t token_seed, token_seq;
@@ -117,7 +167,8 @@ struct l2 {
 	_Atomic uint64_t st_hits, st_misses, st_errors, st_refused, st_decode_errors,
 	    st_key_mismatches, st_stores, st_not_stored, st_announces, st_locks_acquired,
 	    st_locks_held, st_unlocks, st_waits, st_waits_signalled, st_waits_timed_out,
-	    st_waits_failed, st_fills_seen;
+	    st_waits_failed, st_fills_seen, st_lookup_errors, st_outdated, st_marked,
+	    st_superseded, st_versions_set, st_version_retries;
 };
 
 static inline void
@@ -181,21 +232,26 @@ put_bytes(char *p, const void *s, size_t n)
 char *
 l2_encode(const char *key, size_t key_len, int status,
     const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
-    const char *identity, int64_t fetched_at_ms, int64_t ttl_ms, size_t *len)
+    const char *identity, const char *version, int64_t fetched_at_ms, int64_t ttl_ms,
+    size_t *len)
 {
-	size_t id_len, body_len = body ? evbuffer_get_length(body) : 0, total;
+	size_t id_len, ver_len, body_len = body ? evbuffer_get_length(body) : 0, total;
 	char *blob, *p;
 
 	*len = 0;
 	if (identity == NULL)
 		identity = "";
+	if (version == NULL)
+		version = "";
 	id_len = strlen(identity);
+	ver_len = strlen(version);
 	if (key == NULL || key_len == 0 || key_len > L2_MAX_KEY || status < 100 || status > 999 ||
 	    n_headers > L2_MAX_HEADERS || (n_headers > 0 && headers == NULL) ||
-	    id_len > L2_MAX_IDENTITY || body_len > L2_MAX_BODY || fetched_at_ms < 0 ||
-	    ttl_ms < 0 || ttl_ms > L2_MAX_MS)
+	    id_len > L2_MAX_IDENTITY || ver_len > L2_VERSION_MAX || body_len > L2_MAX_BODY ||
+	    fetched_at_ms < 0 || ttl_ms < 0 || ttl_ms > L2_MAX_MS)
 		return NULL;
-	total = 4 + 1 + 1 + 2 + 8 + 8 + 4 + key_len + 1 + id_len + 1 + 2 + 4 + body_len;
+	total = 4 + 1 + 1 + 2 + 8 + 8 + 4 + key_len + 1 + id_len + 1 + 1 + ver_len + 1 + 2 + 4 +
+	    body_len;
 	for (size_t i = 0; i < n_headers; i++) {
 		size_t nl, vl;
 
@@ -211,7 +267,7 @@ l2_encode(const char *key, size_t key_len, int status,
 	if (blob == NULL)
 		abort();
 	p = put_bytes(blob, L2_MAGIC, 4);
-	p = put_u8(p, L2_VERSION);
+	p = put_u8(p, L2_FORMAT);
 	p = put_u8(p, 0);
 	p = put_u16(p, (unsigned)status);
 	p = put_u64(p, (uint64_t)fetched_at_ms);
@@ -220,6 +276,8 @@ l2_encode(const char *key, size_t key_len, int status,
 	p = put_bytes(p, key, key_len);
 	p = put_u8(p, (unsigned)id_len);
 	p = put_bytes(p, identity, id_len + 1);
+	p = put_u8(p, (unsigned)ver_len);
+	p = put_bytes(p, version, ver_len + 1);
 	p = put_u16(p, (unsigned)n_headers);
 	for (size_t i = 0; i < n_headers; i++) {
 		size_t nl = strlen(headers[i].name), vl = strlen(headers[i].value);
@@ -304,7 +362,7 @@ l2_decode(const char *blob, size_t len, struct l2_entry *out)
 	magic = take(&r, 4);
 	if (magic == NULL || memcmp(magic, L2_MAGIC, 4) != 0)
 		goto bad;
-	if (take_be(&r, 1) != L2_VERSION || take_be(&r, 1) != 0)
+	if (take_be(&r, 1) != L2_FORMAT || take_be(&r, 1) != 0)
 		goto bad;
 	v = take_be(&r, 2);
 	if (v < 100 || v > 999)
@@ -327,6 +385,10 @@ l2_decode(const char *blob, size_t len, struct l2_entry *out)
 	if (r.bad || n > L2_MAX_IDENTITY)
 		goto bad;
 	out->identity = take_cstr(&r, n);
+	n = (size_t)take_be(&r, 1);
+	if (r.bad || n > L2_VERSION_MAX)
+		goto bad;
+	out->version = take_cstr(&r, n);
 	n = (size_t)take_be(&r, 2);
 	if (r.bad || n > L2_MAX_HEADERS)
 		goto bad;
@@ -413,6 +475,53 @@ l2_key_hash(const char *key, size_t key_len, char out[65])
  * Small helpers
  * ---------------------------------------------------------------------- */
 
+/* SHA-256 of "<namespace>\n<s>" (of s alone without a namespace); s in
+ * lower case when fold is set. */
+static void
+ns_digest(const struct l2 *l, const char *s, size_t n, bool fold,
+    unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	size_t off = l->ns_len > 0 ? l->ns_len + 1 : 0;
+	char *buf = malloc(off + n + 1);
+
+	if (buf == NULL)
+		abort();
+	if (off > 0) {
+		memcpy(buf, l->ns, l->ns_len);
+		buf[l->ns_len] = '\n';
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[off + i] = fold ? (char)tolower((unsigned char)s[i]) : s[i];
+	SHA256((const unsigned char *)buf, off + n, d);
+	free(buf);
+}
+
+static void
+entry_digest(const struct l2 *l, const char *key, size_t key_len,
+    unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	ns_digest(l, key, key_len, false, d);
+}
+
+/* Owner and repository names have no case: nor have groups. */
+static void
+group_digest(const struct l2 *l, const char *group, unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	ns_digest(l, group, strlen(group), true, d);
+}
+
+/* What a version read from Redis may be: ours are L2_VERSION_MAX hex. */
+static bool
+version_ok(const char *s, size_t len)
+{
+	if (len > L2_VERSION_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
 /* "<prefix><kind>:<hex>" into out (L2_NAME_MAX + 1 bytes); its length. */
 static size_t
 redis_name(const struct l2 *l, char kind, const unsigned char d[SHA256_DIGEST_LENGTH],
@@ -454,17 +563,6 @@ on_quiet_reply(redisReply *reply, void *arg)
 	struct l2 *l = arg;
 
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-		stat_inc(&l->st_errors);
-}
-
-static void
-on_set_reply(redisReply *reply, void *arg)
-{
-	struct l2 *l = arg;
-
-	if (reply != NULL && reply->type == REDIS_REPLY_STATUS)
-		stat_inc(&l->st_stores);
-	else
 		stat_inc(&l->st_errors);
 }
 
@@ -709,6 +807,226 @@ on_fill(const char *msg, size_t len, void *arg)
 }
 
 /* ------------------------------------------------------------------------
+ * Marks: groups written through this process, not yet confirmed
+ * ---------------------------------------------------------------------- */
+
+struct l2_marks *
+l2_marks_new(void)
+{
+	struct l2_marks *m = util_calloc(1, sizeof(*m));
+
+	pthread_mutex_init(&m->mu, NULL);
+	for (size_t i = 0; i < L2_BUCKETS; i++)
+		LIST_INIT(&m->b[i]);
+	return m;
+}
+
+void
+l2_marks_free(struct l2_marks *m)
+{
+	struct l2_mark *k;
+
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < L2_BUCKETS; i++)
+		while ((k = LIST_FIRST(&m->b[i])) != NULL) {
+			LIST_REMOVE(k, link);
+			free(k);
+		}
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+/* The mark for d (made when add), dropping a spent one found on the way.
+ * With m->mu held. */
+static struct l2_mark *
+mark_find(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH], bool add)
+{
+	struct l2_mark_list *b = &m->b[bucket_of(d)];
+	struct l2_mark *k, *next;
+	int64_t now = util_mono_ms();
+
+	for (k = LIST_FIRST(b); k != NULL; k = next) {
+		next = LIST_NEXT(k, link);
+		if (memcmp(k->digest, d, SHA256_DIGEST_LENGTH) == 0)
+			return k;
+		if (k->pending == 0 && k->hold_until_ms <= now) {
+			LIST_REMOVE(k, link);
+			free(k);
+		}
+	}
+	if (!add)
+		return NULL;
+	k = util_calloc(1, sizeof(*k));
+	memcpy(k->digest, d, SHA256_DIGEST_LENGTH);
+	LIST_INSERT_HEAD(b, k, link);
+	return k;
+}
+
+static void
+mark_begin(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	pthread_mutex_lock(&m->mu);
+	mark_find(m, d, true)->pending++;
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* One version for d is settled: confirmed (hold_ms 0), which outdates
+ * everything before it, earlier writes' given-up versions included; or
+ * given up on, and then d stays marked hold_ms longer. */
+static void
+mark_end(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH], int64_t hold_ms)
+{
+	struct l2_mark *k;
+
+	pthread_mutex_lock(&m->mu);
+	if ((k = mark_find(m, d, false)) != NULL) {
+		if (k->pending > 0)
+			k->pending--;
+		if (hold_ms == 0)
+			k->hold_until_ms = 0;
+		else if (k->hold_until_ms < util_mono_ms() + hold_ms)
+			k->hold_until_ms = util_mono_ms() + hold_ms;
+		if (k->pending == 0 && k->hold_until_ms <= util_mono_ms()) {
+			LIST_REMOVE(k, link);
+			free(k);
+		}
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+static bool
+mark_active(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH])
+{
+	struct l2_mark *k;
+	bool on;
+
+	pthread_mutex_lock(&m->mu);
+	k = mark_find(m, d, false);
+	on = k != NULL && (k->pending > 0 || k->hold_until_ms > util_mono_ms());
+	pthread_mutex_unlock(&m->mu);
+	return on;
+}
+
+/* ------------------------------------------------------------------------
+ * Group versions
+ * ---------------------------------------------------------------------- */
+
+static bool version_send(struct l2 *l, struct l2_version_op *op);
+
+/* The writer hears how the first try went; retries are nobody's wait. */
+static void
+version_tell(struct l2 *l, struct l2_version_op *op, bool confirmed)
+{
+	l2_invalidate_cb cb = op->cb;
+
+	if (cb == NULL)
+		return;
+	op->cb = NULL;
+	l->depth++;
+	cb(confirmed, op->arg);
+	l->depth--;
+}
+
+/* Given up on (Redis refused it, or too many wait): the group stays marked
+ * here as long as any entry from before the write may live. */
+static void
+version_give_up(struct l2 *l, struct l2_version_op *op)
+{
+	mark_end(l->marks, op->digest, L2_VERSION_TTL_MS);
+	free(op);
+}
+
+static void
+version_queue(struct l2 *l, struct l2_version_op *op)
+{
+	struct timeval tv = { 0, L2_RETRY_MS * 1000 };
+
+	if (l->closing || l->n_retries >= L2_MAX_RETRIES) {
+		version_give_up(l, op);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&l->retries, op, link);
+	if (l->n_retries++ == 0)
+		evtimer_add(l->retry, &tv);
+}
+
+static void
+on_version_reply(redisReply *reply, void *arg)
+{
+	struct l2_version_op *op = arg;
+	struct l2 *l = op->l;
+
+	bool confirmed = reply != NULL && reply->type == REDIS_REPLY_STATUS;
+
+	/* Told first: op may be freed below. */
+	version_tell(l, op, confirmed);
+	if (confirmed) {
+		stat_inc(&l->st_versions_set);
+		mark_end(l->marks, op->digest, 0);
+		free(op);
+	} else if (reply != NULL) {
+		stat_inc(&l->st_errors);
+		version_give_up(l, op);
+	} else {
+		/* Lost with the link, or no answer in time: Redis may or may
+		 * not have it. Another new version is as good. */
+		stat_inc(&l->st_errors);
+		version_queue(l, op);
+	}
+}
+
+/* SET <prefix>v:<G> <fresh random version> PX L2_VERSION_TTL_MS; false:
+ * not sent, and op is on the retry list. */
+static bool
+version_send(struct l2 *l, struct l2_version_op *op)
+{
+	unsigned char rnd[L2_VERSION_MAX / 2];
+	char name[L2_NAME_MAX + 1], ver[L2_VERSION_MAX + 1], px[24];
+	const char *argv[5] = { "SET", name, ver, "PX", px };
+	static const char hex[] = "0123456789abcdef";
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		ver[2 * i] = hex[rnd[i] >> 4];
+		ver[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	ver[L2_VERSION_MAX] = '\0';
+	(void)redis_name(l, 'v', op->digest, name);
+	snprintf(px, sizeof(px), "%lld", (long long)L2_VERSION_TTL_MS);
+	if (!l->closing && redis_command(l->r, on_version_reply, op, 5, argv, NULL))
+		return true;
+	op->cb = NULL;   /* the caller hears false instead */
+	version_queue(l, op);
+	return false;
+}
+
+static void
+on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct l2 *l = arg;
+	struct l2_version_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct l2_version_op *op;
+	struct timeval tv = { 0, L2_RETRY_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	if (!redis_up(l->r)) {
+		evtimer_add(l->retry, &tv);
+		return;
+	}
+	/* Moved out first: one that fails again is queued anew. */
+	TAILQ_CONCAT(&todo, &l->retries, link);
+	l->n_retries = 0;
+	while ((op = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, op, link);
+		stat_inc(&l->st_version_retries);
+		(void)version_send(l, op);
+	}
+}
+
+/* ------------------------------------------------------------------------
  * Public API
  * ---------------------------------------------------------------------- */
 
@@ -725,6 +1043,8 @@ l2_new(struct event_base *base, const struct l2_options *o)
 	prefix = o->prefix ? o->prefix : "ghpool:";
 	if (strlen(prefix) > L2_MAX_PREFIX)
 		return NULL;
+	if (o->namespace != NULL && strlen(o->namespace) > L2_MAX_KEY)
+		return NULL;
 	memset(&ro, 0, sizeof(ro));
 	ro.url = o->url;
 	ro.name = "l2";
@@ -737,6 +1057,11 @@ l2_new(struct event_base *base, const struct l2_options *o)
 	l->prefix = util_strdup(prefix);
 	l->prefix_len = strlen(prefix);
 	l->channel = util_printf("%sfilled", prefix);
+	l->ns = util_strdup(o->namespace ? o->namespace : "");
+	l->ns_len = strlen(l->ns);
+	l->own_marks = o->marks == NULL;
+	l->marks = o->marks ? o->marks : l2_marks_new();
+	TAILQ_INIT(&l->retries);
 	l->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : L2_DEFAULT_TIMEOUT_MS;
 	l->max_entry = o->max_entry_bytes > 0 ? o->max_entry_bytes : L2_DEFAULT_MAX_ENTRY;
 	if (l->max_entry > L2_MAX_BLOB)
@@ -749,12 +1074,18 @@ l2_new(struct event_base *base, const struct l2_options *o)
 		seed = (uint64_t)util_mono_us() ^ ((uint64_t)(uintptr_t)l << 16) ^ (uint64_t)wall_ms();
 	l->token_seed = seed;
 	l->watch = evtimer_new(base, on_watch, l);
+	l->retry = evtimer_new(base, on_retry_timer, l);
 	l->r = redis_new(base, &ro);
-	if (l->watch == NULL || l->r == NULL ||
+	if (l->watch == NULL || l->retry == NULL || l->r == NULL ||
 	    redis_subscribe(l->r, l->channel, on_fill, l) != 0) {
 		if (l->watch != NULL)
 			event_free(l->watch);
+		if (l->retry != NULL)
+			event_free(l->retry);
 		redis_free(l->r);
+		if (l->own_marks)
+			l2_marks_free(l->marks);
+		free(l->ns);
 		free(l->channel);
 		free(l->prefix);
 		free(l);
@@ -772,20 +1103,42 @@ l2_free(struct l2 *l)
 		log_error("l2: l2_free called from one of its own callbacks");
 		abort();
 	}
-	l->closing = true;
-	/* Gets and locks get their NULLs here; calls they make return false. */
-	redis_free(l->r);
-	l->r = NULL;
-	wake(l, NULL, false, &l->st_waits_failed);
+	/*
+	 * Locks still held (a fetch cut short by shutdown) are released and
+	 * announced, so other replicas' waits end now rather than at their
+	 * timeout; the flush sends them before the link closes.
+	 */
 	for (size_t i = 0; i < L2_BUCKETS; i++) {
 		struct l2_held *h;
 
 		while ((h = LIST_FIRST(&l->held[i])) != NULL) {
-			LIST_REMOVE(h, link);
-			free(h);
+			unsigned char d[SHA256_DIGEST_LENGTH];
+
+			memcpy(d, h->digest, sizeof(d));
+			unlock_digest(l, d);   /* frees h */
+			publish_fill(l, d);
 		}
 	}
+	redis_flush(l->r, l->timeout_ms);
+	l->closing = true;
+	/* Gets and locks get their NULLs here; calls they make return false;
+	 * versions in flight give up (version_queue sees closing). */
+	redis_free(l->r);
+	l->r = NULL;
+	wake(l, NULL, false, &l->st_waits_failed);
+	{
+		struct l2_version_op *op;
+
+		while ((op = TAILQ_FIRST(&l->retries)) != NULL) {
+			TAILQ_REMOVE(&l->retries, op, link);
+			version_give_up(l, op);
+		}
+	}
+	event_free(l->retry);
 	event_free(l->watch);
+	if (l->own_marks)
+		l2_marks_free(l->marks);
+	free(l->ns);
 	free(l->channel);
 	free(l->prefix);
 	free(l);
@@ -804,20 +1157,51 @@ l2_up(const struct l2 *l)
 	return l->r != NULL && redis_up(l->r);
 }
 
+/* The entry and the version out of a get's reply; false when it is not
+ * the shape asked for (then it is an error: nothing can be trusted). */
+static bool
+get_reply_parts(const struct l2_getop *op, redisReply *reply, redisReply **entry,
+    redisReply **version)
+{
+	*entry = reply;
+	*version = NULL;
+	if (!op->grouped)
+		return true;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+		return false;
+	*entry = reply->element[0];
+	*version = reply->element[1];
+	return true;
+}
+
 static void
 on_get_reply(redisReply *reply, void *arg)
 {
 	struct l2_getop *op = arg;
 	struct l2 *l = op->l;
+	redisReply *er = NULL, *vr = NULL;
 	struct l2_entry e;
 	struct l2_hit hit, *out = NULL;
+	char ver[L2_VERSION_MAX + 1];
+	const char *version = NULL;
 
-	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR ||
+	    !get_reply_parts(op, reply, &er, &vr)) {
 		stat_inc(&l->st_errors);
-	} else if (reply->type == REDIS_REPLY_NIL) {
+		stat_inc(&l->st_lookup_errors);
+		goto done;
+	}
+	/* No version yet is a version: "". Anything not ours is unknown. */
+	if (vr == NULL || vr->type == REDIS_REPLY_NIL) {
+		version = "";
+	} else if (vr->type == REDIS_REPLY_STRING && version_ok(vr->str, vr->len)) {
+		memcpy(ver, vr->str, vr->len);
+		ver[vr->len] = '\0';
+		version = ver;
+	}
+	if (er->type == REDIS_REPLY_NIL) {
 		stat_inc(&l->st_misses);
-	} else if (reply->type != REDIS_REPLY_STRING ||
-	    l2_decode(reply->str, reply->len, &e) != 0) {
+	} else if (er->type != REDIS_REPLY_STRING || l2_decode(er->str, er->len, &e) != 0) {
 		stat_inc(&l->st_decode_errors);
 		stat_inc(&l->st_misses);
 	} else if (e.key_len != op->key_len || memcmp(e.key, op->key, op->key_len) != 0) {
@@ -825,8 +1209,14 @@ on_get_reply(redisReply *reply, void *arg)
 		stat_inc(&l->st_misses);
 		l2_entry_clear(&e);
 	} else {
-		stat_inc(&l->st_hits);
 		memset(&hit, 0, sizeof(hit));
+		hit.outdated = version == NULL || strcmp(e.version, version) != 0;
+		if (hit.outdated) {
+			stat_inc(&l->st_outdated);
+			stat_inc(&l->st_misses);
+		} else {
+			stat_inc(&l->st_hits);
+		}
 		hit.status = e.status;
 		hit.headers = e.headers;
 		hit.n_headers = e.n_headers;
@@ -840,8 +1230,9 @@ on_get_reply(redisReply *reply, void *arg)
 			abort();
 		out = &hit;
 	}
+done:
 	l->depth++;
-	op->cb(out, op->arg);
+	op->cb(out, version, op->arg);
 	l->depth--;
 	if (out != NULL) {
 		evbuffer_free(hit.body);
@@ -851,27 +1242,40 @@ on_get_reply(redisReply *reply, void *arg)
 }
 
 bool
-l2_get(struct l2 *l, const char *key, size_t key_len, l2_get_cb cb, void *arg)
+l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, l2_get_cb cb,
+    void *arg)
 {
-	unsigned char d[SHA256_DIGEST_LENGTH];
-	char name[L2_NAME_MAX + 1];
-	const char *argv[2] = { "GET", name };
-	size_t lens[2] = { 3, 0 };
+	unsigned char d[SHA256_DIGEST_LENGTH], g[SHA256_DIGEST_LENGTH];
+	char name[L2_NAME_MAX + 1], vname[L2_NAME_MAX + 1];
+	const char *argv[3] = { "MGET", name, vname };
+	size_t lens[3] = { 4, 0, 0 };
 	struct l2_getop *op;
 
 	if (l->closing || cb == NULL || !key_ok(key, key_len) || !redis_up(l->r)) {
 		stat_inc(&l->st_refused);
 		return false;
 	}
-	key_digest(key, key_len, d);
+	if (group != NULL) {
+		group_digest(l, group, g);
+		if (mark_active(l->marks, g)) {
+			stat_inc(&l->st_marked);
+			return false;
+		}
+		lens[2] = redis_name(l, 'v', g, vname);
+	} else {
+		argv[0] = "GET";
+		lens[0] = 3;
+	}
+	entry_digest(l, key, key_len, d);
 	lens[1] = redis_name(l, 'e', d, name);
 	op = util_calloc(1, sizeof(*op) + key_len);
 	op->l = l;
 	op->cb = cb;
 	op->arg = arg;
+	op->grouped = group != NULL;
 	op->key_len = key_len;
 	memcpy(op->key, key, key_len);
-	if (!redis_command(l->r, on_get_reply, op, 2, argv, lens)) {
+	if (!redis_command(l->r, on_get_reply, op, group != NULL ? 3 : 2, argv, lens)) {
 		free(op);
 		stat_inc(&l->st_refused);
 		return false;
@@ -879,26 +1283,41 @@ l2_get(struct l2 *l, const char *key, size_t key_len, l2_get_cb cb, void *arg)
 	return true;
 }
 
-static void group_add(struct l2 *l, const char *group, const unsigned char d[SHA256_DIGEST_LENGTH]);
+static void
+on_put_reply(redisReply *reply, void *arg)
+{
+	struct l2 *l = arg;
+
+	if (reply != NULL && (reply->type == REDIS_REPLY_STATUS ||
+	    (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)))
+		stat_inc(&l->st_stores);
+	else if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		stat_inc(&l->st_superseded);
+	else
+		stat_inc(&l->st_errors);
+}
 
 bool
-l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, int status,
-    const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
-    const char *identity, int64_t age_ms, int64_t ttl_ms, int64_t expire_ms)
+l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
+    const char *version, int status, const struct cache_header *headers, size_t n_headers,
+    struct evbuffer *body, const char *identity, int64_t age_ms, int64_t ttl_ms,
+    int64_t expire_ms)
 {
-	unsigned char d[SHA256_DIGEST_LENGTH];
-	char name[L2_NAME_MAX + 1], px[24];
-	const char *argv[5] = { "SET", name, NULL, "PX", px };
-	size_t lens[5] = { 3, 0, 0, 2, 0 };
+	unsigned char d[SHA256_DIGEST_LENGTH], g[SHA256_DIGEST_LENGTH];
+	char name[L2_NAME_MAX + 1], vname[L2_NAME_MAX + 1], px[24];
+	const char *set[5] = { "SET", name, NULL, "PX", px };
+	const char *eval[8] = { "EVAL", l2_put_script, "2", name, vname, version, NULL, px };
+	size_t set_lens[5] = { 3, 0, 0, 2, 0 };
+	size_t eval_lens[8] = { 4, sizeof(l2_put_script) - 1, 1, 0, 0, 0, 0, 0 };
 	char *blob = NULL;
-	size_t blob_len = 0;
+	size_t blob_len = 0, name_len, px_len;
 	bool sent = false;
 
 	if (l->closing || !key_ok(key, key_len)) {
 		stat_inc(&l->st_refused);
 		return false;
 	}
-	key_digest(key, key_len, d);
+	entry_digest(l, key, key_len, d);
 	if (!redis_up(l->r)) {
 		/* Nothing can be sent: the lock expires by itself. */
 		held_forget(l, d);
@@ -907,18 +1326,33 @@ l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, int sta
 	}
 	if (age_ms < 0)
 		age_ms = 0;
-	if (expire_ms > 0 && expire_ms <= L2_MAX_MS && age_ms <= L2_MAX_MS)
-		blob = l2_encode(key, key_len, status, headers, n_headers, body, identity,
+	/* No entry outlives the version that may outdate it. */
+	if (expire_ms > L2_VERSION_TTL_MS)
+		expire_ms = L2_VERSION_TTL_MS;
+	if (version != NULL && (group != NULL || *version == '\0') &&
+	    version_ok(version, strlen(version)) && expire_ms > 0 && age_ms <= L2_MAX_MS)
+		blob = l2_encode(key, key_len, status, headers, n_headers, body, identity, version,
 		    wall_ms() - age_ms, ttl_ms, &blob_len);
 	if (blob != NULL && blob_len <= l->max_entry) {
-		lens[1] = redis_name(l, 'e', d, name);
-		argv[2] = blob;
-		lens[2] = blob_len;
-		lens[4] = (size_t)snprintf(px, sizeof(px), "%lld", (long long)expire_ms);
+		name_len = redis_name(l, 'e', d, name);
+		px_len = (size_t)snprintf(px, sizeof(px), "%lld", (long long)expire_ms);
 		/* hiredis copies the command into its output buffer at once. */
-		sent = send_quiet(l, on_set_reply, 5, argv, lens);
-		if (sent && group != NULL)
-			group_add(l, group, d);
+		if (group == NULL) {
+			set[2] = blob;
+			set_lens[1] = name_len;
+			set_lens[2] = blob_len;
+			set_lens[4] = px_len;
+			sent = send_quiet(l, on_put_reply, 5, set, set_lens);
+		} else {
+			group_digest(l, group, g);
+			eval[6] = blob;
+			eval_lens[3] = name_len;
+			eval_lens[4] = redis_name(l, 'v', g, vname);
+			eval_lens[5] = strlen(version);
+			eval_lens[6] = blob_len;
+			eval_lens[7] = px_len;
+			sent = send_quiet(l, on_put_reply, 8, eval, eval_lens);
+		}
 	} else {
 		stat_inc(&l->st_not_stored);
 	}
@@ -928,57 +1362,25 @@ l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, int sta
 	return sent;
 }
 
-/* <prefix>g:<hex of the group's SHA-256>: the set of entries in a group. */
-static size_t
-group_name(const struct l2 *l, const char *group, char out[L2_NAME_MAX + 1])
+bool
+l2_invalidate(struct l2 *l, const char *group, l2_invalidate_cb cb, void *arg)
 {
-	unsigned char g[SHA256_DIGEST_LENGTH];
-	size_t n = strlen(group);
-	char *lower = malloc(n + 1);
-
-	if (lower == NULL)
-		abort();
-	/* Owner and repository names have no case: nor have groups. */
-	for (size_t i = 0; i <= n; i++)
-		lower[i] = (char)tolower((unsigned char)group[i]);
-	SHA256((const unsigned char *)lower, n, g);
-	free(lower);
-	return redis_name(l, 'g', g, out);
-}
-
-static void
-group_add(struct l2 *l, const char *group, const unsigned char d[SHA256_DIGEST_LENGTH])
-{
-	char name[L2_NAME_MAX + 1], hex[65], ttl[24];
-	const char *sadd[] = { "SADD", name, hex };
-	const char *keep[] = { "PEXPIRE", name, ttl };
-
-	(void)group_name(l, group, name);
-	digest_hex(d, hex);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)L2_GROUP_TTL_MS);
-	if (send_quiet(l, on_quiet_reply, 3, sadd, NULL))
-		(void)send_quiet(l, on_quiet_reply, 3, keep, NULL);
-}
-
-/* Every entry of the group, then the group: one script, so no put in
- * between is half seen. Keys outside KEYS: a single Redis, not a Cluster. */
-static const char l2_drop_lua[] =
-    "local m = redis.call('SMEMBERS', KEYS[1])\n"
-    "for i = 1, #m do redis.call('DEL', ARGV[1] .. m[i]) end\n"
-    "redis.call('DEL', KEYS[1])\n"
-    "return #m\n";
-
-void
-l2_invalidate(struct l2 *l, const char *group)
-{
-	char name[L2_NAME_MAX + 1], entries[L2_MAX_PREFIX + 3];
-	const char *argv[] = { "EVAL", l2_drop_lua, "1", name, entries };
+	struct l2_version_op *op;
 
 	if (l == NULL || l->closing || group == NULL)
-		return;
-	(void)group_name(l, group, name);
-	snprintf(entries, sizeof(entries), "%se:", l->prefix);
-	(void)send_quiet(l, on_quiet_reply, 5, argv, NULL);
+		return false;
+	op = util_calloc(1, sizeof(*op));
+	op->l = l;
+	op->cb = cb;
+	op->arg = arg;
+	group_digest(l, group, op->digest);
+	/* Marked before anything is sent: from now on no worker of ours reads
+	 * the group from Redis until the new version is there. */
+	mark_begin(l->marks, op->digest);
+	if (version_send(l, op))
+		return cb != NULL;
+	/* Queued for the link (or given up on, closing): nobody waits. */
+	return false;
 }
 
 void
@@ -989,7 +1391,7 @@ l2_announce(struct l2 *l, const char *key, size_t key_len)
 	if (l->closing || !key_ok(key, key_len))
 		return;
 	stat_inc(&l->st_announces);
-	key_digest(key, key_len, d);
+	entry_digest(l, key, key_len, d);
 	unlock_digest(l, d);
 	publish_fill(l, d);
 }
@@ -1039,7 +1441,7 @@ l2_lock(struct l2 *l, const char *key, size_t key_len, int64_t px_ms, l2_lock_cb
 	op->arg = arg;
 	op->px_ms = px_ms;
 	op->sent_ms = util_mono_ms();
-	key_digest(key, key_len, op->digest);
+	entry_digest(l, key, key_len, op->digest);
 	snprintf(op->token, sizeof(op->token), "%016llx-%016llx", (unsigned long long)l->token_seed,
 	    (unsigned long long)++l->token_seq);
 	lens[1] = redis_name(l, 'l', op->digest, name);
@@ -1060,7 +1462,7 @@ l2_unlock(struct l2 *l, const char *key, size_t key_len)
 
 	if (l->closing || !key_ok(key, key_len))
 		return;
-	key_digest(key, key_len, d);
+	entry_digest(l, key, key_len, d);
 	unlock_digest(l, d);
 }
 
@@ -1081,7 +1483,7 @@ l2_wait(struct l2 *l, const char *key, size_t key_len, int64_t timeout_ms, l2_wa
 	w->l = l;
 	w->cb = cb;
 	w->arg = arg;
-	key_digest(key, key_len, w->digest);
+	entry_digest(l, key, key_len, w->digest);
 	w->timer = evtimer_new(l->base, on_wait_timer, w);
 	if (w->timer == NULL)
 		abort();
@@ -1125,6 +1527,12 @@ l2_stats(const struct l2 *l, struct l2_stats *out)
 	out->waits_timed_out = LOAD(st_waits_timed_out);
 	out->waits_failed = LOAD(st_waits_failed);
 	out->fills_seen = LOAD(st_fills_seen);
+	out->lookup_errors = LOAD(st_lookup_errors);
+	out->outdated = LOAD(st_outdated);
+	out->marked = LOAD(st_marked);
+	out->superseded = LOAD(st_superseded);
+	out->versions_set = LOAD(st_versions_set);
+	out->version_retries = LOAD(st_version_retries);
 	if (l->r != NULL)
 		redis_stats(l->r, &out->link);
 }

@@ -11,15 +11,26 @@
  * within its own timeout). No callback ever runs inside the call that
  * registers it, so a caller may register and then record its state.
  *
- * In Redis, with prefix P and H the lower-case hex SHA-256 of the cache
- * key (keys are long; the hash bounds what Redis stores as a key):
- *   P e:H       the entry: a versioned binary blob (l2_encode), with PX
+ * In Redis, with prefix P, H the lower-case hex SHA-256 of the namespace
+ * and the cache key (keys are long; the hash bounds what Redis stores as a
+ * key) and G that of the namespace and the group:
+ *   P e:H       the entry: a binary blob (l2_encode), with PX
+ *   P v:G       the group's version: random hex a write sets, PX 48 h
  *   P l:H       the lock: a token unique to (process, worker, call), NX PX
  *   P filled    the channel; each message is an H that was filled, or
  *               announced as fetched with nothing stored
  * The entry blob holds the full cache key and is checked on every read, so
- * a hash collision, a foreign writer, a truncated value or another version
- * is a miss (decode_errors or key_mismatches counted), never a crash.
+ * a hash collision, a foreign writer, a truncated value or another format
+ * is a miss (decode_errors or key_mismatches counted), never a crash. The
+ * keys of one call are not in one hash slot: a single Redis, not a Cluster.
+ *
+ * Versions, and why. A write through any replica must leave no replica an
+ * answer from before it. Each entry carries the version of its group that
+ * its reader saw before fetching; the write replaces the version, so an
+ * older entry no longer matches (l2_get says "outdated": not fresh, but its
+ * ETag still revalidates for free), and l2_put stores only if the version
+ * is still the one its caller read, so a fetch racing the write cannot
+ * store what it got. One SET per write, whatever the group's size.
  */
 #ifndef GHPOOL_L2_H
 #define GHPOOL_L2_H
@@ -41,8 +52,26 @@
 #define L2_MAX_IDENTITY   64                            /* identity id bytes */
 #define L2_MAX_PREFIX     128                           /* key prefix bytes */
 #define L2_DEFAULT_MAX_ENTRY ((size_t)1024 * 1024)      /* blob bytes l2_put stores by default */
+#define L2_VERSION_MAX    32                            /* a group version's hex digits */
+/* A version key lives this long after the write that set it, and no entry
+ * lives longer: an entry stored before a group's first write can never
+ * outlive the version that made it outdated. */
+#define L2_VERSION_TTL_MS (INT64_C(48) * 3600 * 1000)
 
 struct l2;
+
+/*
+ * Groups written through this process whose new version Redis has not yet
+ * confirmed: until it has, any worker's l2_get on such a group may still
+ * see the old version (commands on other workers' connections can overtake
+ * the write's), so it refuses, and the writer reads its write from GitHub.
+ * A version that could not be set is retried while the link is up; one
+ * that Redis refused keeps its group marked for L2_VERSION_TTL_MS. Shared
+ * by every worker's l2; thread-safe.
+ */
+struct l2_marks;
+struct l2_marks *l2_marks_new(void);
+void l2_marks_free(struct l2_marks *m);
 
 struct l2_options {
 	const struct redis_url *url;   /* copied (by redis_new) */
@@ -51,6 +80,11 @@ struct l2_options {
 	int64_t backoff_min_ms;        /* 0: redis's default (100) */
 	int64_t backoff_max_ms;        /* 0: redis's default (5000) */
 	const char *prefix;            /* copied; NULL: "ghpool:"; at most L2_MAX_PREFIX bytes */
+	/* Copied; mixed into every hash (the upstream URL), so deployments for
+	 * two GitHubs sharing one Redis and prefix never share an entry. NULL
+	 * or "": none (H is then the SHA-256 of the key alone). */
+	const char *namespace;
+	struct l2_marks *marks;        /* borrowed, shared by workers; NULL: l2 keeps its own */
 	/*
 	 * l2_put stores no blob larger than this (0: L2_DEFAULT_MAX_ENTRY;
 	 * capped at what the codec allows). The whole SET must be written and
@@ -98,22 +132,34 @@ struct l2_hit {
 	const char *identity;     /* id of the pooled identity that fetched it ("" if none given) */
 	int64_t age_ms;           /* wall-clock now minus its fetch time; never negative */
 	int64_t ttl_ms;           /* the TTL it was stored with: fresh while age_ms < ttl_ms */
+	/* Stored before its group's latest write: never fresh and never to be
+	 * served stale, but its ETag may confirm it for free. */
+	bool outdated;
 };
 
-/* hit NULL: not there, undecodable, another key's, or no answer in time. */
-typedef void (*l2_get_cb)(const struct l2_hit *hit, void *arg);
+/*
+ * hit NULL: not there, undecodable, another key's, or no answer in time.
+ * version: the group's version as this get read it ("" when it has none),
+ * to pass to l2_put after fetching; NULL when unknown (no answer, or not
+ * one of ours), and then l2_put stores nothing. Valid during the callback.
+ */
+typedef void (*l2_get_cb)(const struct l2_hit *hit, const char *version, void *arg);
 
 /*
- * GET <prefix>e:<hash>. false (cb never called): the link is down now, or
- * key_len is 0 or over L2_MAX_KEY.
+ * MGET <prefix>e:<hash> <prefix>v:<group hash> (GET without a group).
+ * false (cb never called): the link is down now, key_len is 0 or over
+ * L2_MAX_KEY, or the group is marked (see struct l2_marks).
  */
-bool l2_get(struct l2 *l, const char *key, size_t key_len, l2_get_cb cb, void *arg);
+bool l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, l2_get_cb cb,
+    void *arg);
 
 /*
  * Publishes a fill, fire and forget, as three commands in this order on
  * one connection:
- *   SET <prefix>e:<hash> <blob> PX expire_ms (and, with a group, the
- *   entry's listing under it: see l2_invalidate)
+ *   SET <prefix>e:<hash> <blob> PX expire_ms; with a group, a script that
+ *   sets it only while the group's version is still version (what l2_get
+ *   read before the fetch): otherwise a write came in between, and what
+ *   was fetched may predate it (counted as superseded)
  *   the release of this worker's lock on key, if it holds one (l2_unlock)
  *   PUBLISH <prefix>filled <hash>
  * so a waiter woken by the message finds the entry there and the lock
@@ -121,29 +167,38 @@ bool l2_get(struct l2 *l, const char *key, size_t key_len, l2_get_cb cb, void *a
  * drained: an in-memory buffer such as upstream's answer, not one flagged
  * EVBUFFER_FLAG_DRAINS_TO_FD with file segments),
  * identity (NULL: ""), the fetch time as wall-clock epoch ms (now minus
- * age_ms: replicas share wall clocks, not monotonic ones) and ttl_ms.
- * expire_ms is Redis's expiry: TTL plus the stale-if-error window.
+ * age_ms: replicas share wall clocks, not monotonic ones), ttl_ms and
+ * version. expire_ms is Redis's expiry: TTL plus the stale-if-error
+ * window, at most L2_VERSION_TTL_MS.
  *
  * When the entry cannot be stored (a field past its bound, a blob over
- * max_entry_bytes, expire_ms <= 0) the lock is still released and the
+ * max_entry_bytes, expire_ms <= 0, version NULL) the lock is still released and the
  * fill still announced, so waiters stop waiting. Returns whether the SET
  * was sent; false also when the link is down (then nothing is sent, and
  * the lock expires by itself).
  */
-bool l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, int status,
-    const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
-    const char *identity, int64_t age_ms, int64_t ttl_ms, int64_t expire_ms);
+bool l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
+    const char *version, int status, const struct cache_header *headers, size_t n_headers,
+    struct evbuffer *body, const char *identity, int64_t age_ms, int64_t ttl_ms,
+    int64_t expire_ms);
 
 /*
- * Groups: an entry put with a group (the owner and repository, say, as the
- * cache's invalidation prefixes name them) is listed under it, and
- * l2_invalidate drops every entry of the group at once, on every replica's
- * behalf: a write through one replica must not leave the others an answer
- * from before it. The list lives L2_GROUP_TTL_MS after its last put. Fire
- * and forget.
+ * A write through this replica may have changed what the group's entries
+ * say (the group as the cache's invalidation prefixes name it: owner and
+ * repository, say; any case): gives the group a new random version, on
+ * every replica's behalf, and marks it until Redis confirms. A version not
+ * set for want of a link is set when the link is back.
+ *
+ * cb (may be NULL) hears once how the first try ended: true when Redis
+ * confirmed it (every replica's next look-up sees it), false when not
+ * (refused, no answer in time, l2_free; the retries go on unheard), within
+ * the link's command deadline. The writer holds its answer for it, so a
+ * client that has its write's answer finds no older entry anywhere.
+ * Returns whether cb will be called; false: nothing could be sent now (the
+ * link is down, or l is NULL or closing), and the caller goes on.
  */
-#define L2_GROUP_TTL_MS (INT64_C(48) * 3600 * 1000)
-void l2_invalidate(struct l2 *l, const char *group);
+typedef void (*l2_invalidate_cb)(bool confirmed, void *arg);
+bool l2_invalidate(struct l2 *l, const char *group, l2_invalidate_cb cb, void *arg);
 
 /* "Fetched, nothing stored": releases this worker's lock on key (if held),
  * then PUBLISHes its hash, so waiters stop waiting. Fire and forget. */
@@ -201,6 +256,12 @@ struct l2_stats {
 	uint64_t hits;            /* l2_get: a decodable entry for the key */
 	uint64_t misses;          /* l2_get: nothing there, undecodable, or another key's */
 	uint64_t errors;          /* no answer in time, link lost, or a Redis error (any command) */
+	uint64_t lookup_errors;   /* the same, l2_get's only */
+	uint64_t outdated;        /* l2_get: an entry from before its group's latest write (in misses too) */
+	uint64_t marked;          /* l2_get refused: its group was written here, not yet confirmed */
+	uint64_t superseded;      /* l2_put not stored: its group's version changed during the fetch */
+	uint64_t versions_set;    /* l2_invalidate's new versions Redis confirmed */
+	uint64_t version_retries; /* ... sent again after a link was lost */
 	uint64_t refused;         /* calls that returned false, or sent nothing: link down */
 	uint64_t decode_errors;   /* entries that failed to decode (counted in misses too) */
 	uint64_t key_mismatches;  /* entries whose stored key was another (in misses too) */
@@ -220,11 +281,12 @@ void l2_stats(const struct l2 *l, struct l2_stats *out);
 /* ------------------------------------------------------------------------
  * The entry codec, public for tests and tools.
  *
- * Blob v1, integers big-endian:
- *   "GHL2"  u8 version=1  u8 flags=0  u16 status (100-999)
+ * Blob v2, integers big-endian:
+ *   "GHL2"  u8 format=2  u8 flags=0  u16 status (100-999)
  *   i64 fetched_at_ms (epoch, >= 0)   i64 ttl_ms (0 - 10 years)
  *   u32 key_len (1 - L2_MAX_KEY)  key
  *   u8 identity_len (<= L2_MAX_IDENTITY)  identity  NUL
+ *   u8 version_len (<= L2_VERSION_MAX)  version  NUL    (the group's)
  *   u16 n_headers (<= L2_MAX_HEADERS), then each:
  *       u32 name_len (>= 1)  u32 value_len (sum <= L2_MAX_HEADER)  name NUL  value NUL
  *   u32 body_len (<= L2_MAX_BODY)  body, ending exactly at the blob's end
@@ -242,6 +304,7 @@ struct l2_entry {
 	const char *body;
 	size_t body_len;
 	const char *identity;
+	const char *version;
 	int64_t fetched_at_ms;
 	int64_t ttl_ms;
 };
@@ -250,13 +313,15 @@ struct l2_entry {
  * bound. body may be NULL (empty); it is read, not drained. */
 char *l2_encode(const char *key, size_t key_len, int status,
     const struct cache_header *headers, size_t n_headers, struct evbuffer *body,
-    const char *identity, int64_t fetched_at_ms, int64_t ttl_ms, size_t *len);
+    const char *identity, const char *version, int64_t fetched_at_ms, int64_t ttl_ms,
+    size_t *len);
 
-/* 0 and out filled, or -1 (out zeroed) for anything but a valid v1 blob. */
+/* 0 and out filled, or -1 (out zeroed) for anything but a valid v2 blob. */
 int l2_decode(const char *blob, size_t len, struct l2_entry *out);
 void l2_entry_clear(struct l2_entry *e);
 
-/* Lower-case hex SHA-256 of key: the H of the names above. */
+/* Lower-case hex SHA-256 of key: the H of the names above for an l2 with
+ * no namespace. */
 void l2_key_hash(const char *key, size_t key_len, char out[65]);
 
 #endif

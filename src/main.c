@@ -93,7 +93,11 @@ warn_restart_only(const struct config *a, const struct config *b)
 		a->cache.max_entries != b->cache.max_entries, a->cache.max_bytes != b->cache.max_bytes,
 		a->cache.max_entry_bytes != b->cache.max_entry_bytes,
 		a->cache.redis != b->cache.redis, !str_eq_or_null(a->cache.redis_url, b->cache.redis_url),
-		!str_eq_or_null(a->cache.redis_password, b->cache.redis_password),
+		/* A reload copies the running password for a reference it does
+		 * not resolve, so the reference tells a change; a literal's is
+		 * "(literal)" either way, so its value does. */
+		!str_eq_or_null(a->cache.redis_password_ref, b->cache.redis_password_ref) ||
+		    !str_eq_or_null(a->cache.redis_password, b->cache.redis_password),
 		a->cache.redis_timeout_ms != b->cache.redis_timeout_ms,
 		!str_eq_or_null(a->cache.redis_key_prefix, b->cache.redis_key_prefix),
 	};

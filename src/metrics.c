@@ -585,13 +585,24 @@ metrics_render_redis(struct evbuffer *out, const json_t *redis)
 		{ "ghpool_redis_reconnects_total", "counter",
 		  "Times a worker's Redis link came back after being down.", "reconnects" },
 		{ "ghpool_l2_stores_total", "counter", "Entries Redis confirmed storing.", "stores" },
+		{ "ghpool_l2_outdated_total", "counter",
+		  "L2 look-ups that found an entry from before a write to its group (in misses too).",
+		  "outdated" },
+		{ "ghpool_l2_superseded_total", "counter",
+		  "Fetched answers not shared: a write to their group came during the fetch.",
+		  "superseded" },
+		{ "ghpool_l2_skipped_written_total", "counter",
+		  "L2 look-ups skipped: a write here to their group was not yet confirmed by Redis.",
+		  "skipped_written" },
+		{ "ghpool_l2_versions_set_total", "counter",
+		  "New group versions set by writes, confirmed by Redis.", "versions_set" },
 	};
 	static const struct {
 		const char *name, *help, *label;
 		const char *values[3], *keys[3];
 	} labelled[] = {
 		{ "ghpool_l2_requests_total", "L2 look-ups after an L1 miss, by result.", "result",
-		  { "hit", "miss", "error" }, { "l2_hits", "l2_misses", "errors" } },
+		  { "hit", "miss", "error" }, { "l2_hits", "l2_misses", "lookup_errors" } },
 		{ "ghpool_l2_locks_total", "Fetch locks asked for, by result.", "result",
 		  { "acquired", "held", NULL }, { "locks_acquired", "locks_held", NULL } },
 		{ "ghpool_l2_waits_total", "Waits on another replica's fetch, by how they ended.",

@@ -6,6 +6,8 @@
  *   pass_on_user      -> (first time for this token) GET /user with it
  *   pass_forward      -> the request as the client sent it, to GitHub
  *   pass_on_done      -> drop stale cache entries, audit, answer verbatim
+ *   pass_on_version   -> (with Redis) the answer waits for the new group
+ *                        versions, at most one Redis command deadline
  * The pool is never consulted: GitHub charges the client's own budget, and
  * the client's rate-limit headers come back to it untouched. A call is
  * freed on exactly one path: pass_finish().
@@ -27,7 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define PASS_MAX_PREFIXES 2
+#define PASS_MAX_PREFIXES 3
 
 struct passthrough {
 	struct cache *cache;
@@ -46,6 +48,9 @@ struct pass_call {
 	char *path;
 	char *prefixes[PASS_MAX_PREFIXES];   /* dropped from the cache after a 2xx */
 	struct l2 *const *l2;     /* the worker's L2, if any: see passthrough.h */
+	int versions_pending;     /* l2_invalidate answers the reply waits for */
+	int status;               /* GitHub's, held meanwhile */
+	struct evbuffer *body;
 	bool graphql;
 	bool read;                /* a denied read sent with the client's token */
 	char op_type[16];
@@ -81,6 +86,8 @@ pass_finish(struct pass_call *c)
 	}
 	for (size_t i = 0; i < PASS_MAX_PREFIXES; i++)
 		free(c->prefixes[i]);
+	if (c->body != NULL)
+		evbuffer_free(c->body);
 	free(c->url);
 	free(c->upstream_url);
 	free(c->public_base);
@@ -106,10 +113,12 @@ pass_fail(struct pass_call *c, int status, const char *message)
  * merge moves a branch, so commits, contents and compare change too).
  *   /repos/o/r[/...]   -> everything under /repos/o/r
  *   anything else      -> its first two segments (/orgs/o, /user/repos)
+ *   a repository       -> also its other spelling, /repositories/<id> for
+ *                         /repos/o/r and the reverse, when the id is known
  *   every write        -> /graphql: its answers cannot be mapped to paths
  */
 static void
-pass_plan_invalidation(struct pass_call *c, const struct route_info *ri)
+pass_plan_invalidation(struct pass_call *c, const struct route_info *ri, const char *alias)
 {
 	size_t n = 0, len;
 
@@ -118,7 +127,11 @@ pass_plan_invalidation(struct pass_call *c, const struct route_info *ri)
 		return;
 	if ((len = route_group_len(c->path, ri)) > 0)
 		c->prefixes[n++] = util_strndup(c->path, len);
+	if (len > 0 && alias != NULL)
+		c->prefixes[n++] = util_strdup(alias);
 }
+
+static void pass_on_version(bool confirmed, void *arg);
 
 static void
 pass_invalidate(struct pass_call *c)
@@ -131,8 +144,9 @@ pass_invalidate(struct pass_call *c)
 		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
 		/* Other replicas' copies in Redis too: any of them may serve the
 		 * writer's next read. */
-		if (c->l2 != NULL && *c->l2 != NULL)
-			l2_invalidate(*c->l2, c->prefixes[i]);
+		if (c->l2 != NULL && *c->l2 != NULL &&
+		    l2_invalidate(*c->l2, c->prefixes[i], pass_on_version, c))
+			c->versions_pending++;
 	}
 	if (dropped > 0)
 		log_info("write %s %s by %s invalidated %zu cache entries", c->lg.method,
@@ -202,7 +216,35 @@ pass_on_done(struct upstream_result *res, void *arg)
 		pass_invalidate(c);
 	pass_audit(c, (int)res->status);
 	c->lg.outcome = "passthrough";
+	if (c->versions_pending > 0) {
+		/* res is upstream's until we return: keep the body. */
+		c->status = (int)res->status;
+		if ((c->body = evbuffer_new()) == NULL)
+			abort();
+		evbuffer_add_buffer(c->body, res->body);
+		return;
+	}
 	reply_send(c->req, (int)res->status, res->body, &c->lg);
+	pass_finish(c);
+}
+
+/*
+ * Redis has the write's new group version (or could not take it in time):
+ * only now does the writer hear its answer, so any read it sends next, to
+ * any replica, finds the entries from before the write outdated. A Redis
+ * that is slow costs the write at most one command deadline.
+ */
+static void
+pass_on_version(bool confirmed, void *arg)
+{
+	struct pass_call *c = arg;
+
+	if (!confirmed)
+		log_debug("write %s %s: a new cache version is not yet in Redis", c->lg.method,
+		    c->path);
+	if (--c->versions_pending > 0)
+		return;
+	reply_send(c->req, c->status, c->body, &c->lg);
 	pass_finish(c);
 }
 
@@ -348,6 +390,6 @@ passthrough_start(struct passthrough *pt, struct upstream *up,
 	c->upstream_url = util_strdup(pr->upstream_url);
 	c->public_base = util_strdup(pr->public_base);
 	if (!c->read)
-		pass_plan_invalidation(c, pr->route);
+		pass_plan_invalidation(c, pr->route, pr->alias_group);
 	pass_whois(c);
 }

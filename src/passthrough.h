@@ -40,6 +40,9 @@ struct passthrough_request {
 	/* The worker's L2 (backend = "redis"), read when the write completes
 	 * (by then it may be gone: NULL); NULL itself without Redis. */
 	struct l2 *const *l2;
+	/* The same repository's group under its other spelling (by id, by
+	 * name: policy_repo_alias), invalidated too; NULL if unknown. */
+	const char *alias_group;
 	struct reply_log lg;         /* method and start time */
 };
 

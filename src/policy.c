@@ -69,6 +69,10 @@ struct policy {
 	pthread_mutex_t update;
 	_Atomic(struct policy_rules *) r;
 	struct idmap *repo_owner;     /* repository id -> owner login */
+	/* The two spellings of a repository's paths, for writes made under
+	 * one to invalidate reads cached under the other: */
+	struct idmap *repo_name;      /* repository id -> "owner/name" */
+	struct idmap *repo_id;        /* lower-case "owner/name" -> repository id */
 	struct idmap *node_owners;    /* node id -> "a,b", owners of its answer */
 };
 
@@ -186,6 +190,8 @@ policy_new(const struct config *cfg)
 	pthread_mutex_init(&p->update, NULL);
 	atomic_init(&p->r, policy_rules_new(cfg));
 	p->repo_owner = idmap_new(POLICY_REPO_IDS, POLICY_REPO_ID_TTL_MS);
+	p->repo_name = idmap_new(POLICY_REPO_IDS, POLICY_REPO_ID_TTL_MS);
+	p->repo_id = idmap_new(POLICY_REPO_IDS, POLICY_REPO_ID_TTL_MS);
 	p->node_owners = idmap_new(POLICY_NODE_IDS, POLICY_NODE_ID_TTL_MS);
 	return p;
 }
@@ -222,6 +228,8 @@ policy_free(struct policy *p)
 		return;
 	policy_rules_free(atomic_load(&p->r));
 	idmap_free(p->repo_owner);
+	idmap_free(p->repo_name);
+	idmap_free(p->repo_id);
 	idmap_free(p->node_owners);
 	pthread_mutex_destroy(&p->update);
 	free(p);
@@ -583,13 +591,76 @@ policy_check_rest(struct policy *p, const struct policy_client *c, const char *p
 	return POLICY_DENY;
 }
 
+/* GitHub's repository names: letters, digits, '.', '_', '-'; not . or .. */
+static bool
+policy_repo_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 100 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
 bool
 policy_check_owner(struct policy *p, const struct policy_client *c, const char *repo_id,
-    size_t idlen, const char *owner, struct policy_denial *d)
+    size_t idlen, const char *owner, const char *name, struct policy_denial *d)
 {
+	char full[160], lower[160];
+
 	/* Unknown ids are remembered too: they must not cost a lookup each. */
 	idmap_put(p->repo_owner, repo_id, idlen, owner ? owner : "");
+	if (owner != NULL && policy_repo_name_ok(name) &&
+	    (size_t)snprintf(full, sizeof(full), "%s/%s", owner, name) < sizeof(full)) {
+		for (size_t i = 0, n = strlen(full); i <= n; i++)
+			lower[i] = (char)tolower((unsigned char)full[i]);
+		idmap_put(p->repo_name, repo_id, idlen, full);
+		/* The id as a C string: idmap values are. */
+		if (idlen < 32) {
+			char id[32];
+
+			memcpy(id, repo_id, idlen);
+			id[idlen] = '\0';
+			idmap_put(p->repo_id, lower, strlen(lower), id);
+		}
+	}
 	return policy_repo_id_ok(atomic_load(&p->r), c, repo_id, idlen, owner ? owner : "", d);
+}
+
+bool
+policy_repo_alias(struct policy *p, const char *group, size_t len, char *out, size_t outlen)
+{
+	static const char by_id[] = "/repositories/", by_name[] = "/repos/";
+	char val[256], key[160];
+	const char *rest, *slash;
+	size_t n;
+
+	if (len > sizeof(by_id) - 1 && strncmp(group, by_id, sizeof(by_id) - 1) == 0) {
+		rest = group + sizeof(by_id) - 1;
+		n = len - (sizeof(by_id) - 1);
+		if (memchr(rest, '/', n) != NULL ||
+		    !idmap_get(p->repo_name, rest, n, val, sizeof(val)))
+			return false;
+		return (size_t)snprintf(out, outlen, "/repos/%s", val) < outlen;
+	}
+	if (len > sizeof(by_name) - 1 && strncasecmp(group, by_name, sizeof(by_name) - 1) == 0) {
+		rest = group + sizeof(by_name) - 1;
+		n = len - (sizeof(by_name) - 1);
+		slash = memchr(rest, '/', n);
+		if (slash == NULL || slash == rest || slash == rest + n - 1 ||
+		    memchr(slash + 1, '/', (size_t)(rest + n - slash - 1)) != NULL ||
+		    n >= sizeof(key))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			key[i] = (char)tolower((unsigned char)rest[i]);
+		if (!idmap_get(p->repo_id, key, n, val, sizeof(val)))
+			return false;
+		return (size_t)snprintf(out, outlen, "/repositories/%s", val) < outlen;
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------------------

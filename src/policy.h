@@ -80,9 +80,21 @@ enum policy_verdict policy_check_rest(struct policy *p, const struct policy_clie
     size_t qlen, bool write, struct policy_denial *d);
 
 /* After POLICY_RESOLVE: the repository's owner login, or NULL when GitHub
- * does not show it (denied). Either is remembered for a while. */
+ * does not show it (denied), and its name (NULL if not shown). Both are
+ * remembered for a while; see policy_repo_alias. */
 bool policy_check_owner(struct policy *p, const struct policy_client *c,
-    const char *repo_id, size_t idlen, const char *owner, struct policy_denial *d);
+    const char *repo_id, size_t idlen, const char *owner, const char *name,
+    struct policy_denial *d);
+
+/*
+ * A repository's paths have two spellings, /repos/<owner>/<name> and
+ * /repositories/<id>: a write under one must invalidate reads cached under
+ * the other. Given one group (as route_group_len cuts it, len bytes), the
+ * other into out, when the id was resolved lately (policy_check_owner);
+ * false otherwise. Any case on the way in; GitHub's case on the way out.
+ */
+bool policy_repo_alias(struct policy *p, const char *group, size_t len, char *out,
+    size_t outlen);
 
 /*
  * A pooled GraphQL query's root fields. On allow, *owners is the owners

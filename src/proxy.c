@@ -107,6 +107,11 @@ struct proxy_call {
 	 * announce), or waited on another replica's (the next miss fetches). */
 	bool l2_locked;
 	bool l2_waited;
+	/* The key's group (what a write invalidates: route_group_len), and its
+	 * version as L2 last said, which what we fetch is stored under. */
+	char *l2_group;
+	bool l2_versioned;
+	char l2_version[L2_VERSION_MAX + 1];
 	struct reply_log lg;
 };
 
@@ -215,6 +220,7 @@ proxy_call_finish(struct proxy_call *c)
 	if (c->l2_locked && c->w->l2 != NULL)
 		l2_announce(c->w->l2, c->key, c->key_len);
 	cache_entry_release(c->cached);
+	free(c->l2_group);
 	free(c->key);
 	free(c->uri);
 	free(c->path);
@@ -714,30 +720,53 @@ proxy_entry_from(struct proxy_call *c, struct upstream_result *res)
 }
 
 /*
- * Offers what this replica just fetched to the others (L2), which also
- * releases our lock and wakes those waiting on it. Kept in Redis for the
- * TTL plus the stale-if-error window, as here.
+ * Offers what this replica just fetched or confirmed to the others (L2),
+ * which also releases our lock and wakes those waiting on it. Kept in
+ * Redis for the TTL plus the stale-if-error window, as here; stored only
+ * under the group version L2 gave us before we asked GitHub (none known:
+ * a write here is unconfirmed, or Redis did not answer), so an answer that
+ * may predate a write is never shared.
  */
+static void
+proxy_l2_offer(struct proxy_call *c, int status, const struct cache_header *hs, size_t n,
+    struct evbuffer *body)
+{
+	if (c->w->l2 == NULL || c->key == NULL)
+		return;
+	(void)l2_put(c->w->l2, c->key, c->key_len, c->l2_group,
+	    c->l2_versioned ? c->l2_version : NULL, status, hs, n, body,
+	    pool_id(c->px->pool, c->identity), 0, c->ttl_ms,
+	    c->ttl_ms + atomic_load(&c->px->stale_ms));
+	c->l2_locked = false;
+}
+
 static void
 proxy_l2_store(struct proxy_call *c, struct upstream_result *res)
 {
 	struct cache_header hs[PROXY_ENTRY_HEADERS];
-	size_t n;
 
-	char *group;
+	proxy_l2_offer(c, (int)res->status, hs, proxy_entry_headers(c, res, hs), res->body);
+}
 
-	if (c->w->l2 == NULL || c->key == NULL)
+/* A 304 made c->cached fresh again: so it is for every replica, which
+ * would otherwise each ask GitHub to confirm it once more. */
+static void
+proxy_l2_store_confirmed(struct proxy_call *c)
+{
+	struct cache_header hs[PROXY_ENTRY_HEADERS];
+	size_t n = cache_entry_header_count(c->cached);
+	struct evbuffer *body;
+
+	if (c->w->l2 == NULL || c->key == NULL || n > PROXY_ENTRY_HEADERS)
 		return;
-	n = proxy_entry_headers(c, res, hs);
-	/* The group a write invalidates: see route_group_len. */
-	group = c->graphql ? util_strdup("/graphql") :
-	    util_strndup(c->path, route_group_len(c->path, &c->route));
-	(void)l2_put(c->w->l2, c->key, c->key_len, *group ? group : NULL, (int)res->status, hs, n,
-	    res->body,
-	    pool_id(c->px->pool, c->identity), 0, c->ttl_ms,
-	    c->ttl_ms + atomic_load(&c->px->stale_ms));
-	free(group);
-	c->l2_locked = false;
+	for (size_t i = 0; i < n; i++)
+		hs[i] = cache_entry_header(c->cached, i);
+	/* A plain buffer: a large body's file segment is read in, not sent. */
+	if ((body = evbuffer_new()) == NULL)
+		abort();
+	cache_entry_add_body(c->cached, body);
+	proxy_l2_offer(c, cache_entry_status(c->cached), hs, n, body);
+	evbuffer_free(body);
 }
 
 /* ------------------------------------------------------------------------
@@ -911,6 +940,7 @@ proxy_on_done(struct upstream_result *res, void *arg)
 			cache_entry_renew(c->cached, c->ttl_ms);
 			/* Evicted while we asked? The answer is confirmed: keep it. */
 			cache_put(c->px->cache, c->cached);
+			proxy_l2_store_confirmed(c);
 		}
 		proxy_deliver(c, c->cached, "REVALIDATED");
 		return;
@@ -1067,11 +1097,17 @@ proxy_entry_from_l2(struct proxy_call *c, const struct l2_hit *hit)
 }
 
 static void
-proxy_on_l2_get(const struct l2_hit *hit, void *arg)
+proxy_on_l2_get(const struct l2_hit *hit, const char *version, void *arg)
 {
 	struct proxy_call *c = arg;
 	struct cache_entry *e = hit ? proxy_entry_from_l2(c, hit) : NULL;
+	int64_t now = util_mono_ms();
 
+	if ((c->l2_versioned = version != NULL))
+		snprintf(c->l2_version, sizeof(c->l2_version), "%s", version);
+	/* From before a write to its group: never fresh, never stale. */
+	if (e != NULL && hit->outdated)
+		cache_entry_invalidate(e);
 	if (e != NULL && proxy_fresh_enough(c, e)) {
 		/* As for an answer from GitHub: its node ids may be asked for by id
 		 * later, on this replica too. L2 keeps only answers with data. */
@@ -1084,11 +1120,13 @@ proxy_on_l2_get(const struct l2_hit *hit, void *arg)
 		cache_entry_release(e);
 		return;
 	}
-	/* Expired: what another replica holds may still revalidate for free,
-	 * or stand in for an error. */
+	/* Expired or outdated: what another replica holds may still revalidate
+	 * for free, or (expired) stand in for an error. */
 	if (e != NULL && cache_entry_status(e) == 200 &&
-	    (c->cached == NULL || cache_entry_age_ms(e, util_mono_ms()) <
-	    cache_entry_age_ms(c->cached, util_mono_ms()))) {
+	    (c->cached == NULL || cache_entry_age_ms(e, now) < cache_entry_age_ms(c->cached, now))) {
+		/* What we had is older still: from before that write too. */
+		if (hit->outdated && c->cached != NULL)
+			cache_entry_invalidate(c->cached);
 		cache_entry_release(c->cached);
 		c->cached = e;
 	} else {
@@ -1134,16 +1172,37 @@ proxy_on_l2_lock(enum l2_lock result, void *arg)
 }
 
 /*
- * A write through this replica made our entry stale: Redis may still hold
- * the answer from before it, and the writer must read its write, so this
- * read asks GitHub (and its answer refreshes Redis).
+ * A write through this replica that Redis has not confirmed yet makes
+ * l2_get refuse, as does a link that is down: this read then asks GitHub,
+ * and what it gets is not shared (no version is known to store it under).
  */
 static void
 proxy_l2_lookup(struct proxy_call *c)
 {
-	if (c->w->l2 == NULL || c->no_cache ||
-	    (c->cached != NULL && cache_entry_invalidated(c->cached)) ||
-	    !l2_get(c->w->l2, c->key, c->key_len, proxy_on_l2_get, c))
+	size_t n;
+
+	c->l2_versioned = false;
+	/* Cache-Control: no-cache asks too: an entry is then only something
+	 * to revalidate, and the version is what a fresh answer is shared under. */
+	if (c->w->l2 == NULL) {
+		proxy_fetch(c);
+		return;
+	}
+	if (c->l2_group == NULL) {
+		char alias[256];
+
+		n = c->graphql ? 0 : route_group_len(c->path, &c->route);
+		/* Read by id, grouped by name: a write under either spelling, on
+		 * any replica, outdates it (writers know the name they write to,
+		 * not always an id some other replica read by). */
+		if (n > 0 && c->route.family == ROUTE_REPO_ID &&
+		    policy_repo_alias(c->px->policy, c->path, n, alias, sizeof(alias)))
+			c->l2_group = util_strdup(alias);
+		else
+			c->l2_group = c->graphql ? util_strdup("/graphql") :
+			    n > 0 ? util_strndup(c->path, n) : NULL;
+	}
+	if (!l2_get(c->w->l2, c->key, c->key_len, c->l2_group, proxy_on_l2_get, c))
 		proxy_fetch(c);
 }
 
@@ -1200,7 +1259,12 @@ proxy_pass(struct proxy_call *c, const struct gql_op *op, bool read)
 		.l2 = &c->w->l2,
 		.lg = c->lg,
 	};
+	char alias[256];
+	size_t n = op == NULL && !read ? route_group_len(c->path, &c->route) : 0;
 
+	/* A write by id also invalidates reads by name, and the reverse. */
+	if (n > 0 && policy_repo_alias(c->px->policy, c->path, n, alias, sizeof(alias)))
+		pr.alias_group = alias;
 	passthrough_start(c->px->pass, c->up, c->req, &pr);
 	proxy_call_finish(c);
 }
@@ -1356,7 +1420,7 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 {
 	struct proxy_call *c = arg;
 	struct policy_denial d;
-	const char *owner = NULL;
+	const char *owner = NULL, *name = NULL;
 	json_t *doc = NULL;
 	char msg[200];
 
@@ -1394,9 +1458,10 @@ proxy_on_resolved(struct upstream_result *res, void *arg)
 		owner = json_string_value(json_object_get(json_object_get(doc, "owner"), "login"));
 		if (!proxy_login_ok(owner))
 			owner = NULL;
+		name = json_string_value(json_object_get(doc, "name"));   /* checked by policy */
 	}
 	if (!policy_check_owner(c->px->policy, c->client, c->route.owner, c->route.owner_len,
-	    owner, &d)) {
+	    owner, name, &d)) {
 		json_decref(doc);
 		proxy_denied(c, &d, NULL);
 		return;

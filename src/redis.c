@@ -39,9 +39,12 @@
  * User callbacks run with r->depth raised, so redis_free from inside one
  * (which would free what hiredis is still walking) is caught and aborts.
  *
- * Logs: a link going down or coming back is logged once per process and
- * name, not once per worker nor per attempt (the groups below); attempts
- * are debug lines. Host, port and db only: never the password.
+ * Logs: an outage is logged once per process and name, not once per worker,
+ * per link nor per attempt (the groups below): the command and pub/sub
+ * links of every worker of a name make one group, which says "unreachable"
+ * when the first of them goes down and "reconnected" when the last is back.
+ * What each link does meanwhile (its losses, attempts, returns) is a debug
+ * line. Host, port and db only: never the password.
  */
 #include "redis.h"
 #include "log.h"
@@ -51,10 +54,12 @@
 #include <hiredis/adapters/libevent.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/dns.h>
 #include <event2/util.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -117,10 +122,10 @@ struct rticket {
 	struct evdns_getaddrinfo_request *req;
 };
 
-/* Process-wide, per name and link kind: how many links are down. */
+/* Process-wide, per name: how many of its links (both kinds, every
+ * worker's) are down. */
 struct rgroup {
 	char name[80];
-	bool pubsub;
 	int down;
 	bool announced;
 	int64_t since_ms;
@@ -138,7 +143,7 @@ struct rlink {
 	bool subs_sent;               /* SUBSCRIBEs went out on this connection */
 	int64_t backoff_ms;
 	int64_t attempt_us;
-	struct rgroup *group;         /* NULL when the table is full: log per link */
+	struct rgroup *group;         /* its name's, or r->own_group when the table is full */
 	bool counted_down;
 	int64_t down_since_ms;        /* this link's own outage, 0 while up */
 };
@@ -150,6 +155,7 @@ struct redis {
 	bool host_numeric;
 	int64_t timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms;
 	struct rlink cmd, sub;
+	struct rgroup own_group;      /* both links' group when the table is full */
 	struct rsub *subs, **subs_tail;
 	struct rdns *dns;
 	uint64_t rng;
@@ -179,8 +185,11 @@ link_kind(const struct rlink *l)
 }
 
 /* ------------------------------------------------------------------------
- * Log groups: "unreachable" once when the first link of a name goes down,
- * "reconnected" once when the last one is back.
+ * Log groups: one per name, counting every link of that name, command and
+ * pub/sub alike, on every worker. "unreachable" once when the first of
+ * them goes down, "reconnected" once when the last one is back, so one
+ * outage is two lines however many workers and links saw it. A name the
+ * table has no room for gets a group per struct redis (both its links).
  * ---------------------------------------------------------------------- */
 
 #define REDIS_GROUPS 32
@@ -189,14 +198,15 @@ static pthread_mutex_t redis_groups_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rgroup redis_groups[REDIS_GROUPS];
 static size_t redis_ngroups;
 
+/* The name's group, or NULL when the table is full. */
 static struct rgroup *
-group_join(const char *name, bool pubsub)
+group_join(const char *name)
 {
 	struct rgroup *g = NULL;
 
 	pthread_mutex_lock(&redis_groups_mu);
 	for (size_t i = 0; i < redis_ngroups; i++) {
-		if (redis_groups[i].pubsub == pubsub && strcmp(redis_groups[i].name, name) == 0) {
+		if (strcmp(redis_groups[i].name, name) == 0) {
 			g = &redis_groups[i];
 			break;
 		}
@@ -204,7 +214,6 @@ group_join(const char *name, bool pubsub)
 	if (g == NULL && redis_ngroups < REDIS_GROUPS && strlen(name) < sizeof(g->name)) {
 		g = &redis_groups[redis_ngroups++];
 		snprintf(g->name, sizeof(g->name), "%s", name);
-		g->pubsub = pubsub;
 	}
 	pthread_mutex_unlock(&redis_groups_mu);
 	return g;
@@ -218,8 +227,6 @@ group_down(struct rlink *l)
 	bool first = true;
 
 	l->counted_down = true;
-	if (g == NULL)
-		return true;
 	pthread_mutex_lock(&redis_groups_mu);
 	if (g->down++ == 0)
 		g->since_ms = util_mono_ms();
@@ -232,14 +239,12 @@ group_down(struct rlink *l)
 /* Counts l up again; returns how long its group was down when l was the
  * last one down, else -1 (nothing to log). */
 static int64_t
-group_up(struct rlink *l, int64_t own_since_ms)
+group_up(struct rlink *l)
 {
 	struct rgroup *g = l->group;
 	int64_t ms = -1;
 
 	l->counted_down = false;
-	if (g == NULL)
-		return util_mono_ms() - own_since_ms;
 	pthread_mutex_lock(&redis_groups_mu);
 	if (--g->down == 0)
 		ms = util_mono_ms() - g->since_ms;
@@ -252,10 +257,8 @@ static bool
 group_announce(struct rlink *l)
 {
 	struct rgroup *g = l->group;
-	bool first = true;
+	bool first;
 
-	if (g == NULL)
-		return true;
 	pthread_mutex_lock(&redis_groups_mu);
 	first = !g->announced;
 	g->announced = true;
@@ -267,7 +270,7 @@ group_announce(struct rlink *l)
 static void
 group_leave(struct rlink *l)
 {
-	if (!l->counted_down || l->group == NULL)
+	if (!l->counted_down)
 		return;
 	pthread_mutex_lock(&redis_groups_mu);
 	l->group->down--;
@@ -508,11 +511,10 @@ link_down(struct rlink *l, const char *reason)
 		l->down_since_ms = util_mono_ms();
 	if (r->closing)
 		return;
+	/* The first link of the name to go down speaks for all of them. */
 	if (!l->counted_down && group_down(l))
-		log_warn("redis %s%s: unreachable at %s:%d/%d (%s); %s", r->name, link_kind(l),
-		    r->host, r->port, r->db, reason, l->pubsub ?
-		    "messages published meanwhile are missed, resubscribing" :
-		    "serving without it, reconnecting");
+		log_warn("redis %s: unreachable at %s:%d/%d (%s); serving without it, reconnecting",
+		    r->name, r->host, r->port, r->db, reason);
 	else
 		log_debug("redis %s%s: %s (retrying in about %lld ms)", r->name, link_kind(l), reason,
 		    (long long)l->backoff_ms);
@@ -543,13 +545,15 @@ link_up(struct rlink *l)
 	if (l->counted_down) {
 		if (!l->pubsub)
 			stat_inc(&r->st_reconnects);
-		ms = group_up(l, since);
+		/* The last link of the name to come back speaks for all. */
+		ms = group_up(l);
 		if (ms >= 0)
-			log_info("redis %s%s: %s after %lld ms", r->name, link_kind(l),
-			    l->pubsub ? "resubscribed" : "reconnected", (long long)ms);
+			log_info("redis %s: reconnected after %lld ms", r->name, (long long)ms);
+		else
+			log_debug("redis %s%s: back after %lld ms; other links still down", r->name,
+			    link_kind(l), (long long)(util_mono_ms() - since));
 	} else if (group_announce(l)) {
-		log_info("redis %s%s: connected to %s:%d/%d", r->name, link_kind(l), r->host,
-		    r->port, r->db);
+		log_info("redis %s: connected to %s:%d/%d", r->name, r->host, r->port, r->db);
 	}
 }
 
@@ -939,7 +943,9 @@ link_init(struct redis *r, struct rlink *l, bool pubsub)
 	l->timer = evtimer_new(r->base, on_timer, l);
 	if (l->timer == NULL)
 		abort();
-	l->group = group_join(r->name, pubsub);
+	l->group = group_join(r->name);
+	if (l->group == NULL)
+		l->group = &r->own_group;
 }
 
 struct redis *
@@ -1077,6 +1083,43 @@ bool
 redis_up(const struct redis *r)
 {
 	return atomic_load_explicit(&r->st_up, memory_order_relaxed);
+}
+
+void
+redis_flush(struct redis *r, int64_t timeout_ms)
+{
+	struct rlink *l;
+	redisContext *c;
+	int64_t end;
+	int done = 0;
+
+	if (r == NULL || r->closing)
+		return;
+	l = &r->cmd;
+	if (l->state != LINK_UP || l->ac == NULL)
+		return;
+	/* The async context's own: connected, non-blocking. Its write event
+	 * may still fire later and find nothing left to write. */
+	c = &l->ac->c;
+	end = util_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+		int64_t left;
+		int n;
+
+		/* A failed write leaves c->err set and the socket readable (EOF
+		 * or an error): hiredis tears the link down on the loop's next
+		 * read, as for any loss, if redis_free does not come first. */
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			return;
+		if (done || (left = end - util_mono_ms()) <= 0)
+			return;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno != EINTR)
+			return;
+		if (n == 0)
+			return;   /* timed out */
+	}
 }
 
 int

@@ -94,6 +94,20 @@ bool redis_command(struct redis *r, redis_reply_cb cb, void *arg,
 bool redis_up(const struct redis *r);
 
 /*
+ * For shutdown: meant to be called right before redis_free, so that
+ * fire-and-forget commands queued just before (lock releases, publishes),
+ * which hiredis only writes on a later turn of the loop, reach Redis
+ * instead of being dropped with the connection. Writes whatever the command
+ * link has queued to its socket, synchronously, blocking at most
+ * timeout_ms in all (0: only what the socket takes at once); replies are
+ * not read (redis_free then gives the callbacks of commands still waiting
+ * their NULL). Does nothing when r is NULL or the link is not up. A write
+ * that fails ends the flush; the link's loss is then seen as any other, on
+ * the loop's next turn. Never calls a callback. On the loop's thread only.
+ */
+void redis_flush(struct redis *r, int64_t timeout_ms);
+
+/*
  * msg, len: one message published on the channel, valid during the call.
  * msg NULL (len 0): the subscription is back after its connection was lost;
  * messages published meanwhile were missed.

@@ -85,6 +85,9 @@ struct server {
 	struct redis_url redis_url;
 	int64_t redis_timeout_ms;
 	char *redis_prefix;
+	char *redis_namespace;     /* the upstream URL: see l2_options */
+	char *share_prefix;        /* redis_prefix and a hash of it: budgets per GitHub */
+	struct l2_marks *marks;    /* groups written here, unconfirmed: all workers' */
 	char *replica;
 	pthread_mutex_t links_mu;  /* workers' l2/share pointers vs /stats readers */
 };
@@ -370,12 +373,13 @@ server_worker_init(struct server *s, struct worker *w, char *err, size_t errlen)
 	if (s->redis) {
 		struct l2_options lo = {
 			.url = &s->redis_url, .timeout_ms = s->redis_timeout_ms,
-			.prefix = s->redis_prefix,
+			.prefix = s->redis_prefix, .namespace = s->redis_namespace,
+			.marks = s->marks,
 		};
 
 		w->pw.l2 = l2_new(w->base, &lo);
 		/* One worker refreshes the shared budgets for the whole process. */
-		w->pw.share = w->pw.l2 ? share_new(l2_redis(w->pw.l2), s->pool, s->redis_prefix,
+		w->pw.share = w->pw.l2 ? share_new(l2_redis(w->pw.l2), s->pool, s->share_prefix,
 		    s->replica, w->index == 0 ? w->base : NULL) : NULL;
 		if (w->pw.l2 == NULL) {
 			snprintf(err, errlen, "worker %d: cannot set up the Redis link", w->index);
@@ -400,7 +404,7 @@ server_new(const struct config *cfg, struct proxy *px, struct mgmt *m, struct po
     char *err, size_t errlen)
 {
 	struct server *s = util_calloc(1, sizeof(*s));
-	char host[64] = "ghpool";
+	char host[64] = "ghpool", hex[65];
 	uint32_t rnd;
 
 	s->px = px;
@@ -414,6 +418,11 @@ server_new(const struct config *cfg, struct proxy *px, struct mgmt *m, struct po
 		s->redis = true;
 		s->redis_timeout_ms = cfg->cache.redis_timeout_ms;
 		s->redis_prefix = util_strdup(cfg->cache.redis_key_prefix);
+		s->redis_namespace = util_strdup(cfg->upstream_url);
+		/* Identity ids name budgets; two GitHubs may use the same ids. */
+		l2_key_hash(cfg->upstream_url, strlen(cfg->upstream_url), hex);
+		s->share_prefix = util_printf("%s%.8s:", s->redis_prefix, hex);
+		s->marks = l2_marks_new();
 		/* Unique among replicas: the host (a pod's name), the process and
 		 * a random part, for restarts that reuse both. */
 		(void)gethostname(host, sizeof(host) - 1);
@@ -507,6 +516,12 @@ server_redis_stats(struct server *s)
 		sum.hits += one.hits;
 		sum.misses += one.misses;
 		sum.errors += one.errors;
+		sum.lookup_errors += one.lookup_errors;
+		sum.outdated += one.outdated;
+		sum.marked += one.marked;
+		sum.superseded += one.superseded;
+		sum.versions_set += one.versions_set;
+		sum.version_retries += one.version_retries;
 		sum.refused += one.refused;
 		sum.decode_errors += one.decode_errors;
 		sum.stores += one.stores;
@@ -520,11 +535,17 @@ server_redis_stats(struct server *s)
 			share_stats(w->pw.share, &sh);
 	}
 	pthread_mutex_unlock(&s->links_mu);
-	return json_pack("{s:s,s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:s,s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "backend", "redis", "up", started > 0 && up == started, "links_up", up,
 	    "links", started, "down_ms", (json_int_t)down_ms,
 	    "l2_hits", (json_int_t)sum.hits, "l2_misses", (json_int_t)sum.misses,
-	    "errors", (json_int_t)sum.errors, "refused", (json_int_t)sum.refused,
+	    "errors", (json_int_t)sum.errors, "lookup_errors", (json_int_t)sum.lookup_errors,
+	    "outdated", (json_int_t)sum.outdated, "skipped_written", (json_int_t)sum.marked,
+	    "superseded", (json_int_t)sum.superseded,
+	    "versions_set", (json_int_t)sum.versions_set,
+	    "version_retries", (json_int_t)sum.version_retries,
+	    "refused", (json_int_t)sum.refused,
 	    "decode_errors", (json_int_t)sum.decode_errors, "stores", (json_int_t)sum.stores,
 	    "locks_acquired", (json_int_t)sum.locks_acquired,
 	    "locks_held", (json_int_t)sum.locks_held,
@@ -590,6 +611,9 @@ server_free(struct server *s)
 	free(s->workers);
 	redis_url_free(&s->redis_url);
 	free(s->redis_prefix);
+	free(s->redis_namespace);
+	free(s->share_prefix);
+	l2_marks_free(s->marks);
 	free(s->replica);
 	free(s);
 }

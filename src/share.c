@@ -1,7 +1,9 @@
 /*
  * share.c - budgets shared between replicas through Redis.
  *
- * Keys (under the configured prefix):
+ * Keys (under the prefix server gives: the configured one, then 8 hex of
+ * the upstream URL's SHA-256, since two GitHubs may have identities with
+ * the same ids):
  *   b:<identity>        hash: bucket -> "limit remaining reset used observed_ms",
  *                       merged by a script with the pool's own rule (a
  *                       later reset wins; within one window the lower

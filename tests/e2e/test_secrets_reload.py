@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from fake_github.client import wait_until
+# A redis-server child on a free port, killed at teardown (fixture).
+from test_redis_scaleout import PASSWORD as REDIS_PASSWORD, redis_server  # noqa: F401
 
 REPO = "/repos/octo-org/hello"
 
@@ -194,3 +196,51 @@ def test_a_401_for_the_rotated_away_token_does_not_disable_the_new_one(ghpool, f
     r = g.get(REPO)
     assert r.status == 200, r
     assert tokens_seen(fake)[-1] == "tok_alice2"
+
+
+def test_reload_keeps_the_redis_password_when_its_secret_is_gone(redis_server, ghpool, fake,
+                                                                 tmp_path):
+    """The Redis keys take effect on restart only, so a reload does not resolve
+    redis_password again: its secret gone (or a reference changed to one that cannot
+    be resolved) fails nothing, the identities' rotated tokens apply, Redis stays up on
+    the password it started with, and a changed reference is named as needing a
+    restart."""
+    rs = redis_server(password=REDIS_PASSWORD)
+    root = tmp_path / "secrets"
+    kubelet_secret(root, "ghpool-pats", {"pat": "tok_alice"})
+    kubelet_secret(root, "ghpool-redis", {"password": REDIS_PASSWORD + "\n"})
+    g = ghpool(k8s_secrets_dir=str(root), identities=[k8s_identity("main", "pat")],
+               cache={"max_entries": 100, "backend": "redis", "redis_url": rs.url,
+                      "redis_password": "k8s:default/ghpool-redis:password",
+                      "redis_timeout_ms": 500})
+
+    def redis_up() -> bool:
+        return g.stats()["redis"]["up"] is True
+
+    wait_until(redis_up, 10, message=lambda: f"Redis up: {g.stats()['redis']}\n{g.log_text()}")
+    assert g.get(REPO).status == 200
+    # The Redis secret is unmounted and the PAT rotates: the reload still applies.
+    (root / "ghpool-redis" / "password").unlink()
+    kubelet_secret(root, "ghpool-pats", {"pat": "tok_alice2"}, generation=2)
+    g.proc.send_signal(signal.SIGHUP)
+    g.wait_log(r"reloaded .*1 new or rotated")
+    log = g.log_text()
+    assert "reload failed" not in log, log
+    assert "cache.redis_password' changed" not in log, log
+    r = g.get(REPO + "/issues")
+    assert r.status == 200, r
+    assert tokens_seen(fake, REPO + "/issues")[-1] == "tok_alice2"
+    assert redis_up(), g.stats()["redis"]
+
+    # A reference that cannot be resolved either: named as restart-only, not a failure.
+    g.config_path.write_text(g.config_path.read_text().replace(
+        "k8s:default/ghpool-redis:password", "env:GHPOOL_TEST_REDIS_PW_UNSET"))
+    g.proc.send_signal(signal.SIGHUP)
+    g.wait_log(r"reload: 'cache\.redis_password' changed; it takes effect when ghpool restarts")
+    wait_until(lambda: g.log_text().count("reloaded ") == 2, 5,
+               message=lambda: f"a second reload; log:\n{g.log_text()}")
+    log = g.log_text()
+    assert "reload failed" not in log, log
+    assert "unreachable" not in log, log
+    assert REDIS_PASSWORD not in log, log
+    assert redis_up(), g.stats()["redis"]

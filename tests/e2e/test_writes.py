@@ -375,6 +375,29 @@ def test_write_with_other_spelling_of_the_repository_drops_its_entries(ghpool, f
     assert read(g, ISSUE1, REFETCHED).json()["title"] == "Shouted"
 
 
+BY_ID = "/repositories/1001"          # octo-org/hello, by id
+
+
+@pytest.mark.parametrize("write_under,read_under", [
+    pytest.param(BY_ID, REPO, id="write-by-id-read-by-name"),
+    pytest.param(REPO, BY_ID, id="write-by-name-read-by-id"),
+    pytest.param("/repos/Octo-Org/HELLO", BY_ID, id="write-by-other-case-read-by-id"),
+])
+def test_write_under_one_spelling_drops_reads_cached_under_the_other(ghpool, fake,
+                                                                       write_under,
+                                                                       read_under):
+    """A repository's paths have two spellings, /repos/{owner}/{name} and
+    /repositories/{id}; ghpool learns the pair when it resolves the id. A write under one
+    must not leave the other's cached answer served as fresh."""
+    g = ghpool(cache=cache())
+    warm(g, [REPO + "/issues/1", BY_ID + "/issues/1", OTHER + "/issues/1"])
+    r = write(g, "PATCH", write_under + "/issues/1", {"title": "Either way"})
+    assert r.status == 200, r
+    got = read(g, read_under + "/issues/1", REFETCHED)
+    assert got.json()["title"] == "Either way", got.body[:300]
+    read(g, OTHER + "/issues/1", "HIT")
+
+
 @pytest.mark.parametrize("method,target,body,status", [
     ("POST", ISSUES, {}, 422),
     ("POST", ISSUE1 + "/comments", {}, 422),

@@ -17,9 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "leakcheck.h"
 #include "redisfix.h"
-
-extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 
 /* ------------------------------------------------------------------------
  * The server child
@@ -337,6 +336,5 @@ finish(void)
 		event_base_free(base2);
 		base2 = NULL;
 	}
-	if (__lsan_do_recoverable_leak_check != NULL)
-		cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked (see above)");
+	leakcheck_assert();
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "leakcheck.h"
 
 /* ------------------------------------------------------------------------
  * Helpers

@@ -9,6 +9,7 @@
 
 #include "cache.h"
 #include "util.h"
+#include "leakcheck.h"
 
 static struct cache_entry *
 make(const char *key, size_t body_len, int64_t ttl_ms)

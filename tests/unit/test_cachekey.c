@@ -8,6 +8,7 @@
 #include "cachekey.h"
 #include "config.h"
 #include "freshness.h"
+#include "leakcheck.h"
 
 static char *
 key(const char *path, const char *query, const char *accept, const char *ver)

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "redis.h"
+#include "leakcheck.h"
 
 static char *env_none[] = { NULL };
 
@@ -812,4 +813,115 @@ Test(config, redis_env_errors)
 		    "%s accepted", bad[i][0]);
 		cr_expect(strstr(err, "GHPOOL_") != NULL || strstr(err, "redis_url") != NULL, "%s", err);
 	}
+}
+
+/* text into a fresh temporary file; path (a mkstemp template) gets its name. */
+static void
+write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * The Redis keys are restart-only, so a reload never resolves a
+ * redis_password reference: it keeps the running configuration's password
+ * (a copy), and a reference that cannot be resolved now does not fail it,
+ * nor hold back an identity's new token. The first load still resolves the
+ * reference and fails as before.
+ */
+Test(config, reload_keeps_the_running_redis_password)
+{
+	static const char text[] =
+	    "[cache]\nbackend = \"redis\"\nredis_url = \"redis://:urlpw@h:7000/2\"\n"
+	    "redis_password = \"env:RPW\"\n"
+	    "[[identities]]\nid = \"alice\"\ntoken = \"env:TOK_A\"\n";
+	char *env_start[] = { "RPW=pw-at-start", "TOK_A=tok-1", NULL };
+	char *env_gone[] = { "TOK_A=tok-2", NULL };
+	char *env_rotated[] = { "RPW=pw-rotated", "TOK_A=tok-3", NULL };
+	char path[] = "/tmp/ghpool-ut-config-XXXXXX";
+	struct config running, fresh;
+	struct redis_url u;
+	char err[512] = "", want[600];
+
+	write_temp(path, text);
+	cr_assert_eq(config_load(&running, path, env_start, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(running.cache.redis_password, "pw-at-start");
+
+	/* The first load without the variable fails, with the message it always had. */
+	cr_assert_eq(config_load(&fresh, path, env_gone, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+	    "%s: line 4: cache.redis_password: env:RPW: environment variable RPW is not set", path);
+	cr_expect_str_eq(err, want);
+
+	/* A reload without it loads, with the running password and the new token. */
+	err[0] = '\0';
+	cr_assert_eq(config_reload(&fresh, path, env_gone, &running, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(fresh.cache.redis_password);
+	cr_expect_str_eq(fresh.cache.redis_password, "pw-at-start");
+	cr_expect_neq(fresh.cache.redis_password, running.cache.redis_password, "not a copy");
+	cr_expect_str_eq(fresh.cache.redis_password_ref, "env:RPW");
+	cr_expect_str_eq(fresh.identities[0].token, "tok-2");
+	cr_assert_eq(config_redis_url(&fresh, &u, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(u.password, "pw-at-start");
+	redis_url_free(&u);
+	config_free(&fresh);
+
+	/* Nor is a reference that resolves taken: the password in use stays. */
+	cr_assert_eq(config_reload(&fresh, path, env_rotated, &running, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fresh.cache.redis_password, "pw-at-start");
+	cr_expect_str_eq(fresh.identities[0].token, "tok-3");
+	config_free(&fresh);
+
+	/* From the environment (GHPOOL_REDIS_PASSWORD) alike. */
+	{
+		char *env_over[] = { "GHPOOL_REDIS_PASSWORD=env:OTHER", "TOK_A=tok-4", NULL };
+
+		cr_assert_eq(config_reload(&fresh, path, env_over, &running, err, sizeof(err)), 0, "%s", err);
+		cr_expect_str_eq(fresh.cache.redis_password, "pw-at-start");
+		cr_expect_str_eq(fresh.cache.redis_password_ref, "env:OTHER");
+		config_free(&fresh);
+		cr_assert_eq(config_load(&fresh, path, env_over, err, sizeof(err)), -1);
+		cr_expect_str_eq(err, "environment: GHPOOL_REDIS_PASSWORD: env:OTHER: "
+		    "environment variable OTHER is not set");
+	}
+	config_free(&running);
+	unlink(path);
+}
+
+/* Without a password running, a reload's reference gets none (NULL); a
+ * literal is taken as written, and its reference shows as "(literal)". */
+Test(config, reload_redis_password_without_one_running_and_literals)
+{
+	static const char plain[] = "[cache]\nbackend = \"redis\"\nredis_url = \"redis://h\"\n";
+	static const char by_ref[] =
+	    "[cache]\nbackend = \"redis\"\nredis_url = \"redis://h\"\nredis_password = \"env:RPW\"\n";
+	static const char literal[] =
+	    "[cache]\nbackend = \"redis\"\nredis_url = \"redis://h\"\nredis_password = \"lit-pw-2\"\n";
+	char p1[] = "/tmp/ghpool-ut-config-XXXXXX", p2[] = "/tmp/ghpool-ut-config-XXXXXX";
+	char p3[] = "/tmp/ghpool-ut-config-XXXXXX";
+	struct config running, fresh;
+	char err[512] = "";
+
+	write_temp(p1, plain);
+	write_temp(p2, by_ref);
+	write_temp(p3, literal);
+	cr_assert_eq(config_load(&running, p1, env_none, err, sizeof(err)), 0, "%s", err);
+	cr_assert_null(running.cache.redis_password);
+	cr_assert_eq(config_reload(&fresh, p2, env_none, &running, err, sizeof(err)), 0, "%s", err);
+	cr_expect_null(fresh.cache.redis_password);
+	cr_expect_str_eq(fresh.cache.redis_password_ref, "env:RPW");
+	config_free(&fresh);
+	cr_assert_eq(config_reload(&fresh, p3, env_none, &running, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(fresh.cache.redis_password, "lit-pw-2");
+	cr_expect_str_eq(fresh.cache.redis_password_ref, "(literal)");
+	config_free(&fresh);
+	config_free(&running);
+	unlink(p1);
+	unlink(p2);
+	unlink(p3);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gotmpl.h"
+#include "leakcheck.h"
 
 /* 2023-11-14T22:13:20Z */
 #define NOW 1700000000LL

@@ -19,6 +19,7 @@
 
 #include "gql.h"
 #include "util.h"
+#include "leakcheck.h"
 
 /*
  * Time bounds catch blow-ups (exponential fan-out, quadratic rescans), not

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "graphql.h"
+#include "leakcheck.h"
 
 /* ------------------------------------------------------------------------
  * Helpers

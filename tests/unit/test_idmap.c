@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "idmap.h"
+#include "leakcheck.h"
 
 Test(idmap, put_get_replace)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "jwt.h"
+#include "leakcheck.h"
 
 /* ------------------------------------------------------------------------
  * Helpers

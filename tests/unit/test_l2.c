@@ -1,8 +1,9 @@
 /*
  * test_l2.c - unit tests of src/l2.c: the entry codec on its own, then
  * against a real redis-server with two struct l2 on two event bases (two
- * "replicas"): puts and gets, expiry, the key guard, locks, waits, and the
- * server or l2_free going away with work pending.
+ * "replicas"): puts and gets, expiry, the key guard, locks, waits, the
+ * server or l2_free going away with work pending, and group versions
+ * (outdated entries, superseded puts, marks, retries, namespaces).
  *
  * The harness (a redis-server child per test, loops driven with deadlines,
  * a leak check per test) is redisfix.c, shared with test_redis.c.
@@ -11,6 +12,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +25,17 @@
 
 TestSuite(l2, .init = fix_suite_init, .fini = fix_suite_fini);
 
+/* Room for a version as l2_get passes it, and some: one too long shows. */
+#define VBUF (L2_VERSION_MAX + 8)
+
 /* ------------------------------------------------------------------------
  * Helpers
  * ---------------------------------------------------------------------- */
 
+/* An l2 on b; ns and marks as l2_options has them (NULL: none, its own). */
 static struct l2 *
-open_l2_on(struct event_base *b, const char *prefix, int64_t timeout_ms, size_t max_entry)
+open_l2_with(struct event_base *b, const char *prefix, int64_t timeout_ms, size_t max_entry,
+    const char *ns, struct l2_marks *marks)
 {
 	struct redis_url u;
 	struct l2_options o;
@@ -43,11 +51,19 @@ open_l2_on(struct event_base *b, const char *prefix, int64_t timeout_ms, size_t 
 	o.backoff_min_ms = 20;
 	o.backoff_max_ms = 200;
 	o.prefix = prefix;
+	o.namespace = ns;
+	o.marks = marks;
 	o.max_entry_bytes = max_entry;
 	l = l2_new(b, &o);
 	redis_url_free(&u);
 	cr_assert_not_null(l);
 	return l;
+}
+
+static struct l2 *
+open_l2_on(struct event_base *b, const char *prefix, int64_t timeout_ms, size_t max_entry)
+{
+	return open_l2_with(b, prefix, timeout_ms, max_entry, NULL, NULL);
 }
 
 static struct l2_stats
@@ -77,20 +93,25 @@ struct getres {
 	struct evbuffer *body;    /* taken from the hit */
 	char identity[80];
 	int64_t age_ms, ttl_ms;
+	bool outdated;
+	bool version_null;        /* the version passed was NULL (unknown) */
+	char version[VBUF];
 	/* Optionally, a call made from inside the callback. */
 	struct l2 *reenter;
 	bool reenter_result;
 };
 
 static void
-on_get(const struct l2_hit *hit, void *arg)
+on_get(const struct l2_hit *hit, const char *version, void *arg)
 {
 	struct getres *g = arg;
 
 	g->calls++;
 	g->hit = hit != NULL;
+	g->version_null = version == NULL;
+	snprintf(g->version, sizeof(g->version), "%s", version ? version : "");
 	if (g->reenter != NULL)
-		g->reenter_result = l2_get(g->reenter, "x", 1, on_get, g);
+		g->reenter_result = l2_get(g->reenter, "x", 1, NULL, on_get, g);
 	if (hit == NULL)
 		return;
 	g->status = hit->status;
@@ -109,6 +130,7 @@ on_get(const struct l2_hit *hit, void *arg)
 	snprintf(g->identity, sizeof(g->identity), "%s", hit->identity);
 	g->age_ms = hit->age_ms;
 	g->ttl_ms = hit->ttl_ms;
+	g->outdated = hit->outdated;
 }
 
 static void
@@ -120,15 +142,21 @@ getres_clear(struct getres *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* Gets key on l and waits for the answer. */
+/* Gets key (in group, NULL for none) on l and waits for the answer. */
 static void
-get_wait(struct l2 *l, const char *key, struct getres *g)
+get_group_wait(struct l2 *l, const char *key, const char *group, struct getres *g)
 {
 	getres_clear(g);
-	cr_assert(l2_get(l, key, strlen(key), on_get, g), "l2_get refused");
+	cr_assert(l2_get(l, key, strlen(key), group, on_get, g), "l2_get refused");
 	cr_assert_eq(g->calls, 0, "called back inside l2_get");
 	RUN_UNTIL(g->calls > 0, 3000);
 	cr_assert_eq(g->calls, 1, "no answer to l2_get");
+}
+
+static void
+get_wait(struct l2 *l, const char *key, struct getres *g)
+{
+	get_group_wait(l, key, NULL, g);
 }
 
 struct lockres {
@@ -253,6 +281,121 @@ same_bytes(struct evbuffer *a, struct evbuffer *b)
 	return n == 0 || memcmp(evbuffer_pullup(a, -1), evbuffer_pullup(b, -1), n) == 0;
 }
 
+#define V32 "0123456789abcdef0123456789abcdef"
+
+/* SHA-256 hex of ("<ns>\n" if ns is set) + s, s lower-cased when fold: H of
+ * an entry key, G of a group, computed here independently of l2.c. */
+static void
+ns_hash(const char *ns, const char *s, bool fold, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char *buf = util_printf("%s%s%s", ns && *ns ? ns : "", ns && *ns ? "\n" : "", s);
+
+	if (fold)
+		for (char *p = buf + strlen(buf) - strlen(s); *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	SHA256((const unsigned char *)buf, strlen(buf), d);
+	free(buf);
+	for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* "<prefix><kind>:<hash>" for a key (kind 'e' or 'l') or a group ('v'). */
+static char *
+name_ns(const char *prefix, char kind, const char *ns, const char *s)
+{
+	char hex[65];
+
+	ns_hash(ns, s, kind == 'v', hex);
+	return util_printf("%s%c:%s", prefix, kind, hex);
+}
+
+/* A string key's value in Redis (caller frees), or NULL when there is none. */
+static char *
+redis_string(const char *name)
+{
+	redisReply *rep = admin(NULL, "GET %s", name);
+	char *v = rep->type == REDIS_REPLY_STRING ? util_strndup(rep->str, rep->len) : NULL;
+
+	cr_assert(rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_NIL);
+	freeReplyObject(rep);
+	return v;
+}
+
+static long long
+redis_pttl(const char *name)
+{
+	redisReply *rep = admin(NULL, "PTTL %s", name);
+	long long v;
+
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	v = rep->integer;
+	freeReplyObject(rep);
+	return v;
+}
+
+static bool
+is_hex32(const char *s)
+{
+	if (strlen(s) != L2_VERSION_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* What an entry stored in Redis says its version is (caller frees). */
+static char *
+stored_version(const char *name)
+{
+	char *blob;
+	redisReply *rep = admin(NULL, "GET %s", name);
+	struct l2_entry e;
+
+	cr_assert_eq(rep->type, REDIS_REPLY_STRING, "no entry at %s", name);
+	cr_assert_eq(l2_decode(rep->str, rep->len, &e), 0);
+	blob = util_strdup(e.version);
+	l2_entry_clear(&e);
+	freeReplyObject(rep);
+	return blob;
+}
+
+/* Puts key under group with version and waits for Redis's answer; true
+ * when stored, false when superseded. */
+static bool
+put_wait(struct l2 *l, const char *key, const char *group, const char *version,
+    int64_t expire_ms)
+{
+	struct l2_stats s0 = st(l), s;
+	struct evbuffer *body = evbuffer_new();
+
+	evbuffer_add(body, key, strlen(key));
+	cr_assert(l2_put(l, key, strlen(key), group, version, 200, NULL, 0, body, "p", 0, 60000,
+	    expire_ms), "l2_put sent nothing");
+	evbuffer_free(body);
+	RUN_UNTIL((s = st(l), s.stores + s.superseded + s.errors >
+	    s0.stores + s0.superseded + s0.errors), 3000);
+	cr_assert_eq(s.errors, s0.errors, "the put failed");
+	cr_assert_eq(s.stores + s.superseded, s0.stores + s0.superseded + 1, "no answer to l2_put");
+	return s.stores > s0.stores;
+}
+
+/* Invalidates group on l and waits until Redis confirmed it. */
+static void
+invalidate_wait(struct l2 *l, const char *group)
+{
+	uint64_t n = st(l).versions_set;
+
+	(void)l2_invalidate(l, group, NULL, NULL);
+	RUN_UNTIL(st(l).versions_set > n, 3000);
+	cr_assert_eq(st(l).versions_set, n + 1, "the new version was not confirmed");
+}
+
 /* ------------------------------------------------------------------------
  * The codec
  * ---------------------------------------------------------------------- */
@@ -273,10 +416,11 @@ Test(l2, codec_round_trip)
 		h[i].name = names[i];
 		h[i].value = values[i];
 	}
-	/* Every bound at its limit: 256 headers, a 64-byte identity. */
+	/* Every bound at its limit: 256 headers, a 64-byte identity, a
+	 * 32-digit version. */
 	blob = l2_encode(key, sizeof(key), 203, h, L2_MAX_HEADERS, body,
 	    "0123456789012345678901234567890123456789012345678901234567890123",
-	    INT64_C(1700000000123), 60000, &len);
+	    "0123456789abcdef0123456789abcdef", INT64_C(1700000000123), 60000, &len);
 	cr_assert_not_null(blob);
 	cr_assert_eq(evbuffer_get_length(body), 5000, "the body was drained");
 	cr_assert_eq(l2_decode(blob, len, &e), 0);
@@ -286,6 +430,8 @@ Test(l2, codec_round_trip)
 	cr_assert_eq(e.fetched_at_ms, INT64_C(1700000000123));
 	cr_assert_eq(e.ttl_ms, 60000);
 	cr_assert_eq(strlen(e.identity), 64);
+	cr_assert_str_eq(e.version, "0123456789abcdef0123456789abcdef");
+	cr_assert(e.version > e.identity && e.version < blob + len, "version not in the blob");
 	cr_assert_eq(e.n_headers, L2_MAX_HEADERS);
 	for (size_t i = 0; i < L2_MAX_HEADERS; i++) {
 		cr_assert_str_eq(e.headers[i].name, names[i]);
@@ -298,9 +444,11 @@ Test(l2, codec_round_trip)
 	l2_entry_clear(&e);
 	free(blob);
 
-	/* Empty: no headers, no body (NULL or an empty buffer), no identity. */
+	/* Empty: no headers, no body (NULL or an empty buffer), no identity,
+	 * no version (NULL or ""). */
 	for (int i = 0; i < 2; i++) {
-		blob = l2_encode("k", 1, 404, NULL, 0, i ? empty : NULL, NULL, 0, 0, &len);
+		blob = l2_encode("k", 1, 404, NULL, 0, i ? empty : NULL, NULL, i ? "" : NULL, 0, 0,
+		    &len);
 		cr_assert_not_null(blob);
 		cr_assert_eq(l2_decode(blob, len, &e), 0);
 		cr_assert_eq(e.status, 404);
@@ -309,6 +457,8 @@ Test(l2, codec_round_trip)
 		cr_assert_eq(e.body_len, 0);
 		cr_assert_not_null(e.body);
 		cr_assert_str_eq(e.identity, "");
+		cr_assert_not_null(e.version);
+		cr_assert_str_eq(e.version, "");
 		l2_entry_clear(&e);
 		free(blob);
 	}
@@ -329,19 +479,28 @@ Test(l2, codec_refuses_to_encode_past_its_bounds)
 		h[i].name = "X";
 		h[i].value = "y";
 	}
-	cr_assert_null(l2_encode("k", 1, 200, h, L2_MAX_HEADERS + 1, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, h, L2_MAX_HEADERS + 1, NULL, NULL, NULL, 0, 0, &len));
 	cr_assert_eq(len, 0);
 	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL,
-	    "01234567890123456789012345678901234567890123456789012345678901234", 0, 0, &len));
-	cr_assert_null(l2_encode("k", 0, 200, NULL, 0, NULL, NULL, 0, 0, &len));
-	cr_assert_null(l2_encode("k", 1, 99, NULL, 0, NULL, NULL, 0, 0, &len));
-	cr_assert_null(l2_encode("k", 1, 1000, NULL, 0, NULL, NULL, 0, 0, &len));
-	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL, -1, 0, &len));
-	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL, 0, -1, &len));
+	    "01234567890123456789012345678901234567890123456789012345678901234", NULL, 0, 0,
+	    &len));
+	/* A version: at most 32 bytes. */
+	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL,
+	    "0123456789abcdef0123456789abcdef0", 0, 0, &len));
+	cr_assert_eq(len, 0);
+	blob = l2_encode("k", 1, 200, NULL, 0, NULL, NULL, "0123456789abcdef0123456789abcdef", 0,
+	    0, &len);
+	cr_assert_not_null(blob, "a 32-byte version refused");
+	free(blob);
+	cr_assert_null(l2_encode("k", 0, 200, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 99, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 1000, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL, NULL, -1, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL, NULL, 0, -1, &len));
 	key = calloc(1, L2_MAX_KEY + 1);
 	memset(key, 'k', L2_MAX_KEY + 1);
-	cr_assert_null(l2_encode(key, L2_MAX_KEY + 1, 200, NULL, 0, NULL, NULL, 0, 0, &len));
-	blob = l2_encode(key, L2_MAX_KEY, 200, NULL, 0, NULL, NULL, 0, 0, &len);
+	cr_assert_null(l2_encode(key, L2_MAX_KEY + 1, 200, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
+	blob = l2_encode(key, L2_MAX_KEY, 200, NULL, 0, NULL, NULL, NULL, 0, 0, &len);
 	cr_assert_not_null(blob);
 	free(blob);
 	free(key);
@@ -350,20 +509,20 @@ Test(l2, codec_refuses_to_encode_past_its_bounds)
 	big[L2_MAX_HEADER - 1] = '\0';
 	one.name = "N";
 	one.value = big;
-	blob = l2_encode("k", 1, 200, &one, 1, NULL, NULL, 0, 0, &len);
+	blob = l2_encode("k", 1, 200, &one, 1, NULL, NULL, NULL, 0, 0, &len);
 	cr_assert_not_null(blob, "a header of exactly 64 KiB refused");
 	free(blob);
 	big[L2_MAX_HEADER - 1] = 'v';
 	big[L2_MAX_HEADER] = '\0';
-	cr_assert_null(l2_encode("k", 1, 200, &one, 1, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, &one, 1, NULL, NULL, NULL, 0, 0, &len));
 	one.name = "";
 	one.value = "v";
-	cr_assert_null(l2_encode("k", 1, 200, &one, 1, NULL, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, &one, 1, NULL, NULL, NULL, 0, 0, &len));
 	/* A body past 64 MiB, by reference: nothing is copied. */
 	for (size_t i = 0; i <= L2_MAX_BODY / (1024 * 1024); i++)
 		evbuffer_add_reference(huge, chunk, 1024 * 1024, NULL, NULL);
 	cr_assert_gt(evbuffer_get_length(huge), L2_MAX_BODY);
-	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, huge, NULL, 0, 0, &len));
+	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, huge, NULL, NULL, 0, 0, &len));
 	evbuffer_free(huge);
 	free(chunk);
 	free(big);
@@ -371,11 +530,13 @@ Test(l2, codec_refuses_to_encode_past_its_bounds)
 
 /*
  * A small valid blob, and where its fields are:
- *   0 magic  4 version  5 flags  6 status  8 fetched_at  16 ttl
- *   24 key_len  28 key "k/x"  31 identity_len  32 "id\0"  35 n_headers
- *   37 name_len  41 value_len  45 "A\0"  47 "b\0"  49 body_len  53 body "xyz"
+ *   0 magic  4 format  5 flags  6 status  8 fetched_at  16 ttl
+ *   24 key_len  28 key "k/x"  31 identity_len  32 "id\0"
+ *   35 version_len  36 "ab\0"  39 n_headers
+ *   41 name_len  45 value_len  49 "A\0"  51 "b\0"  53 body_len  57 body "xyz"
  */
-#define SMALL_LEN 56
+#define SMALL_LEN 60
+#define SMALL_VERSION_AT 35    /* version_len, then "ab\0": 4 bytes */
 
 static char *
 small_blob(size_t *len)
@@ -385,7 +546,7 @@ small_blob(size_t *len)
 	char *blob;
 
 	evbuffer_add(body, "xyz", 3);
-	blob = l2_encode("k/x", 3, 200, &h, 1, body, "id", 1000, 2000, len);
+	blob = l2_encode("k/x", 3, 200, &h, 1, body, "id", "ab", 1000, 2000, len);
 	evbuffer_free(body);
 	cr_assert_not_null(blob);
 	cr_assert_eq(*len, SMALL_LEN, "the layout moved: update the offsets");
@@ -403,8 +564,9 @@ struct mutation {
 
 static const struct mutation mutations[] = {
 	{ "wrong magic", 0, 4, "GHL1", 0, 0 },
-	{ "another version", 4, 1, "\x02", 0, 0 },
-	{ "version 0", 4, 1, "\x00", 0, 0 },
+	{ "format 1 (the v1 layout's byte)", 4, 1, "\x01", 0, 0 },
+	{ "format 3", 4, 1, "\x03", 0, 0 },
+	{ "format 0", 4, 1, "\x00", 0, 0 },
 	{ "flags set", 5, 1, "\x01", 0, 0 },
 	{ "status 99", 6, 2, "\x00\x63", 0, 0 },
 	{ "status 1000", 6, 2, "\x03\xe8", 0, 0 },
@@ -418,21 +580,27 @@ static const struct mutation mutations[] = {
 	{ "identity length past the end", 31, 1, "\xff", 0, 0 },
 	{ "identity unterminated", 34, 1, "!", 0, 0 },
 	{ "identity with a NUL", 32, 1, "\x00", 0, 0 },
-	{ "257 headers", 35, 2, "\x01\x01", 0, 0 },
-	{ "65535 headers", 35, 2, "\xff\xff", 0, 0 },
-	{ "two headers, one there", 35, 2, "\x00\x02", 0, 0 },
-	{ "header name empty", 37, 4, "\x00\x00\x00\x00", 0, 0 },
-	{ "header name past the end", 37, 4, "\x00\x00\x10\x00", 0, 0 },
-	{ "header name 4 GiB", 37, 4, "\xff\xff\xff\xff", 0, 0 },
-	{ "header value 4 GiB", 41, 4, "\xff\xff\xff\xff", 0, 0 },
-	{ "header over 64 KiB", 41, 4, "\x00\x01\x00\x00", 0, 0 },
-	{ "header name unterminated", 46, 1, "B", 0, 0 },
-	{ "header name with a NUL", 45, 1, "\x00", 0, 0 },
-	{ "header value unterminated", 48, 1, "c", 0, 0 },
-	{ "body length past the end", 49, 4, "\x00\x00\x00\x04", 0, 0 },
-	{ "body length short of the end", 49, 4, "\x00\x00\x00\x02", 0, 0 },
-	{ "body over 64 MiB", 49, 4, "\x04\x00\x00\x01", 0, 0 },
-	{ "body length 4 GiB", 49, 4, "\xff\xff\xff\xff", 0, 0 },
+	{ "version over 32 bytes", 35, 1, "\x21", 0, 0 },
+	{ "version length past the end", 35, 1, "\xff", 0, 0 },
+	{ "version length one short", 35, 1, "\x01", 0, 0 },
+	{ "version length one long", 35, 1, "\x03", 0, 0 },
+	{ "version unterminated", 38, 1, "!", 0, 0 },
+	{ "version with a NUL", 36, 1, "\x00", 0, 0 },
+	{ "257 headers", 39, 2, "\x01\x01", 0, 0 },
+	{ "65535 headers", 39, 2, "\xff\xff", 0, 0 },
+	{ "two headers, one there", 39, 2, "\x00\x02", 0, 0 },
+	{ "header name empty", 41, 4, "\x00\x00\x00\x00", 0, 0 },
+	{ "header name past the end", 41, 4, "\x00\x00\x10\x00", 0, 0 },
+	{ "header name 4 GiB", 41, 4, "\xff\xff\xff\xff", 0, 0 },
+	{ "header value 4 GiB", 45, 4, "\xff\xff\xff\xff", 0, 0 },
+	{ "header over 64 KiB", 45, 4, "\x00\x01\x00\x00", 0, 0 },
+	{ "header name unterminated", 50, 1, "B", 0, 0 },
+	{ "header name with a NUL", 49, 1, "\x00", 0, 0 },
+	{ "header value unterminated", 52, 1, "c", 0, 0 },
+	{ "body length past the end", 53, 4, "\x00\x00\x00\x04", 0, 0 },
+	{ "body length short of the end", 53, 4, "\x00\x00\x00\x02", 0, 0 },
+	{ "body over 64 MiB", 53, 4, "\x04\x00\x00\x01", 0, 0 },
+	{ "body length 4 GiB", 53, 4, "\xff\xff\xff\xff", 0, 0 },
 	{ "a trailing byte", 0, 0, "", 1, 0 },
 	{ "a trailing KiB", 0, 0, "", 1024, 0 },
 	{ "truncated body", 0, 0, "", 0, 1 },
@@ -461,6 +629,7 @@ Test(l2, codec_rejects_every_corrupt_blob)
 
 	cr_assert_eq(l2_decode(blob, len, &e), 0);
 	cr_assert_str_eq(e.identity, "id");
+	cr_assert_str_eq(e.version, "ab");
 	cr_assert_str_eq(e.headers[0].name, "A");
 	cr_assert_str_eq(e.headers[0].value, "b");
 	cr_assert_eq(memcmp(e.body, "xyz", 3), 0);
@@ -473,6 +642,7 @@ Test(l2, codec_rejects_every_corrupt_blob)
 		cr_assert_eq(l2_decode(b, n, &e), -1, "accepted a blob cut at %zu", n);
 		cr_assert_null(e.headers, "out not zeroed");
 		cr_assert_null(e.key, "out not zeroed");
+		cr_assert_null(e.version, "out not zeroed");
 		free(b);
 	}
 	for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
@@ -484,19 +654,90 @@ Test(l2, codec_rejects_every_corrupt_blob)
 	free(blob);
 }
 
+/* A blob as v1 wrote it (format 1, no version field) is not read as v2. */
+Test(l2, codec_rejects_a_v1_blob)
+{
+	struct l2_entry e;
+	size_t len, v1_len;
+	char *blob = small_blob(&len), *v1;
+
+	/* v1 is v2 without its version field, and format 1. */
+	v1_len = len - 4;
+	v1 = malloc(v1_len);
+	memcpy(v1, blob, SMALL_VERSION_AT);
+	memcpy(v1 + SMALL_VERSION_AT, blob + SMALL_VERSION_AT + 4, len - SMALL_VERSION_AT - 4);
+	v1[4] = 1;
+	memset(&e, 0xa5, sizeof(e));
+	cr_assert_eq(l2_decode(v1, v1_len, &e), -1, "a v1 blob decoded");
+	cr_assert_null(e.key, "out not zeroed");
+	cr_assert_null(e.headers, "out not zeroed");
+	/* Nor with the v2 format byte: the layout is not v2's. */
+	v1[4] = 2;
+	cr_assert_eq(l2_decode(v1, v1_len, &e), -1, "a v1 layout decoded as v2");
+	free(v1);
+	free(blob);
+}
+
+/*
+ * Any byte at any offset: decoding never reads outside the blob (ASan
+ * checks), and whatever it accepts lies inside it, within its bounds. The
+ * version's length byte and its NUL accept nothing but what was written.
+ */
+Test(l2, codec_any_byte_at_any_offset)
+{
+	struct l2_entry e;
+	size_t len;
+	char *blob = small_blob(&len), *b = malloc(len);
+	int accepted = 0;
+
+	for (size_t at = 0; at < len; at++) {
+		for (int v = 0; v < 256; v++) {
+			if ((unsigned char)blob[at] == v)
+				continue;
+			memcpy(b, blob, len);
+			b[at] = (char)v;
+			if (l2_decode(b, len, &e) != 0) {
+				cr_assert_null(e.key, "out not zeroed");
+				continue;
+			}
+			accepted++;
+			cr_assert(at != SMALL_VERSION_AT && at != SMALL_VERSION_AT + 3,
+			    "accepted byte %d at %zu, in the version's framing", v, at);
+			cr_assert(e.key >= b && e.key + e.key_len <= b + len);
+			cr_assert(e.identity >= b && e.identity + strlen(e.identity) < b + len);
+			cr_assert(e.version >= b && e.version + strlen(e.version) < b + len);
+			cr_assert_leq(strlen(e.identity), L2_MAX_IDENTITY);
+			cr_assert_leq(strlen(e.version), L2_VERSION_MAX);
+			cr_assert(e.body >= b && e.body + e.body_len == b + len);
+			for (size_t i = 0; i < e.n_headers; i++)
+				cr_assert(e.headers[i].name >= b && e.headers[i].value < b + len);
+			if (at == SMALL_VERSION_AT + 1 || at == SMALL_VERSION_AT + 2)
+				cr_assert_neq(strcmp(e.version, "ab"), 0);
+			l2_entry_clear(&e);
+		}
+	}
+	/* Some do decode (a fetch time, a key's byte, a version digit): the
+	 * test is not vacuous. */
+	cr_assert_gt(accepted, 0);
+	free(b);
+	free(blob);
+}
+
 /* ------------------------------------------------------------------------
  * Through Redis
  * ---------------------------------------------------------------------- */
 
-/* The same corruptions stored in Redis: each a miss, each counted once. */
+/* The same corruptions stored in Redis: each a miss, each counted once.
+ * The small blob's version is "ab": its group's, set by hand, so that the
+ * valid blob is a fresh hit through MGET. */
 Test(l2, corrupt_entries_are_misses)
 {
-	const char *key = "k/x";
+	const char *key = "k/x", *group = "/g";
 	struct l2 *l;
 	struct getres g = { 0 };
 	struct l2_stats s;
 	size_t len, mlen;
-	char *blob, *name, *b;
+	char *blob, *name, *vname, *b;
 	uint64_t n = 0;
 	redisReply *rep;
 
@@ -507,37 +748,60 @@ Test(l2, corrupt_entries_are_misses)
 	wait_ready(l);
 	blob = small_blob(&len);
 	name = entry_name("t:", 'e', key);
+	vname = name_ns("t:", 'v', NULL, group);
+	admin_set(vname, "ab", 2);
 
 	admin_set(name, blob, len);
-	get_wait(l, key, &g);
+	get_group_wait(l, key, group, &g);
 	cr_assert(g.hit, "the valid blob is a miss");
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, "ab");
 	cr_assert_str_eq(g.headers, "A: b\n");
 	for (size_t cut = 0; cut < len; cut++, n++) {
 		admin_set(name, blob, cut);
-		get_wait(l, key, &g);
+		get_group_wait(l, key, group, &g);
 		cr_assert_not(g.hit, "a blob cut at %zu is a hit", cut);
 	}
 	for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++, n++) {
 		b = mutate(blob, len, &mutations[i], &mlen);
 		admin_set(name, b, mlen);
 		free(b);
-		get_wait(l, key, &g);
+		get_group_wait(l, key, group, &g);
 		cr_assert_not(g.hit, "a hit: %s", mutations[i].what);
+		cr_assert_str_eq(g.version, "ab");
 	}
 	s = st(l);
 	cr_assert_eq(s.decode_errors, n);
 	cr_assert_eq(s.misses, n);
 	cr_assert_eq(s.hits, 1);
+	cr_assert_eq(s.outdated, 0);
 	cr_assert_eq(s.errors, 0);
-	/* Not a string at all: Redis refuses the GET (WRONGTYPE), an error. */
+	/* Not a string at all: MGET reads it as nothing (a miss); GET
+	 * refuses it (WRONGTYPE), a lookup error. */
 	rep = admin(NULL, "DEL %s", name);
 	freeReplyObject(rep);
 	rep = admin(NULL, "RPUSH %s a", name);
 	freeReplyObject(rep);
+	get_group_wait(l, key, group, &g);
+	cr_assert_not(g.hit);
+	cr_assert_eq(st(l).errors, 0);
 	get_wait(l, key, &g);
 	cr_assert_not(g.hit);
+	cr_assert(g.version_null, "an error, yet a version");
 	cr_assert_eq(st(l).errors, 1);
+	cr_assert_eq(st(l).lookup_errors, 1);
+	/* The blob, read without its group: the version it holds is not
+	 * "", so it is outdated (handed over, counted as a miss). */
+	admin_set(name, blob, len);
+	s = st(l);
+	get_wait(l, key, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, "");
+	cr_assert_eq(st(l).outdated, s.outdated + 1);
+	cr_assert_eq(st(l).misses, s.misses + 1);
 	getres_clear(&g);
+	free(vname);
 	free(name);
 	free(blob);
 	l2_free(l);
@@ -558,19 +822,19 @@ Test(l2, stored_key_guards_against_collisions)
 	loop_new();
 	l = open_l2_on(base, "t:", 1000, 0);
 	wait_ready(l);
-	blob = l2_encode("/repos/other", 12, 200, NULL, 0, NULL, "x", 0, 1000, &len);
+	blob = l2_encode("/repos/other", 12, 200, NULL, 0, NULL, "x", NULL, 0, 1000, &len);
 	name = entry_name("t:", 'e', "/repos/mine");
 	admin_set(name, blob, len);
 	get_wait(l, "/repos/mine", &g);
 	cr_assert_not(g.hit);
 	/* The stored key as a prefix of the asked one, and the other way. */
 	free(blob);
-	blob = l2_encode("/repos/min", 10, 200, NULL, 0, NULL, "x", 0, 1000, &len);
+	blob = l2_encode("/repos/min", 10, 200, NULL, 0, NULL, "x", NULL, 0, 1000, &len);
 	admin_set(name, blob, len);
 	get_wait(l, "/repos/mine", &g);
 	cr_assert_not(g.hit);
 	free(blob);
-	blob = l2_encode("/repos/mine/", 12, 200, NULL, 0, NULL, "x", 0, 1000, &len);
+	blob = l2_encode("/repos/mine/", 12, 200, NULL, 0, NULL, "x", NULL, 0, 1000, &len);
 	admin_set(name, blob, len);
 	get_wait(l, "/repos/mine", &g);
 	cr_assert_not(g.hit);
@@ -619,7 +883,8 @@ Test(l2, put_on_one_replica_get_on_another)
 	get_wait(b, key, &g);
 	cr_assert_not(g.hit, "a hit before any put");
 
-	cr_assert(l2_put(a, key, strlen(key), NULL, 200, h, 40, body, "pat-1", 1500, 60000, 60000));
+	cr_assert(l2_put(a, key, strlen(key), NULL, "", 200, h, 40, body, "pat-1", 1500, 60000,
+	    60000));
 	cr_assert_eq(evbuffer_get_length(body), 100000, "l2_put drained the body");
 	RUN_UNTIL(st(a).stores == 1, 3000);
 	cr_assert_eq(st(a).stores, 1);
@@ -638,7 +903,7 @@ Test(l2, put_on_one_replica_get_on_another)
 	cr_assert_not(g.hit);
 
 	/* Empty body, no headers; and a short expiry (Redis's PX). */
-	cr_assert(l2_put(a, "short", 5, NULL, 304, NULL, 0, empty, NULL, 0, 1000, 150));
+	cr_assert(l2_put(a, "short", 5, NULL, "", 304, NULL, 0, empty, NULL, 0, 1000, 150));
 	RUN_UNTIL(st(a).stores == 2, 3000);
 	get_wait(b, "short", &g);
 	cr_assert(g.hit);
@@ -686,7 +951,7 @@ Test(l2, put_past_max_entry_bytes_is_announced_not_stored)
 	wait_ready(a);
 	wait_ready(b);
 	cr_assert(wait_on(b, "big", 3000, &w));
-	cr_assert_not(l2_put(a, "big", 3, NULL, 200, NULL, 0, body, "p", 0, 1000, 1000));
+	cr_assert_not(l2_put(a, "big", 3, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 1000));
 	RUN_UNTIL(w.calls > 0, 3000);
 	cr_assert_eq(w.calls, 1);
 	cr_assert(w.signalled);
@@ -694,7 +959,7 @@ Test(l2, put_past_max_entry_bytes_is_announced_not_stored)
 	cr_assert_not(g.hit);
 	cr_assert_eq(st(a).not_stored, 1);
 	/* No expiry: not stored either. */
-	cr_assert_not(l2_put(a, "big", 3, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 0));
+	cr_assert_not(l2_put(a, "big", 3, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 0));
 	cr_assert_eq(st(a).not_stored, 2);
 	RUN_FOR(20);
 	cr_assert_eq(st(a).stores, 0);
@@ -839,7 +1104,7 @@ Test(l2, wait_signalled_by_put)
 	RUN_FOR(20);
 	cr_assert_eq(w.calls, 0);
 	t0 = util_mono_ms();
-	cr_assert(l2_put(a, "/k", 2, NULL, 200, NULL, 0, body, "p", 0, 1000, 5000));
+	cr_assert(l2_put(a, "/k", 2, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 5000));
 	RUN_UNTIL(w.calls > 0, 3000);
 	cr_assert_eq(w.calls, 1);
 	cr_assert(w.signalled);
@@ -1073,7 +1338,7 @@ Test(l2, killed_server_ends_everything_pending_once)
 	cr_assert_eq(lock_wait(a, "/k", 5000), L2_LOCK_ACQUIRED);
 	srv_stop();
 	for (int i = 0; i < 3; i++)
-		cr_assert(l2_get(b, "/k", 2, on_get, &g[i]));
+		cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[i]));
 	for (int i = 0; i < 2; i++)
 		cr_assert(l2_lock(b, "/k", 2, 5000, on_lock, &lk[i]));
 	cr_assert(wait_on(b, "/k", 5000, &w[0]));
@@ -1102,10 +1367,10 @@ Test(l2, killed_server_ends_everything_pending_once)
 	}
 	/* Down: refused at once, no callbacks. */
 	t0 = util_mono_us();
-	cr_assert_not(l2_get(b, "/k", 2, on_get, &g2));
+	cr_assert_not(l2_get(b, "/k", 2, NULL, on_get, &g2));
 	cr_assert_not(l2_lock(b, "/k", 2, 1000, on_lock, &lk[0]));
 	cr_assert_not(wait_on(b, "/k", 1000, &w2));
-	cr_assert_not(l2_put(b, "/k", 2, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 1000));
+	cr_assert_not(l2_put(b, "/k", 2, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000));
 	l2_announce(b, "/k", 2);
 	l2_unlock(a, "/k", 2);
 	cr_assert_lt(util_mono_us() - t0, 20000, "refusing took long");
@@ -1152,11 +1417,11 @@ Test(l2, free_with_everything_pending_calls_each_once)
 	RUN_UNTIL(w[1].calls > 0, 2000);
 	srv_stop();
 	g[0].reenter = b;
-	cr_assert(l2_get(b, "/k", 2, on_get, &g[0]));
-	cr_assert(l2_get(b, "/k", 2, on_get, &g[1]));
+	cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[0]));
+	cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[1]));
 	cr_assert(l2_lock(b, "/k", 2, 5000, on_lock, &lk));
 	cr_assert(wait_on(b, "/k", 5000, &w[0]));
-	l2_put(b, "/k", 2, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 1000);
+	l2_put(b, "/k", 2, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000);
 	RUN_FOR(10);
 	cr_assert_eq(g[0].calls + g[1].calls + lk.calls + w[0].calls, 0);
 	/* Signalled early (a fill just seen), but l2_free comes first. */
@@ -1211,7 +1476,7 @@ Test(l2, free_right_away_and_while_down)
 	l2_free(l);
 	l = l2_new(base, &o);
 	RUN_FOR(50);
-	cr_assert_not(l2_get(l, "/k", 2, on_get, NULL));
+	cr_assert_not(l2_get(l, "/k", 2, NULL, on_get, NULL));
 	l2_free(l);
 	redis_url_free(&u);
 	free(capture_stop());
@@ -1222,9 +1487,10 @@ Test(l2, free_right_away_and_while_down)
 static struct l2 *freed_in_cb;
 
 static void
-on_get_free(const struct l2_hit *hit, void *arg)
+on_get_free(const struct l2_hit *hit, const char *version, void *arg)
 {
 	(void)hit;
+	(void)version;
 	(void)arg;
 	l2_free(freed_in_cb);
 }
@@ -1240,20 +1506,80 @@ Test(l2, free_inside_a_callback_aborts, .signal = SIGABRT)
 	freed_in_cb = open_l2_on(base, "t:", 1000, 0);
 	RUN_UNTIL(l2_up(freed_in_cb), 3000);
 	cr_assert(l2_up(freed_in_cb));
-	cr_assert(l2_get(freed_in_cb, "/k", 2, on_get_free, NULL));
+	cr_assert(l2_get(freed_in_cb, "/k", 2, NULL, on_get_free, NULL));
 	capture_start();
 	RUN_FOR(2000);
 }
 
-/* Entries put under a group are dropped together, whichever replica asks;
- * entries of other groups stay. */
-Test(l2, invalidate_drops_a_group)
+
+/* ------------------------------------------------------------------------
+ * Group versions
+ * ---------------------------------------------------------------------- */
+
+/* Two replicas; with no version key a group's version is "", and a put
+ * with it is stored and then a fresh hit. Without a group only "" goes. */
+Test(l2, group_without_a_version)
+{
+	static const char *key = "/repos/o/r/issues", *group = "/repos/o/r";
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	struct l2_stats s;
+	char *name, *v;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	get_group_wait(a, key, group, &g);
+	cr_assert_not(g.hit);
+	cr_assert_not(g.version_null, "no version key is a version: \"\"");
+	cr_assert_str_eq(g.version, "");
+	cr_assert(put_wait(a, key, group, g.version, 60000), "superseded");
+	name = entry_name("t:", 'e', key);
+	v = stored_version(name);
+	cr_assert_str_eq(v, "");
+	free(v);
+	get_group_wait(b, key, group, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, "");
+	cr_assert_eq(evbuffer_get_length(g.body), strlen(key));
+	/* The same entry read without its group: a hit as well. */
+	get_wait(b, key, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, "");
+	s = st(b);
+	cr_assert_eq(s.hits, 2);
+	cr_assert_eq(s.misses + s.outdated + s.lookup_errors + s.marked, 0);
+	cr_assert_eq(st(a).misses, 1);
+	/* Without a group a version is meaningless: only "" is stored. */
+	cr_assert_not(l2_put(a, "/nogroup", 8, NULL, V32, 200, NULL, 0, NULL, "p", 0, 1000, 1000));
+	cr_assert_eq(st(a).not_stored, 1);
+	get_wait(b, "/nogroup", &g);
+	cr_assert_not(g.hit);
+	getres_clear(&g);
+	free(name);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* A write on one replica outdates, for every replica, what its group had
+ * stored before; a put with the new version is fresh again; other groups
+ * are untouched. */
+Test(l2, invalidate_outdates_a_group)
 {
 	static const char *keys[] = { "/repos/o/r/issues", "/repos/o/r/pulls", "/repos/o/other" };
 	static const char *groups[] = { "/repos/o/r", "/repos/o/r", "/repos/o/other" };
-	struct evbuffer *body = binary_body(100);
 	struct getres g = { 0 };
 	struct l2 *a, *b;
+	struct l2_stats s;
+	char *vname, *v, version[VBUF], *ename;
 
 	need_server();
 	srv_start(0, NULL);
@@ -1264,21 +1590,655 @@ Test(l2, invalidate_drops_a_group)
 	wait_ready(a);
 	wait_ready(b);
 	for (size_t i = 0; i < 3; i++)
-		cr_assert(l2_put(a, keys[i], strlen(keys[i]), groups[i], 200, NULL, 0, body, "p", 0,
-		    60000, 60000));
-	RUN_UNTIL(st(a).stores == 3, 3000);
-	get_wait(b, keys[0], &g);
+		cr_assert(put_wait(a, keys[i], groups[i], "", 60000));
+	get_group_wait(b, keys[0], groups[0], &g);
 	cr_assert(g.hit, "stored before the invalidation");
-	l2_invalidate(b, "/repos/o/r");
-	get_wait(b, keys[0], &g);   /* after the script, on the same connection */
-	cr_expect_not(g.hit, "dropped");
-	get_wait(a, keys[1], &g);
-	cr_expect_not(g.hit, "dropped");
-	get_wait(a, keys[2], &g);
-	cr_expect(g.hit, "another group stays");
+	cr_assert_not(g.outdated);
+
+	invalidate_wait(b, "/repos/o/r");
+	vname = name_ns("ghpool:", 'v', NULL, "/repos/o/r");
+	v = redis_string(vname);
+	cr_assert_not_null(v, "no version key %s", vname);
+	cr_assert(is_hex32(v), "version %s", v);
+	cr_assert_gt(redis_pttl(vname), L2_VERSION_TTL_MS - 60000, "the version's PX");
+	cr_assert_leq(redis_pttl(vname), L2_VERSION_TTL_MS);
+
+	s = st(a);
+	get_group_wait(a, keys[0], groups[0], &g);
+	cr_assert(g.hit, "an outdated entry is still handed over (for its ETag)");
+	cr_assert(g.outdated);
+	cr_assert_not(g.version_null);
+	cr_assert_str_eq(g.version, v, "the version reported is not Redis's");
+	cr_assert_eq(st(a).outdated, s.outdated + 1);
+	cr_assert_eq(st(a).misses, s.misses + 1, "outdated is counted in misses");
+	cr_assert_eq(st(a).hits, s.hits, "outdated counted as a hit");
+	cr_assert_eq(st(a).outdated, 1);
+	/* On the writer too, once confirmed. */
+	get_group_wait(b, keys[1], groups[1], &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, v);
+	/* The other group is fresh. */
+	get_group_wait(a, keys[2], groups[2], &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, "");
+
+	/* Fetched again with the new version: fresh. */
+	get_group_wait(a, keys[0], groups[0], &g);
+	snprintf(version, sizeof(version), "%s", g.version);
+	cr_assert(put_wait(a, keys[0], groups[0], version, 60000));
+	ename = entry_name("ghpool:", 'e', keys[0]);
+	free(v);
+	v = stored_version(ename);
+	cr_assert_str_eq(v, version);
+	s = st(b);
+	get_group_wait(b, keys[0], groups[0], &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, version);
+	cr_assert_eq(st(b).hits, s.hits + 1);
+	/* A second write outdates it again. */
+	invalidate_wait(a, "/repos/o/r");
+	get_group_wait(b, keys[0], groups[0], &g);
+	cr_assert(g.outdated);
+	cr_assert(is_hex32(g.version));
+	cr_assert_str_neq(g.version, version, "a write left the version as it was");
 	getres_clear(&g);
-	evbuffer_free(body);
+	free(v);
+	free(vname);
+	free(ename);
 	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* The race versions exist for: A reads (version v0) and fetches; a write
+ * on another replica B lands meanwhile; A's put with v0 stores nothing,
+ * but still frees A's lock and wakes B's waiters. Twice: with no version
+ * key at first, then with one. */
+Test(l2, put_racing_a_write_is_superseded)
+{
+	static const char *key = "/repos/o/r/pulls/1", *group = "/repos/o/r";
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	struct waitres w;
+	char v0[VBUF], older[VBUF];
+	char *ename = entry_name("t:", 'e', key), *stored;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	for (int round = 0; round < 2; round++) {
+		uint64_t superseded = st(a).superseded, stores = st(a).stores;
+
+		get_group_wait(a, key, group, &g);
+		snprintf(v0, sizeof(v0), "%s", g.version);
+		if (round == 0) {
+			cr_assert_not(g.hit);
+			cr_assert_str_eq(v0, "");
+		} else {
+			cr_assert(g.hit && g.outdated);
+			cr_assert(is_hex32(v0), "version %s", v0);
+		}
+		cr_assert_eq(lock_wait(a, key, 5000), L2_LOCK_ACQUIRED);
+		cr_assert_eq(lock_wait(b, key, 5000), L2_LOCK_HELD);
+		cr_assert(wait_on(b, key, 3000, &w));
+		/* The write, on the other replica, confirmed before A's put. */
+		invalidate_wait(b, group);
+		cr_assert_not(put_wait(a, key, group, v0, 60000), "stored over a write");
+		cr_assert_eq(st(a).superseded, superseded + 1);
+		cr_assert_eq(st(a).stores, stores);
+		cr_assert_eq(st(a).not_stored, 0);
+		/* The fill was still announced, and the lock released. */
+		RUN_UNTIL(w.calls > 0, 3000);
+		cr_assert_eq(w.calls, 1);
+		cr_assert(w.signalled, "the superseded put left the waiter waiting");
+		cr_assert_eq(lock_wait(b, key, 5000), L2_LOCK_ACQUIRED, "the lock was kept");
+		l2_unlock(b, key, strlen(key));
+		cr_assert(lock_gone_within("t:", key, 2000));
+		/* Nothing of the fetch in Redis: absent at first, the older
+		 * entry after. */
+		if (round == 0) {
+			stored = redis_string(ename);
+			cr_assert_null(stored, "the superseded put stored");
+			/* Now an entry with the current version, for round 1,
+			 * which then starts from a version, not "". */
+			get_group_wait(a, key, group, &g);
+			cr_assert(is_hex32(g.version));
+			snprintf(older, sizeof(older), "%s", g.version);
+			cr_assert(put_wait(a, key, group, older, 60000));
+			invalidate_wait(b, group);
+		} else {
+			stored = stored_version(ename);
+			cr_assert_str_eq(stored, older, "the superseded put replaced the entry");
+		}
+		free(stored);
+	}
+	getres_clear(&g);
+	free(ename);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* Two workers of one process share marks: a write through A is refused by
+ * B's gets of its group until Redis has confirmed it, and only that group. */
+Test(l2, marks_shared_by_workers)
+{
+	static const char *group = "/repos/o/r";
+	struct l2_marks *marks = l2_marks_new();
+	struct l2 *a, *b;
+	struct getres g = { 0 }, other = { 0 }, plain = { 0 };
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	b = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	wait_ready(a);
+	wait_ready(b);
+	(void)l2_invalidate(a, group, NULL, NULL);
+	/* Before the loop ran: nothing can have been confirmed. */
+	cr_assert_not(l2_get(b, "/repos/o/r/issues", 17, group, on_get, &g),
+	    "a marked group read from Redis");
+	cr_assert_eq(st(b).marked, 1);
+	cr_assert_eq(st(b).refused, 0, "a marked group counted as refused");
+	cr_assert_not(l2_get(a, "/repos/o/r/issues", 17, "/REPOS/O/R", on_get, &g),
+	    "the mark is case-sensitive");
+	cr_assert_eq(st(a).marked, 1);
+	/* Another group, and no group at all, are not affected. */
+	cr_assert(l2_get(b, "/repos/o/other/x", 16, "/repos/o/other", on_get, &other));
+	cr_assert(l2_get(b, "/repos/o/r/issues", 17, NULL, on_get, &plain));
+	cr_assert_eq(g.calls, 0);
+	RUN_UNTIL(st(a).versions_set == 1 && other.calls == 1 && plain.calls == 1, 3000);
+	cr_assert_eq(st(a).versions_set, 1);
+	cr_assert_eq(other.calls, 1);
+	cr_assert_eq(plain.calls, 1);
+	cr_assert_eq(g.calls, 0, "a refused get called back");
+	/* Confirmed: B reads the group again, and sees the new version. */
+	get_group_wait(b, "/repos/o/r/issues", group, &g);
+	cr_assert_not(g.hit);
+	cr_assert(is_hex32(g.version), "version %s", g.version);
+	cr_assert_eq(st(b).marked, 1);
+	cr_assert_eq(st(b).versions_set, 0, "counted on the worker that wrote");
+	getres_clear(&g);
+	getres_clear(&other);
+	getres_clear(&plain);
+	l2_free(b);
+	l2_free(a);
+	l2_marks_free(marks);
+	l2_marks_free(NULL);
+	finish();
+}
+
+struct told {
+	int calls;
+	bool confirmed;
+};
+
+static void
+on_told(bool confirmed, void *arg)
+{
+	struct told *t = arg;
+
+	t->calls++;
+	t->confirmed = confirmed;
+}
+
+/* The writer hears once how the first try went, never from inside the
+ * call: confirmed on a live server; not, within the deadline, on a paused
+ * one (the retry that follows is nobody's wait); not, at l2_free. */
+Test(l2, invalidate_tells_the_writer_once)
+{
+	struct l2 *a;
+	struct told t = { 0 }, paused = { 0 }, freed = { 0 };
+	int64_t t0;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 80, 0);
+	wait_ready(a);
+	cr_assert(l2_invalidate(a, "/repos/o/r", on_told, &t));
+	cr_assert_eq(t.calls, 0, "told inside the call");
+	RUN_UNTIL(t.calls > 0, 3000);
+	cr_assert_eq(t.calls, 1);
+	cr_assert(t.confirmed);
+	cr_assert_eq(st(a).versions_set, 1);
+
+	srv_stop();
+	t0 = util_mono_ms();
+	cr_assert(l2_invalidate(a, "/repos/o/s", on_told, &paused));
+	RUN_UNTIL(paused.calls > 0, 3000);
+	cr_assert_eq(paused.calls, 1);
+	cr_assert_not(paused.confirmed);
+	cr_assert_lt(util_mono_ms() - t0, 1000, "the writer waited past the deadline");
+	/* The link is down now: nothing can be sent, nobody will be told. */
+	cr_assert_not(l2_invalidate(a, "/repos/o/t", on_told, &freed));
+	srv_cont();
+	RUN_UNTIL(st(a).versions_set >= 3, 5000);
+	cr_assert_eq(st(a).versions_set, 3, "the unheard versions were not retried");
+	cr_assert_eq(paused.calls, 1, "a retry told the writer again");
+	cr_assert_eq(freed.calls, 0, "told after refusing");
+
+	/* Still in flight at l2_free: told, not confirmed. */
+	memset(&freed, 0, sizeof(freed));
+	cr_assert(l2_invalidate(a, "/repos/o/u", on_told, &freed));
+	l2_free(a);
+	cr_assert_eq(freed.calls, 1);
+	cr_assert_not(freed.confirmed);
+	finish();
+}
+
+/* Two l2 with their own marks (two processes) do not see each other's. */
+Test(l2, marks_are_per_process_by_default)
+{
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	(void)l2_invalidate(a, "/repos/o/r", NULL, NULL);
+	cr_assert_not(l2_get(a, "/k", 2, "/repos/o/r", on_get, &g));
+	cr_assert(l2_get(b, "/k", 2, "/repos/o/r", on_get, &g), "another l2's mark");
+	RUN_UNTIL(g.calls == 1 && st(a).versions_set == 1, 3000);
+	cr_assert_eq(g.calls, 1);
+	cr_assert_eq(st(b).marked, 0);
+	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* A version that could not be set (the server paused: no answer within
+ * the deadline) keeps its group marked and is set once the server is back. */
+Test(l2, version_retried_after_a_pause)
+{
+	static const char *group = "/repos/Octo/Retry";
+	struct l2 *a;
+	struct getres g = { 0 };
+	struct l2_stats s;
+	char *vname = name_ns("t:", 'v', NULL, group), *v;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 80, 0);
+	wait_ready(a);
+	srv_stop();
+	(void)l2_invalidate(a, group, NULL, NULL);
+	/* Past the command's deadline and a retry's period: still marked. */
+	RUN_FOR(400);
+	s = st(a);
+	cr_assert_eq(s.versions_set, 0);
+	cr_assert_geq(s.errors, 1, "the SET did not fail");
+	cr_assert_not(l2_get(a, "/k", 2, group, on_get, &g), "unconfirmed, yet unmarked");
+	srv_cont();
+	RUN_UNTIL(st(a).versions_set >= 1, 3000);
+	s = st(a);
+	cr_assert_eq(s.versions_set, 1);
+	cr_assert_geq(s.version_retries, 1);
+	get_group_wait(a, "/k", group, &g);
+	v = redis_string(vname);
+	cr_assert_not_null(v, "no %s in Redis", vname);
+	cr_assert(is_hex32(v), "version %s", v);
+	cr_assert_str_eq(g.version, v);
+	cr_assert_gt(redis_pttl(vname), L2_VERSION_TTL_MS - 60000);
+	free(v);
+	free(vname);
+	getres_clear(&g);
+	l2_free(a);
+	finish();
+}
+
+/* The same with the server gone: the write comes while the link is down,
+ * and the version is set once a server is back on the port. */
+Test(l2, version_retried_after_a_restart)
+{
+	static const char *group = "/repos/o/restart";
+	struct l2 *a;
+	struct getres g = { 0 };
+	struct l2_stats s;
+	char *vname = name_ns("t:", 'v', NULL, group), *v;
+	int port;
+
+	need_server();
+	srv_start(0, NULL);
+	port = srv_port;
+	loop_new();
+	a = open_l2_on(base, "t:", 100, 0);
+	wait_ready(a);
+	srv_kill();
+	RUN_UNTIL(!l2_up(a), 2000);
+	cr_assert_not(l2_up(a));
+	(void)l2_invalidate(a, group, NULL, NULL);
+	(void)l2_invalidate(a, group, NULL, NULL);   /* two writes: both must be set, or it stays marked */
+	RUN_FOR(300);
+	cr_assert_eq(st(a).versions_set, 0);
+	srv_start(port, NULL);
+	/* The first turn the link is up, before any retry could have been
+	 * answered: still marked. */
+	RUN_UNTIL(l2_up(a), 3000);
+	cr_assert(l2_up(a));
+	cr_assert_eq(st(a).versions_set, 0);
+	cr_assert_not(l2_get(a, "/k", 2, group, on_get, &g), "up, unconfirmed, yet unmarked");
+	cr_assert_eq(st(a).marked, 1);
+	RUN_UNTIL(st(a).versions_set >= 2, 3000);
+	s = st(a);
+	cr_assert_eq(s.versions_set, 2);
+	cr_assert_geq(s.version_retries, 2);
+	wait_ready(a);
+	get_group_wait(a, "/k", group, &g);
+	v = redis_string(vname);
+	cr_assert_not_null(v, "no %s in Redis", vname);
+	cr_assert(is_hex32(v));
+	cr_assert_str_eq(g.version, v);
+	free(v);
+	free(vname);
+	getres_clear(&g);
+	l2_free(a);
+	finish();
+}
+
+/* A version Redis refused (here: out of memory, writes denied) is not
+ * retried; its group stays marked (for L2_VERSION_TTL_MS). */
+Test(l2, version_refused_keeps_the_group_marked)
+{
+	struct l2 *a;
+	struct getres g = { 0 };
+	struct l2_stats s;
+	redisReply *rep;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 1000, 0);
+	wait_ready(a);
+	rep = admin(NULL, "CONFIG SET maxmemory-policy noeviction");
+	freeReplyObject(rep);
+	rep = admin(NULL, "CONFIG SET maxmemory 1");
+	freeReplyObject(rep);
+	(void)l2_invalidate(a, "/repos/o/r", NULL, NULL);
+	RUN_UNTIL(st(a).errors >= 1, 2000);
+	rep = admin(NULL, "CONFIG SET maxmemory 0");
+	freeReplyObject(rep);
+	RUN_FOR(400);   /* past a retry's period */
+	s = st(a);
+	cr_assert_eq(s.errors, 1);
+	cr_assert_eq(s.versions_set, 0);
+	cr_assert_eq(s.version_retries, 0, "a refused version was retried");
+	cr_assert_not(l2_get(a, "/k", 2, "/repos/o/r", on_get, &g), "refused, yet unmarked");
+	/* Other groups are not marked, and writes work again. */
+	get_group_wait(a, "/k", "/repos/o/s", &g);
+	invalidate_wait(a, "/repos/o/s");
+	/* A later write's confirmed version outdates whatever the refused one
+	 * should have: the group is unmarked. */
+	invalidate_wait(a, "/repos/o/r");
+	getres_clear(&g);
+	get_group_wait(a, "/k", "/repos/o/r", &g);
+	getres_clear(&g);
+	l2_free(a);
+	finish();
+}
+
+/* Namespaces: the same prefix, two GitHubs; a namespace is mixed into
+ * every entry's and group's hash. No namespace (NULL or ""): H is
+ * l2_key_hash. */
+Test(l2, namespaces_part_one_redis)
+{
+	static const char *key = "/repos/o/r/issues", *group = "/repos/o/r";
+	static const char *ns1 = "https://api.github.com", *ns2 = "https://ghe.example/api/v3";
+	struct l2 *n1, *n2, *n1b, *plain, *empty;
+	struct getres g = { 0 };
+	char *name, hex[65];
+	redisReply *rep;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	n1 = open_l2_with(base, "t:", 1000, 0, ns1, NULL);
+	n2 = open_l2_with(base2, "t:", 1000, 0, ns2, NULL);
+	n1b = open_l2_with(base2, "t:", 1000, 0, ns1, NULL);
+	plain = open_l2_with(base, "t:", 1000, 0, NULL, NULL);
+	empty = open_l2_with(base2, "t:", 1000, 0, "", NULL);
+	wait_ready(n1);
+	wait_ready(n2);
+	wait_ready(n1b);
+	wait_ready(plain);
+	wait_ready(empty);
+	cr_assert(put_wait(n1, key, group, "", 60000));
+	get_group_wait(n2, key, group, &g);
+	cr_assert_not(g.hit, "another namespace's entry");
+	get_group_wait(plain, key, group, &g);
+	cr_assert_not(g.hit, "a namespaced entry read without one");
+	get_group_wait(n1b, key, group, &g);
+	cr_assert(g.hit, "the same namespace on another replica");
+	cr_assert_not(g.outdated);
+	/* Where it is: P e:SHA-256("<ns>\n<key>"). */
+	name = name_ns("t:", 'e', ns1, key);
+	rep = admin(NULL, "EXISTS %s", name);
+	cr_assert_eq(rep->integer, 1, "no %s", name);
+	freeReplyObject(rep);
+	free(name);
+	/* A write in one namespace leaves the other's group alone. */
+	invalidate_wait(n2, group);
+	name = name_ns("t:", 'v', ns2, group);
+	rep = admin(NULL, "EXISTS %s", name);
+	cr_assert_eq(rep->integer, 1, "no %s", name);
+	freeReplyObject(rep);
+	free(name);
+	get_group_wait(n1b, key, group, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated, "a write in another namespace outdated it");
+	cr_assert_str_eq(g.version, "");
+	invalidate_wait(n1, group);
+	get_group_wait(n1b, key, group, &g);
+	cr_assert(g.outdated);
+
+	/* No namespace: P e:<l2_key_hash(key)>, and "" is none too. */
+	cr_assert(put_wait(plain, key, NULL, "", 60000));
+	l2_key_hash(key, strlen(key), hex);
+	name = util_printf("t:e:%s", hex);
+	rep = admin(NULL, "EXISTS %s", name);
+	cr_assert_eq(rep->integer, 1, "no %s", name);
+	freeReplyObject(rep);
+	free(name);
+	get_wait(empty, key, &g);
+	cr_assert(g.hit, "namespace \"\" is not none");
+	/* Read without its group, n1's entry: no version to compare. */
+	get_wait(n1b, key, &g);
+	cr_assert(g.hit, "n1's entry is gone");
+	cr_assert_not(g.outdated);
+	getres_clear(&g);
+	l2_free(empty);
+	l2_free(plain);
+	l2_free(n1b);
+	l2_free(n2);
+	l2_free(n1);
+	finish();
+}
+
+/* Owner and repository have no case: nor has a group. */
+Test(l2, groups_ignore_case)
+{
+	static const char *key = "/repos/octo/hello/issues";
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	char *vname, *v;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	cr_assert(put_wait(a, key, "/repos/octo/hello", "", 60000));
+	invalidate_wait(b, "/repos/Octo/Hello");
+	get_group_wait(a, key, "/repos/octo/hello", &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated, "a write in other case missed the group");
+	vname = name_ns("t:", 'v', NULL, "/repos/octo/hello");
+	v = redis_string(vname);
+	cr_assert_not_null(v, "G is not the hash of the lower-cased group");
+	cr_assert_str_eq(g.version, v);
+	get_group_wait(b, key, "/REPOS/OCTO/HELLO", &g);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, v);
+	free(v);
+	free(vname);
+	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* A version in Redis that l2 did not write (not lower-case hex, or too
+ * long) is unknown: NULL, every entry outdated, and a put with it stores
+ * nothing but still frees the lock and wakes the waiters. */
+Test(l2, foreign_version_is_unknown)
+{
+	static const char *key = "/repos/o/r/x", *group = "/repos/o/r";
+	static const char *bad[] = { "not-hex!", "ABCDEF", V32 "0", "12 34" };
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	struct waitres w;
+	char *vname = name_ns("t:", 'v', NULL, group), *ename = entry_name("t:", 'e', key);
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	cr_assert(put_wait(a, key, group, "", 60000));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		admin_set(vname, bad[i], strlen(bad[i]));
+		get_group_wait(a, key, group, &g);
+		cr_assert(g.version_null, "version \"%s\" passed as \"%s\"", bad[i], g.version);
+		cr_assert(g.hit);
+		cr_assert(g.outdated, "fresh under version \"%s\"", bad[i]);
+		cr_assert_eq(st(a).lookup_errors, 0);
+	}
+	/* What l2 would write itself is taken as it is. */
+	admin_set(vname, V32, 32);
+	get_group_wait(a, key, group, &g);
+	cr_assert_not(g.version_null);
+	cr_assert_str_eq(g.version, V32);
+
+	/* A put with NULL: nothing stored, the lock freed, the fill sent. */
+	admin_set(vname, "not-hex!", 8);
+	cr_assert_eq(lock_wait(a, "/new", 5000), L2_LOCK_ACQUIRED);
+	cr_assert(wait_on(b, "/new", 3000, &w));
+	cr_assert_not(l2_put(a, "/new", 4, group, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 60000));
+	cr_assert_eq(st(a).not_stored, 1);
+	RUN_UNTIL(w.calls > 0, 3000);
+	cr_assert(w.signalled);
+	cr_assert_eq(lock_wait(b, "/new", 5000), L2_LOCK_ACQUIRED, "the lock was kept");
+	get_group_wait(b, "/new", group, &g);
+	cr_assert_not(g.hit);
+	/* Nor over an existing entry: it still holds version "". */
+	cr_assert_not(l2_put(a, key, strlen(key), group, NULL, 201, NULL, 0, NULL, "p", 0, 1000,
+	    60000));
+	RUN_FOR(20);
+	free(vname);
+	vname = stored_version(ename);
+	cr_assert_str_eq(vname, "");
+	cr_assert_eq(st(a).stores, 1);
+	cr_assert_eq(st(a).not_stored, 2);
+	/* A put with a version l2 could not have read: refused too. */
+	cr_assert_not(l2_put(a, key, strlen(key), group, "not-hex!", 200, NULL, 0, NULL, "p", 0,
+	    1000, 60000));
+	cr_assert_eq(st(a).not_stored, 3);
+	getres_clear(&g);
+	free(vname);
+	free(ename);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* l2_free with a lock still held (a fetch cut short by shutdown) releases
+ * it and announces the key: the other replica neither waits out its wait
+ * nor the lock's PX. */
+Test(l2, free_releases_held_locks)
+{
+	struct l2 *a, *b;
+	struct waitres w, other;
+	int64_t t0;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+	cr_assert_eq(lock_wait(a, "/k", 60000), L2_LOCK_ACQUIRED);
+	cr_assert_eq(lock_wait(a, "/j", 60000), L2_LOCK_ACQUIRED);
+	cr_assert_eq(lock_wait(b, "/k", 60000), L2_LOCK_HELD);
+	cr_assert(wait_on(b, "/k", 5000, &w));
+	cr_assert(wait_on(b, "/j", 5000, &other));
+	t0 = util_mono_ms();
+	l2_free(a);
+	RUN_UNTIL(w.calls > 0 && other.calls > 0, 3000);
+	cr_assert_eq(w.calls, 1);
+	cr_assert(w.signalled, "l2_free did not announce its lock");
+	cr_assert(other.signalled);
+	cr_assert_lt(w.at_ms - t0, 1000);
+	cr_assert(lock_gone_within("t:", "/k", 1000), "l2_free left its lock");
+	cr_assert(lock_gone_within("t:", "/j", 1000), "l2_free left its lock");
+	cr_assert_eq(lock_wait(b, "/k", 5000), L2_LOCK_ACQUIRED);
+	l2_free(b);
+	finish();
+}
+
+/* No entry outlives the version that may outdate it: expire_ms is capped
+ * at L2_VERSION_TTL_MS, with a group or without. */
+Test(l2, expiry_capped_at_the_version_ttl)
+{
+	struct l2 *a;
+	char *name;
+	long long pttl;
+	const int64_t days100 = INT64_C(100) * 24 * 3600 * 1000;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 1000, 0);
+	wait_ready(a);
+	for (int grouped = 0; grouped < 2; grouped++) {
+		const char *key = grouped ? "/grouped" : "/plain";
+
+		cr_assert(put_wait(a, key, grouped ? "/repos/o/r" : NULL, "", days100));
+		name = entry_name("t:", 'e', key);
+		pttl = redis_pttl(name);
+		cr_assert_leq(pttl, L2_VERSION_TTL_MS, "PTTL %lld", pttl);
+		cr_assert_gt(pttl, L2_VERSION_TTL_MS - 60000, "PTTL %lld", pttl);
+		free(name);
+	}
+	/* Below the cap, as asked. */
+	cr_assert(put_wait(a, "/short", "/repos/o/r", "", 5000));
+	name = entry_name("t:", 'e', "/short");
+	pttl = redis_pttl(name);
+	cr_assert(pttl > 0 && pttl <= 5000, "PTTL %lld", pttl);
+	free(name);
 	l2_free(a);
 	finish();
 }

@@ -11,6 +11,7 @@
 #include "gql.h"
 #include "policy.h"
 #include "route.h"
+#include "leakcheck.h"
 
 static char *global_owners[] = { "octo-org", "Alice" };
 static char *globs[] = { "/advisories", "/advisories/*", "/events/**" };
@@ -161,18 +162,61 @@ Test(policy, repository_ids_are_resolved_once)
 	struct policy *p = make_policy(false);
 	struct policy_denial d;
 
-	cr_expect(policy_check_owner(p, NULL, "1001", 4, "octo-org", &d));
+	cr_expect(policy_check_owner(p, NULL, "1001", 4, "octo-org", "hello", &d));
 	cr_expect_eq(rest(p, NULL, "/repositories/1001/issues", false, &d), POLICY_ALLOW);
-	cr_expect_not(policy_check_owner(p, NULL, "1004", 4, "evil-corp", &d));
+	cr_expect_not(policy_check_owner(p, NULL, "1004", 4, "evil-corp", "secret", &d));
 	/* Foreign and unknown read alike: no oracle for private repositories. */
 	cr_expect_str_eq(d.rule, "repository_id");
 	cr_expect(strstr(d.message, "evil") == NULL, "%s", d.message);
 	cr_expect_eq(rest(p, NULL, "/repositories/1004", false, &d), POLICY_DENY);
-	cr_expect_not(policy_check_owner(p, NULL, "9", 1, NULL, &d));
+	cr_expect_not(policy_check_owner(p, NULL, "9", 1, NULL, NULL, &d));
 	cr_expect_str_eq(d.rule, "repository_id");
 	/* Not asked again: unknown ids must not cost a lookup each time. */
 	cr_expect_eq(rest(p, NULL, "/repositories/9", false, &d), POLICY_DENY);
 	cr_expect_str_eq(d.rule, "repository_id");
+	policy_free(p);
+}
+
+/* A repository's two spellings, learnt from resolving its id: a write
+ * under one invalidates reads cached under the other. */
+Test(policy, repository_aliases)
+{
+	static const struct {
+		const char *group;
+		const char *alias;     /* NULL: none */
+	} cases[] = {
+		{ "/repositories/1001", "/repos/Octo-Org/Hello.js" },
+		{ "/repos/Octo-Org/Hello.js", "/repositories/1001" },
+		{ "/REPOS/octo-org/hello.JS", "/repositories/1001" },   /* any case in */
+		{ "/repositories/1002", NULL },          /* never resolved */
+		{ "/repositories/9", NULL },             /* resolved, no owner shown */
+		{ "/repositories/7", NULL },             /* a name that is not one */
+		{ "/repos/octo-org/other", NULL },
+		{ "/repos/octo-org", NULL },
+		{ "/repos/octo-org/hello.js/issues", NULL },   /* a group, not a path */
+		{ "/repos//hello.js", NULL },
+		{ "/orgs/octo-org", NULL },
+		{ "/repositories/1001/issues", NULL },
+		{ "/repositories/", NULL },
+	};
+	struct policy *p = make_policy(true);
+	struct policy_denial d;
+	char out[256], tiny[8];
+
+	cr_assert(policy_check_owner(p, NULL, "1001", 4, "Octo-Org", "Hello.js", &d));
+	(void)policy_check_owner(p, NULL, "9", 1, NULL, "ghost", &d);
+	(void)policy_check_owner(p, NULL, "7", 1, "octo-org", "../x", &d);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = policy_repo_alias(p, cases[i].group, strlen(cases[i].group), out,
+		    sizeof(out));
+
+		cr_expect_eq(got, cases[i].alias != NULL, "%s", cases[i].group);
+		if (got && cases[i].alias != NULL)
+			cr_expect_str_eq(out, cases[i].alias, "%s", cases[i].group);
+	}
+	/* Only len bytes of the group count; an alias that does not fit is none. */
+	cr_expect(policy_repo_alias(p, "/repositories/1001/issues", 18, out, sizeof(out)));
+	cr_expect_not(policy_repo_alias(p, "/repositories/1001", 18, tiny, sizeof(tiny)));
 	policy_free(p);
 }
 

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "pool.h"
 #include "util.h"
+#include "leakcheck.h"
 
 static struct pool *
 make_pool(size_t n, int64_t reserve)

@@ -737,17 +737,20 @@ Test(redis, pubsub_delivers_and_resubscribes_after_its_connection_drops)
 	finish();
 }
 
+/* Both links go down with the server and come back with it: one
+ * "unreachable" and one "reconnected" line for the outage, not one per link. */
 Test(redis, pubsub_survives_a_server_restart)
 {
 	struct redis *r;
 	struct inbox a = { 0 };
 	int port;
-	char *url;
+	char *url, *logs;
 
 	need_server();
 	srv_start(0, NULL);
 	port = srv_port;
 	loop_new();
+	capture_start();
 	url = local_url(NULL, 0);
 	r = open_redis(url, 1000, 300);
 	free(url);
@@ -766,6 +769,111 @@ Test(redis, pubsub_survives_a_server_restart)
 	RUN_UNTIL(a.messages == 1, 2000);
 	cr_assert_eq(a.messages, 1);
 	redis_free(r);
+	logs = capture_stop();
+	cr_assert_eq(count(logs, "redis test: connected to 127.0.0.1:"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "connected to"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "redis test: unreachable at 127.0.0.1:"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "unreachable"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "redis test: reconnected after "), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "reconnected"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "pub/sub"), 0, "logs:\n%s", logs);
+	free(logs);
+	finish();
+}
+
+static int
+count_level(const char *logs, const char *tag, const char *needle)
+{
+	int n = 0;
+
+	/* Lines look like "<time> <TAG> <message>"; tag is " TAG ". */
+	for (const char *line = logs; *line != '\0'; ) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char *copy = util_strndup(line, len);
+
+		if (strstr(copy, tag) != NULL && strstr(copy, needle) != NULL)
+			n++;
+		free(copy);
+		line += len + (eol ? 1 : 0);
+	}
+	return n;
+}
+
+/*
+ * Two workers' links of one name, each with a subscription: four links
+ * that an outage takes down together say "unreachable" once and
+ * "reconnected" once, for a server restart as for the loss of the pub/sub
+ * connections alone; what each link did is left to debug lines.
+ */
+Test(redis, one_outage_logs_once_for_every_link_of_a_name)
+{
+	struct redis *r1, *r2;
+	struct inbox a = { 0 }, b = { 0 };
+	redisReply *rep;
+	int port;
+	char *url, *logs;
+
+	need_server();
+	srv_start(0, NULL);
+	port = srv_port;
+	loop_new();
+	log_configure(LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
+	capture_start();
+	url = local_url(NULL, 0);
+	r1 = open_redis_named(url, "sub", 1000, 300);
+	r2 = open_redis_named(url, "sub", 1000, 300);
+	free(url);
+	cr_assert_eq(redis_subscribe(r1, "ghpool:inv", on_message, &a), 0);
+	cr_assert_eq(redis_subscribe(r2, "ghpool:inv", on_message, &b), 0);
+	RUN_UNTIL(redis_up(r1) && redis_up(r2) && pubsub_up(r1) && pubsub_up(r2), 3000);
+	cr_assert(redis_up(r1) && redis_up(r2) && pubsub_up(r1) && pubsub_up(r2));
+
+	/* 1: the server goes away and comes back. */
+	srv_kill();
+	RUN_UNTIL(!redis_up(r1) && !redis_up(r2) && !pubsub_up(r1) && !pubsub_up(r2), 2000);
+	cr_assert(!redis_up(r1) && !redis_up(r2) && !pubsub_up(r1) && !pubsub_up(r2));
+	RUN_FOR(150);
+	srv_start(port, NULL);
+	RUN_UNTIL(redis_up(r1) && redis_up(r2) && pubsub_up(r1) && pubsub_up(r2), 3000);
+	cr_assert(redis_up(r1) && redis_up(r2) && pubsub_up(r1) && pubsub_up(r2));
+	RUN_FOR(20);
+	logs = capture_stop();
+	cr_assert_eq(count(logs, "redis sub: connected to"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count_level(logs, " WARN ", "redis sub: unreachable at 127.0.0.1:"), 1,
+	    "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "unreachable"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count_level(logs, " INFO ", "redis sub: reconnected after "), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "reconnected"), 1, "logs:\n%s", logs);
+	/* Each link's loss and return are still there, at debug level. */
+	cr_assert_geq(count_level(logs, " DEBUG ", "redis sub pub/sub: "), 2, "logs:\n%s", logs);
+	cr_assert_geq(count_level(logs, " DEBUG ", "back after"), 3, "logs:\n%s", logs);
+	cr_assert_eq(count_level(logs, " WARN ", "pub/sub"), 0, "logs:\n%s", logs);
+	cr_assert_eq(count_level(logs, " INFO ", "pub/sub"), 0, "logs:\n%s", logs);
+	free(logs);
+
+	/* 2: only the pub/sub connections are dropped; the command links stay. */
+	capture_start();
+	rep = admin(NULL, "CLIENT KILL TYPE pubsub");
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	cr_assert_eq(rep->integer, 2);
+	freeReplyObject(rep);
+	RUN_UNTIL(a.gaps == 2 && b.gaps == 2 && pubsub_up(r1) && pubsub_up(r2), 3000);
+	cr_assert_eq(a.gaps, 2);
+	cr_assert_eq(b.gaps, 2);
+	RUN_FOR(20);
+	cr_assert(redis_up(r1) && redis_up(r2));
+	redis_free(r2);
+	redis_free(r1);
+	logs = capture_stop();
+	cr_assert_eq(count_level(logs, " WARN ", "redis sub: unreachable at 127.0.0.1:"), 1,
+	    "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "unreachable"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count_level(logs, " INFO ", "redis sub: reconnected after "), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "reconnected"), 1, "logs:\n%s", logs);
+	cr_assert_eq(count(logs, "connected to"), 0, "logs:\n%s", logs);
+	free(logs);
+	log_configure(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
 	finish();
 }
 
@@ -805,6 +913,136 @@ Test(redis, free_with_pending_commands_calls_each_once)
 	cr_assert_eq(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED), 1,
 	    "redis_free left events on the loop");
 	RUN_FOR(10);
+	srv_cont();
+	finish();
+}
+
+/* Until GET key answers want (NULL: nil), for up to 1 s; whether it did. */
+static bool
+key_becomes(const char *key, const char *want)
+{
+	int64_t end = util_mono_ms() + 1000;
+
+	for (;;) {
+		redisReply *rep = admin(NULL, "GET %s", key);
+		bool ok = want == NULL ? rep->type == REDIS_REPLY_NIL :
+		    rep->type == REDIS_REPLY_STRING && strcmp(rep->str, want) == 0;
+
+		freeReplyObject(rep);
+		if (ok)
+			return true;
+		if (util_mono_ms() >= end)
+			return false;
+		usleep(10000);
+	}
+}
+
+/*
+ * Commands queued and then freed without a turn of the loop never leave
+ * the process (hiredis writes on the loop's next turn); redis_flush writes
+ * them first, for shutdown. Replies are not read: callbacks get NULL.
+ */
+Test(redis, flush_before_free_writes_what_is_queued)
+{
+	const char *lost[] = { "SET", "ghpool:lost", "v0" };
+	const char *set[] = { "SET", "ghpool:flushed", "v1" };
+	const char *ff[] = { "SET", "ghpool:forgotten", "v2" };
+	const char *pub[] = { "PUBLISH", "ghpool:inv", "bye" };
+	struct redis *r;
+	struct redis_stats st;
+	struct got g, g2;
+	int64_t t0;
+	char *url;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	url = local_url(NULL, 0);
+
+	/* Without redis_flush: dropped with the connection. */
+	r = open_redis(url, 1000, 1000);
+	wait_up(r, 3000);
+	cr_assert(cmd(r, &g, 3, lost, NULL));
+	redis_free(r);
+	cr_assert_eq(g.calls, 1);
+	cr_assert(g.null);
+	usleep(50000);
+	cr_assert(key_becomes("ghpool:lost", NULL), "written without a flush");
+
+	/* With it: a command with a callback, one without, a publish. */
+	r = open_redis(url, 1000, 1000);
+	wait_up(r, 3000);
+	cr_assert(cmd(r, &g, 3, set, NULL));
+	cr_assert(redis_command(r, NULL, NULL, 3, ff, NULL));
+	cr_assert(cmd(r, &g2, 3, pub, NULL));
+	t0 = util_mono_ms();
+	redis_flush(r, 1000);
+	cr_assert_lt(util_mono_ms() - t0, 500, "flushing a few bytes took %lld ms",
+	    (long long)(util_mono_ms() - t0));
+	cr_assert_eq(g.calls, 0, "redis_flush ran a callback");
+	st = stats(r);
+	cr_assert(st.up);
+	cr_assert_eq(st.failures, 0);
+	redis_free(r);
+	cr_assert_eq(g.calls, 1);
+	cr_assert(g.null, "a reply was read");
+	cr_assert_eq(g2.calls, 1);
+	cr_assert(key_becomes("ghpool:flushed", "v1"), "the flushed SET did not reach Redis");
+	cr_assert(key_becomes("ghpool:forgotten", "v2"), "the fire-and-forget SET did not reach Redis");
+
+	/* Nothing to do: NULL, nothing queued, a link that is not up. */
+	redis_flush(NULL, 1000);
+	r = open_redis(url, 1000, 1000);
+	t0 = util_mono_ms();
+	redis_flush(r, 1000);            /* still connecting */
+	cr_assert_lt(util_mono_ms() - t0, 100);
+	wait_up(r, 3000);
+	redis_flush(r, 1000);            /* nothing queued */
+	cmd_wait(r, &g, 3, set, NULL);   /* the link is as good as before */
+	redis_free(r);
+	free(url);
+	cr_assert_eq(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED), 1,
+	    "redis_free left events on the loop");
+	finish();
+}
+
+/* A server that reads nothing (stopped): the socket fills and redis_flush
+ * gives up at its timeout; nothing waits longer. */
+Test(redis, flush_gives_up_at_its_timeout)
+{
+	const size_t big = 32u << 20;    /* far more than both socket buffers hold */
+	const char *set[] = { "SET", "ghpool:big", NULL };
+	size_t lens[] = { 3, 10, big };
+	struct redis *r;
+	struct got g;
+	int64_t t0, took;
+	char *url, *value;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	url = local_url(NULL, 0);
+	r = open_redis(url, 5000, 1000);
+	free(url);
+	wait_up(r, 3000);
+	value = calloc(1, big);
+	cr_assert_not_null(value);
+	memset(value, 'x', big);
+	set[2] = value;
+	srv_stop();
+	cr_assert(cmd(r, &g, 3, set, lens));
+	free(value);
+	t0 = util_mono_ms();
+	redis_flush(r, 150);
+	took = util_mono_ms() - t0;
+	cr_assert_geq(took, 140, "gave up after %lld ms", (long long)took);
+	cr_assert_leq(took, 600, "blocked %lld ms", (long long)took);
+	t0 = util_mono_ms();
+	redis_flush(r, 0);               /* only what the socket takes at once */
+	cr_assert_leq(util_mono_ms() - t0, 100);
+	redis_free(r);
+	cr_assert_eq(g.calls, 1);
+	cr_assert(g.null);
 	srv_cont();
 	finish();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rewrite.h"
+#include "leakcheck.h"
 
 #define UP "https://api.github.com"
 #define PUB "http://ghpool:8080"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "route.h"
+#include "leakcheck.h"
 
 static const struct {
 	const char *path;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "searchq.h"
+#include "leakcheck.h"
 
 static const struct {
 	const char *query;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "leakcheck.h"
+
 static const struct {
 	const char *ref;
 	const char *kind;

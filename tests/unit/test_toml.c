@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "toml.h"
+#include "leakcheck.h"
 
 /* ------------------------------------------------------------------------
  * Helpers

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "whois.h"
+#include "leakcheck.h"
 
 #define HOUR_MS (3600 * 1000)
 
