@@ -427,8 +427,37 @@ cache_get(struct cache *c, const char *key, size_t key_len)
 	return e;
 }
 
+static bool cache_store(struct cache *c, struct cache_entry *e, bool current,
+    uint64_t generation, int64_t renew_ms);
+
 bool
 cache_put(struct cache *c, struct cache_entry *e)
+{
+	return cache_store(c, e, false, 0, -1);
+}
+
+bool
+cache_put_current(struct cache *c, struct cache_entry *e, uint64_t generation)
+{
+	return cache_store(c, e, true, generation, -1);
+}
+
+bool
+cache_renew_current(struct cache *c, struct cache_entry *e, int64_t ttl_ms,
+    uint64_t generation)
+{
+	return cache_store(c, e, true, generation, ttl_ms);
+}
+
+/*
+ * Stores e (replacing what is under its key): only while the generation is
+ * still generation when current is set, and renewed for renew_ms first
+ * when that is not negative. Both under the write lock that invalidations
+ * take, so no write falls between the check and the store.
+ */
+static bool
+cache_store(struct cache *c, struct cache_entry *e, bool current, uint64_t generation,
+    int64_t renew_ms)
 {
 	struct shard *s = cache_shard(c, e->hash);
 	struct cache_entry **pp, *old;
@@ -441,6 +470,12 @@ cache_put(struct cache *c, struct cache_entry *e)
 		return false;
 	}
 	pthread_mutex_lock(&c->write);
+	if (current && atomic_load(&c->generation) != generation) {
+		pthread_mutex_unlock(&c->write);
+		return false;
+	}
+	if (renew_ms >= 0)
+		cache_entry_renew(e, renew_ms);
 	pthread_rwlock_rdlock(&s->lock);
 	old = *cache_slot(s, e->key, e->key_len, e->hash);
 	pthread_rwlock_unlock(&s->lock);

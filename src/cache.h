@@ -87,6 +87,17 @@ struct cache_entry *cache_get(struct cache *c, const char *key, size_t key_len);
  * Returns false (and stores nothing) when e alone exceeds the limits. */
 bool cache_put(struct cache *c, struct cache_entry *e);
 
+/*
+ * The same, for a fetch that began at generation (cache_generation): stored
+ * only if no invalidation came since, checked under the lock invalidations
+ * take, so none can fall between the check and the store. The second also
+ * renews e for ttl_ms (a 304 confirmed it) under that lock: a write that
+ * invalidated e meanwhile is never undone by its renewal.
+ */
+bool cache_put_current(struct cache *c, struct cache_entry *e, uint64_t generation);
+bool cache_renew_current(struct cache *c, struct cache_entry *e, int64_t ttl_ms,
+    uint64_t generation);
+
 /* Drops the entry stored under key, if any (GitHub said it is gone). */
 void cache_remove_key(struct cache *c, const char *key, size_t key_len);
 

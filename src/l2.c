@@ -51,19 +51,34 @@
 #define L2_TOKEN_LEN         33           /* 16 hex, '-', 16 hex */
 #define L2_NAME_MAX          (L2_MAX_PREFIX + 8 + 64)
 #define L2_RETRY_MS          250          /* versions not set: tried again while the link is up */
-#define L2_MAX_RETRIES       1024         /* per worker; beyond, the group stays marked */
+#define L2_MAX_RETRIES       1024         /* groups per worker; beyond, the group stays marked */
+#define L2_MAX_ERRORS        40           /* error replies in a row before a version is given up */
 
 /* "if the lock still holds our token, delete it" */
 static const char l2_unlock_script[] =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
     "else return 0 end";
 
-/* "store the entry only if the group's version is still the one its reader
- * saw": KEYS entry, version; ARGV version ("" for none), blob, PX. */
+/*
+ * "Store the entry only if its groups' versions are still those its reader
+ * saw; a group with none yet (or an empty one, not ours) gets the fresh
+ * one the entry carries." All checked before anything is written. KEYS:
+ * the entry, then each group's version key. ARGV: blob, PX, the versions'
+ * PX, then per group the version seen ("" for none) and the fresh one.
+ * A matched version lives on as long as the entry may.
+ */
 static const char l2_put_script[] =
-    "local v = redis.call('get', KEYS[2]) or '' "
-    "if v ~= ARGV[1] then return 0 end "
-    "redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1";
+    "local n = #KEYS - 1 "
+    "local v = {} "
+    "for i = 1, n do "
+    "v[i] = redis.call('get', KEYS[1 + i]) or '' "
+    "if v[i] ~= ARGV[2 + 2 * i] then return 0 end "
+    "end "
+    "for i = 1, n do "
+    "if v[i] == '' then redis.call('set', KEYS[1 + i], ARGV[3 + 2 * i], 'PX', ARGV[3]) "
+    "else redis.call('pexpire', KEYS[1 + i], ARGV[3]) end "
+    "end "
+    "redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
 
 /* ------------------------------------------------------------------------
  * Types
@@ -98,7 +113,7 @@ struct l2_getop {
 	struct l2 *l;
 	l2_get_cb cb;
 	void *arg;
-	bool grouped;                 /* MGET entry version, not GET entry */
+	size_t n_groups;              /* 0: GET entry; else MGET entry and their versions */
 	size_t key_len;
 	char key[];
 };
@@ -123,12 +138,15 @@ struct l2_version_op {
 	TAILQ_ENTRY(l2_version_op) link;
 	struct l2 *l;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
+	unsigned writes;              /* writes this version settles (retries merge) */
+	int errors;                   /* error replies in a row */
 	l2_invalidate_cb cb;          /* the writer, until its first try ends */
 	void *arg;
 };
 TAILQ_HEAD(l2_version_list, l2_version_op);
 
 struct l2_lockop {
+	LIST_ENTRY(l2_lockop) link;   /* in l->locking until answered */
 	struct l2 *l;
 	l2_lock_cb cb;
 	void *arg;
@@ -137,6 +155,7 @@ struct l2_lockop {
 	int64_t sent_ms;
 	char token[L2_TOKEN_LEN + 1];
 };
+LIST_HEAD(l2_lockop_list, l2_lockop);
 
 struct l2 {
 	struct event_base *base;
@@ -148,6 +167,7 @@ struct l2 {
 	size_t ns_len;
 	struct l2_marks *marks;
 	bool own_marks;
+	bool gave_up_logged;
 	struct l2_version_list retries;
 	size_t n_retries;
 	struct event *retry;
@@ -157,6 +177,7 @@ struct l2 {
 	struct l2_waiter_list waiters[L2_BUCKETS];
 	size_t n_waiters;
 	struct l2_held_list held[L2_BUCKETS];
+	struct l2_lockop_list locking;  /* SET NX sent, not yet answered */
 	struct l2_recent recent[L2_RECENT];
 	size_t recent_next;
 	struct event *watch;
@@ -168,7 +189,7 @@ struct l2 {
 	    st_key_mismatches, st_stores, st_not_stored, st_announces, st_locks_acquired,
 	    st_locks_held, st_unlocks, st_waits, st_waits_signalled, st_waits_timed_out,
 	    st_waits_failed, st_fills_seen, st_lookup_errors, st_outdated, st_marked,
-	    st_superseded, st_versions_set, st_version_retries;
+	    st_superseded, st_versions_set, st_version_retries, st_versions_failed;
 };
 
 static inline void
@@ -510,11 +531,12 @@ group_digest(const struct l2 *l, const char *group, unsigned char d[SHA256_DIGES
 	ns_digest(l, group, strlen(group), true, d);
 }
 
-/* What a version read from Redis may be: ours are L2_VERSION_MAX hex. */
+/* What one group's version read from Redis may be: ours are
+ * L2_VERSION_PART lower-case hex digits. */
 static bool
-version_ok(const char *s, size_t len)
+part_ok(const char *s, size_t len)
 {
-	if (len > L2_VERSION_MAX)
+	if (len > L2_VERSION_PART)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -637,32 +659,30 @@ held_forget(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
 	}
 }
 
+/* Deletes the lock on d if it still holds token (compare-and-delete). */
+static void
+unlock_token(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH], const char *token)
+{
+	char name[L2_NAME_MAX + 1];
+	const char *argv[5] = { "EVAL", l2_unlock_script, "1", name, token };
+	size_t lens[5] = { 4, sizeof(l2_unlock_script) - 1, 1, 0, strlen(token) };
+
+	lens[3] = redis_name(l, 'l', d, name);
+	if (send_quiet(l, on_quiet_reply, 5, argv, lens))
+		stat_inc(&l->st_unlocks);
+}
+
 static void
 unlock_digest(struct l2 *l, const unsigned char d[SHA256_DIGEST_LENGTH])
 {
 	struct l2_held *h = held_find(l, d);
-	char name[L2_NAME_MAX + 1];
-	size_t lens[5];
-	const char *argv[5];
 
 	if (h == NULL)
 		return;
 	LIST_REMOVE(h, link);
 	/* By our clock it has expired already: nothing of ours to delete. */
-	if (h->until_ms > util_mono_ms()) {
-		argv[0] = "EVAL";
-		argv[1] = l2_unlock_script;
-		argv[2] = "1";
-		argv[3] = name;
-		argv[4] = h->token;
-		lens[0] = 4;
-		lens[1] = sizeof(l2_unlock_script) - 1;
-		lens[2] = 1;
-		lens[3] = redis_name(l, 'l', d, name);
-		lens[4] = strlen(h->token);
-		if (send_quiet(l, on_quiet_reply, 5, argv, lens))
-			stat_inc(&l->st_unlocks);
-	}
+	if (h->until_ms > util_mono_ms())
+		unlock_token(l, d, h->token);
 	free(h);
 }
 
@@ -875,14 +895,14 @@ mark_begin(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH])
  * everything before it, earlier writes' given-up versions included; or
  * given up on, and then d stays marked hold_ms longer. */
 static void
-mark_end(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH], int64_t hold_ms)
+mark_end(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH], unsigned n,
+    int64_t hold_ms)
 {
 	struct l2_mark *k;
 
 	pthread_mutex_lock(&m->mu);
 	if ((k = mark_find(m, d, false)) != NULL) {
-		if (k->pending > 0)
-			k->pending--;
+		k->pending = k->pending > n ? k->pending - n : 0;
 		if (hold_ms == 0)
 			k->hold_until_ms = 0;
 		else if (k->hold_until_ms < util_mono_ms() + hold_ms)
@@ -914,6 +934,22 @@ mark_active(struct l2_marks *m, const unsigned char d[SHA256_DIGEST_LENGTH])
 
 static bool version_send(struct l2 *l, struct l2_version_op *op);
 
+/* A fresh version: L2_VERSION_PART random hex digits. */
+static void
+version_random(char out[L2_VERSION_PART + 1])
+{
+	unsigned char rnd[L2_VERSION_PART / 2];
+	static const char hex[] = "0123456789abcdef";
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	out[L2_VERSION_PART] = '\0';
+}
+
 /* The writer hears how the first try went; retries are nobody's wait. */
 static void
 version_tell(struct l2 *l, struct l2_version_op *op, bool confirmed)
@@ -928,22 +964,49 @@ version_tell(struct l2 *l, struct l2_version_op *op, bool confirmed)
 	l->depth--;
 }
 
-/* Given up on (Redis refused it, or too many wait): the group stays marked
- * here as long as any entry from before the write may live. */
+/*
+ * Given up on (Redis keeps refusing it, too many groups wait, or l2_free):
+ * the group stays marked here as long as any entry from before the write
+ * may live. Other replicas may serve such entries until they expire: said
+ * once per worker, since it is an operator's business.
+ */
 static void
-version_give_up(struct l2 *l, struct l2_version_op *op)
+version_give_up(struct l2 *l, struct l2_version_op *op, const char *why)
 {
-	mark_end(l->marks, op->digest, L2_VERSION_TTL_MS);
+	if (!l->closing) {
+		stat_inc(&l->st_versions_failed);
+		if (!l->gave_up_logged)
+			log_warn("redis l2: a written group's new version could not be set (%s); "
+			    "this replica reads that group from GitHub for 48 h, and others may serve "
+			    "answers from before the write until they expire", why);
+		l->gave_up_logged = true;
+	}
+	mark_end(l->marks, op->digest, op->writes, L2_VERSION_TTL_MS);
 	free(op);
 }
 
+/* Onto the retry list, merged with a retry of the same group: one SET
+ * settles every write waiting on it. */
 static void
 version_queue(struct l2 *l, struct l2_version_op *op)
 {
 	struct timeval tv = { 0, L2_RETRY_MS * 1000 };
+	struct l2_version_op *q;
 
-	if (l->closing || l->n_retries >= L2_MAX_RETRIES) {
-		version_give_up(l, op);
+	if (l->closing) {
+		version_give_up(l, op, "closing");
+		return;
+	}
+	TAILQ_FOREACH(q, &l->retries, link)
+		if (memcmp(q->digest, op->digest, SHA256_DIGEST_LENGTH) == 0) {
+			q->writes += op->writes;
+			if (op->errors > q->errors)
+				q->errors = op->errors;
+			free(op);
+			return;
+		}
+	if (l->n_retries >= L2_MAX_RETRIES) {
+		version_give_up(l, op, "too many groups waiting");
 		return;
 	}
 	TAILQ_INSERT_TAIL(&l->retries, op, link);
@@ -963,15 +1026,23 @@ on_version_reply(redisReply *reply, void *arg)
 	version_tell(l, op, confirmed);
 	if (confirmed) {
 		stat_inc(&l->st_versions_set);
-		mark_end(l->marks, op->digest, 0);
+		l->gave_up_logged = false;
+		mark_end(l->marks, op->digest, op->writes, 0);
 		free(op);
 	} else if (reply != NULL) {
+		/* OOM, READONLY in a fail-over, LOADING, BUSY: mostly passing.
+		 * Tried again while the link is up, up to a point. */
 		stat_inc(&l->st_errors);
-		version_give_up(l, op);
+		if (++op->errors >= L2_MAX_ERRORS)
+			version_give_up(l, op, reply->type == REDIS_REPLY_ERROR && reply->str ?
+			    reply->str : "an unexpected reply");
+		else
+			version_queue(l, op);
 	} else {
 		/* Lost with the link, or no answer in time: Redis may or may
 		 * not have it. Another new version is as good. */
 		stat_inc(&l->st_errors);
+		op->errors = 0;
 		version_queue(l, op);
 	}
 }
@@ -981,18 +1052,10 @@ on_version_reply(redisReply *reply, void *arg)
 static bool
 version_send(struct l2 *l, struct l2_version_op *op)
 {
-	unsigned char rnd[L2_VERSION_MAX / 2];
-	char name[L2_NAME_MAX + 1], ver[L2_VERSION_MAX + 1], px[24];
+	char name[L2_NAME_MAX + 1], ver[L2_VERSION_PART + 1], px[24];
 	const char *argv[5] = { "SET", name, ver, "PX", px };
-	static const char hex[] = "0123456789abcdef";
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		abort();
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		ver[2 * i] = hex[rnd[i] >> 4];
-		ver[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	ver[L2_VERSION_MAX] = '\0';
+	version_random(ver);
 	(void)redis_name(l, 'v', op->digest, name);
 	snprintf(px, sizeof(px), "%lld", (long long)L2_VERSION_TTL_MS);
 	if (!l->closing && redis_command(l->r, on_version_reply, op, 5, argv, NULL))
@@ -1062,6 +1125,7 @@ l2_new(struct event_base *base, const struct l2_options *o)
 	l->own_marks = o->marks == NULL;
 	l->marks = o->marks ? o->marks : l2_marks_new();
 	TAILQ_INIT(&l->retries);
+	LIST_INIT(&l->locking);
 	l->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : L2_DEFAULT_TIMEOUT_MS;
 	l->max_entry = o->max_entry_bytes > 0 ? o->max_entry_bytes : L2_DEFAULT_MAX_ENTRY;
 	if (l->max_entry > L2_MAX_BLOB)
@@ -1097,6 +1161,11 @@ l2_new(struct event_base *base, const struct l2_options *o)
 void
 l2_free(struct l2 *l)
 {
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	struct l2_held *h;
+	struct l2_lockop *lop;
+	struct l2_version_op *vop;
+
 	if (l == NULL)
 		return;
 	if (l->depth > 0) {
@@ -1104,20 +1173,21 @@ l2_free(struct l2 *l)
 		abort();
 	}
 	/*
-	 * Locks still held (a fetch cut short by shutdown) are released and
-	 * announced, so other replicas' waits end now rather than at their
-	 * timeout; the flush sends them before the link closes.
+	 * Locks still held (a fetch cut short by shutdown), and those asked
+	 * for but not yet answered (Redis may grant them just before our
+	 * release arrives), are released and announced, so other replicas'
+	 * waits end now rather than at their timeout; the flush sends it all
+	 * before the link closes.
 	 */
-	for (size_t i = 0; i < L2_BUCKETS; i++) {
-		struct l2_held *h;
-
+	for (size_t i = 0; i < L2_BUCKETS; i++)
 		while ((h = LIST_FIRST(&l->held[i])) != NULL) {
-			unsigned char d[SHA256_DIGEST_LENGTH];
-
 			memcpy(d, h->digest, sizeof(d));
 			unlock_digest(l, d);   /* frees h */
 			publish_fill(l, d);
 		}
+	LIST_FOREACH(lop, &l->locking, link) {
+		unlock_token(l, lop->digest, lop->token);
+		publish_fill(l, lop->digest);
 	}
 	redis_flush(l->r, l->timeout_ms);
 	l->closing = true;
@@ -1126,13 +1196,9 @@ l2_free(struct l2 *l)
 	redis_free(l->r);
 	l->r = NULL;
 	wake(l, NULL, false, &l->st_waits_failed);
-	{
-		struct l2_version_op *op;
-
-		while ((op = TAILQ_FIRST(&l->retries)) != NULL) {
-			TAILQ_REMOVE(&l->retries, op, link);
-			version_give_up(l, op);
-		}
+	while ((vop = TAILQ_FIRST(&l->retries)) != NULL) {
+		TAILQ_REMOVE(&l->retries, vop, link);
+		version_give_up(l, vop, "closing");
 	}
 	event_free(l->retry);
 	event_free(l->watch);
@@ -1157,21 +1223,31 @@ l2_up(const struct l2 *l)
 	return l->r != NULL && redis_up(l->r);
 }
 
-/* The entry and the version out of a get's reply; false when it is not
- * the shape asked for (then it is an error: nothing can be trusted). */
-static bool
-get_reply_parts(const struct l2_getop *op, redisReply *reply, redisReply **entry,
-    redisReply **version)
+/*
+ * The groups' versions out of a get's reply (elements 1..n), '.'-joined
+ * into out: a missing key is "" (no version yet); NULL when any is not
+ * one of ours, so nothing fetched now can be stored against it.
+ */
+static const char *
+get_reply_version(const redisReply *reply, char out[L2_VERSION_MAX + 1])
 {
-	*entry = reply;
-	*version = NULL;
-	if (!op->grouped)
-		return true;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
-		return false;
-	*entry = reply->element[0];
-	*version = reply->element[1];
-	return true;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 1; i < reply->elements; i++) {
+		const redisReply *v = reply->element[i];
+
+		if (i > 1)
+			out[len++] = '.';
+		if (v->type == REDIS_REPLY_NIL)
+			continue;
+		if (v->type != REDIS_REPLY_STRING || !part_ok(v->str, v->len))
+			return NULL;
+		memcpy(out + len, v->str, v->len);
+		len += v->len;
+	}
+	out[len] = '\0';
+	return out;
 }
 
 static void
@@ -1179,25 +1255,23 @@ on_get_reply(redisReply *reply, void *arg)
 {
 	struct l2_getop *op = arg;
 	struct l2 *l = op->l;
-	redisReply *er = NULL, *vr = NULL;
+	redisReply *er = reply;
 	struct l2_entry e;
 	struct l2_hit hit, *out = NULL;
 	char ver[L2_VERSION_MAX + 1];
-	const char *version = NULL;
+	const char *version = "";
 
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR ||
-	    !get_reply_parts(op, reply, &er, &vr)) {
+	    (op->n_groups > 0 && (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 1 + op->n_groups))) {
 		stat_inc(&l->st_errors);
 		stat_inc(&l->st_lookup_errors);
+		version = NULL;
 		goto done;
 	}
-	/* No version yet is a version: "". Anything not ours is unknown. */
-	if (vr == NULL || vr->type == REDIS_REPLY_NIL) {
-		version = "";
-	} else if (vr->type == REDIS_REPLY_STRING && version_ok(vr->str, vr->len)) {
-		memcpy(ver, vr->str, vr->len);
-		ver[vr->len] = '\0';
-		version = ver;
+	if (op->n_groups > 0) {
+		er = reply->element[0];
+		version = get_reply_version(reply, ver);
 	}
 	if (er->type == REDIS_REPLY_NIL) {
 		stat_inc(&l->st_misses);
@@ -1241,41 +1315,62 @@ done:
 	free(op);
 }
 
-bool
-l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, l2_get_cb cb,
-    void *arg)
+/* The groups given (group2 alone counts too), as digests; 0 to 2. */
+static size_t
+groups_of(const struct l2 *l, const char *group, const char *group2,
+    unsigned char g[L2_MAX_GROUPS][SHA256_DIGEST_LENGTH])
 {
-	unsigned char d[SHA256_DIGEST_LENGTH], g[SHA256_DIGEST_LENGTH];
-	char name[L2_NAME_MAX + 1], vname[L2_NAME_MAX + 1];
-	const char *argv[3] = { "MGET", name, vname };
-	size_t lens[3] = { 4, 0, 0 };
+	size_t n = 0;
+
+	if (group != NULL)
+		group_digest(l, group, g[n++]);
+	if (group2 != NULL) {
+		group_digest(l, group2, g[n]);
+		/* The same group twice is once. */
+		if (n == 0 || memcmp(g[0], g[n], SHA256_DIGEST_LENGTH) != 0)
+			n++;
+	}
+	return n;
+}
+
+bool
+l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, const char *group2,
+    l2_get_cb cb, void *arg)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH], g[L2_MAX_GROUPS][SHA256_DIGEST_LENGTH];
+	char names[1 + L2_MAX_GROUPS][L2_NAME_MAX + 1];
+	const char *argv[2 + L2_MAX_GROUPS] = { "MGET" };
+	size_t lens[2 + L2_MAX_GROUPS] = { 4 }, n;
 	struct l2_getop *op;
 
 	if (l->closing || cb == NULL || !key_ok(key, key_len) || !redis_up(l->r)) {
 		stat_inc(&l->st_refused);
 		return false;
 	}
-	if (group != NULL) {
-		group_digest(l, group, g);
-		if (mark_active(l->marks, g)) {
+	n = groups_of(l, group, group2, g);
+	for (size_t i = 0; i < n; i++) {
+		if (mark_active(l->marks, g[i])) {
 			stat_inc(&l->st_marked);
 			return false;
 		}
-		lens[2] = redis_name(l, 'v', g, vname);
-	} else {
+		argv[2 + i] = names[1 + i];
+		lens[2 + i] = redis_name(l, 'v', g[i], names[1 + i]);
+	}
+	if (n == 0) {
 		argv[0] = "GET";
 		lens[0] = 3;
 	}
 	entry_digest(l, key, key_len, d);
-	lens[1] = redis_name(l, 'e', d, name);
+	argv[1] = names[0];
+	lens[1] = redis_name(l, 'e', d, names[0]);
 	op = util_calloc(1, sizeof(*op) + key_len);
 	op->l = l;
 	op->cb = cb;
 	op->arg = arg;
-	op->grouped = group != NULL;
+	op->n_groups = n;
 	op->key_len = key_len;
 	memcpy(op->key, key, key_len);
-	if (!redis_command(l->r, on_get_reply, op, group != NULL ? 3 : 2, argv, lens)) {
+	if (!redis_command(l->r, on_get_reply, op, (int)(2 + n), argv, lens)) {
 		free(op);
 		stat_inc(&l->st_refused);
 		return false;
@@ -1297,21 +1392,60 @@ on_put_reply(redisReply *reply, void *arg)
 		stat_inc(&l->st_errors);
 }
 
+/* One more argument of a command being built. */
+static void
+arg_push(const char **argv, size_t *lens, size_t *argc, const char *s, size_t len)
+{
+	argv[*argc] = s;
+	lens[(*argc)++] = len;
+}
+
+/*
+ * Splits version (as l2_get gave it) into n parts in seen[], and builds in
+ * stored the version the entry carries: each part seen, or for a group
+ * with none yet the fresh one in fresh[]. false if it is not n parts of
+ * ours.
+ */
+static bool
+put_versions(const char *version, size_t n, char seen[L2_MAX_GROUPS][L2_VERSION_PART + 1],
+    char fresh[L2_MAX_GROUPS][L2_VERSION_PART + 1], char stored[L2_VERSION_MAX + 1])
+{
+	const char *p = version;
+	size_t len = 0;
+
+	stored[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strcspn(p, ".");
+
+		if (!part_ok(p, k) || (i + 1 < n ? p[k] != '.' : p[k] != '\0'))
+			return false;
+		memcpy(seen[i], p, k);
+		seen[i][k] = '\0';
+		fresh[i][0] = '\0';
+		if (k == 0)
+			version_random(fresh[i]);
+		len += (size_t)snprintf(stored + len, L2_VERSION_MAX + 1 - len, "%s%s",
+		    i > 0 ? "." : "", k > 0 ? seen[i] : fresh[i]);
+		p += k + (p[k] == '.');
+	}
+	return true;
+}
+
 bool
-l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
+l2_put(struct l2 *l, const char *key, size_t key_len, const char *group, const char *group2,
     const char *version, int status, const struct cache_header *headers, size_t n_headers,
     struct evbuffer *body, const char *identity, int64_t age_ms, int64_t ttl_ms,
     int64_t expire_ms)
 {
-	unsigned char d[SHA256_DIGEST_LENGTH], g[SHA256_DIGEST_LENGTH];
-	char name[L2_NAME_MAX + 1], vname[L2_NAME_MAX + 1], px[24];
-	const char *set[5] = { "SET", name, NULL, "PX", px };
-	const char *eval[8] = { "EVAL", l2_put_script, "2", name, vname, version, NULL, px };
-	size_t set_lens[5] = { 3, 0, 0, 2, 0 };
-	size_t eval_lens[8] = { 4, sizeof(l2_put_script) - 1, 1, 0, 0, 0, 0, 0 };
+	unsigned char d[SHA256_DIGEST_LENGTH], g[L2_MAX_GROUPS][SHA256_DIGEST_LENGTH];
+	char names[1 + L2_MAX_GROUPS][L2_NAME_MAX + 1], px[24], vpx[24];
+	char seen[L2_MAX_GROUPS][L2_VERSION_PART + 1], fresh[L2_MAX_GROUPS][L2_VERSION_PART + 1];
+	char stored[L2_VERSION_MAX + 1], nkeys[4];
+	const char *argv[4 + L2_MAX_GROUPS + 3 + 2 * L2_MAX_GROUPS];
+	size_t lens[4 + L2_MAX_GROUPS + 3 + 2 * L2_MAX_GROUPS];
 	char *blob = NULL;
-	size_t blob_len = 0, name_len, px_len;
-	bool sent = false;
+	size_t blob_len = 0, n, argc = 0;
+	bool sent = false, ok;
 
 	if (l->closing || !key_ok(key, key_len)) {
 		stat_inc(&l->st_refused);
@@ -1324,35 +1458,50 @@ l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
 		stat_inc(&l->st_refused);
 		return false;
 	}
+	n = groups_of(l, group, group2, g);
 	if (age_ms < 0)
 		age_ms = 0;
 	/* No entry outlives the version that may outdate it. */
 	if (expire_ms > L2_VERSION_TTL_MS)
 		expire_ms = L2_VERSION_TTL_MS;
-	if (version != NULL && (group != NULL || *version == '\0') &&
-	    version_ok(version, strlen(version)) && expire_ms > 0 && age_ms <= L2_MAX_MS)
-		blob = l2_encode(key, key_len, status, headers, n_headers, body, identity, version,
-		    wall_ms() - age_ms, ttl_ms, &blob_len);
+	/* Too large however it is encoded: not worth encoding. */
+	ok = version != NULL && expire_ms > 0 && age_ms <= L2_MAX_MS &&
+	    (body == NULL || evbuffer_get_length(body) <= l->max_entry) &&
+	    (n == 0 ? *version == '\0' : put_versions(version, n, seen, fresh, stored));
+	if (ok)
+		blob = l2_encode(key, key_len, status, headers, n_headers, body, identity,
+		    n == 0 ? "" : stored, wall_ms() - age_ms, ttl_ms, &blob_len);
 	if (blob != NULL && blob_len <= l->max_entry) {
-		name_len = redis_name(l, 'e', d, name);
-		px_len = (size_t)snprintf(px, sizeof(px), "%lld", (long long)expire_ms);
+		size_t ename = redis_name(l, 'e', d, names[0]);
+		size_t plen = (size_t)snprintf(px, sizeof(px), "%lld", (long long)expire_ms);
+
 		/* hiredis copies the command into its output buffer at once. */
-		if (group == NULL) {
-			set[2] = blob;
-			set_lens[1] = name_len;
-			set_lens[2] = blob_len;
-			set_lens[4] = px_len;
-			sent = send_quiet(l, on_put_reply, 5, set, set_lens);
+		if (n == 0) {
+			arg_push(argv, lens, &argc, "SET", 3);
+			arg_push(argv, lens, &argc, names[0], ename);
+			arg_push(argv, lens, &argc, blob, blob_len);
+			arg_push(argv, lens, &argc, "PX", 2);
+			arg_push(argv, lens, &argc, px, plen);
 		} else {
-			group_digest(l, group, g);
-			eval[6] = blob;
-			eval_lens[3] = name_len;
-			eval_lens[4] = redis_name(l, 'v', g, vname);
-			eval_lens[5] = strlen(version);
-			eval_lens[6] = blob_len;
-			eval_lens[7] = px_len;
-			sent = send_quiet(l, on_put_reply, 8, eval, eval_lens);
+			arg_push(argv, lens, &argc, "EVAL", 4);
+			arg_push(argv, lens, &argc, l2_put_script, sizeof(l2_put_script) - 1);
+			arg_push(argv, lens, &argc, nkeys, (size_t)snprintf(nkeys, sizeof(nkeys), "%zu",
+			    1 + n));
+			arg_push(argv, lens, &argc, names[0], ename);
+			for (size_t i = 0; i < n; i++) {
+				argv[argc] = names[1 + i];
+				lens[argc++] = redis_name(l, 'v', g[i], names[1 + i]);
+			}
+			arg_push(argv, lens, &argc, blob, blob_len);
+			arg_push(argv, lens, &argc, px, plen);
+			arg_push(argv, lens, &argc, vpx, (size_t)snprintf(vpx, sizeof(vpx), "%lld",
+			    (long long)L2_VERSION_TTL_MS));
+			for (size_t i = 0; i < n; i++) {
+				arg_push(argv, lens, &argc, seen[i], strlen(seen[i]));
+				arg_push(argv, lens, &argc, fresh[i], strlen(fresh[i]));
+			}
 		}
+		sent = send_quiet(l, on_put_reply, (int)argc, argv, lens);
 	} else {
 		stat_inc(&l->st_not_stored);
 	}
@@ -1373,6 +1522,7 @@ l2_invalidate(struct l2 *l, const char *group, l2_invalidate_cb cb, void *arg)
 	op->l = l;
 	op->cb = cb;
 	op->arg = arg;
+	op->writes = 1;
 	group_digest(l, group, op->digest);
 	/* Marked before anything is sent: from now on no worker of ours reads
 	 * the group from Redis until the new version is there. */
@@ -1403,6 +1553,7 @@ on_lock_reply(redisReply *reply, void *arg)
 	struct l2 *l = op->l;
 	enum l2_lock res;
 
+	LIST_REMOVE(op, link);
 	if (reply != NULL && reply->type == REDIS_REPLY_STATUS) {
 		/* Counted from when it was sent: the lock may end sooner than
 		 * we think, never later. */
@@ -1452,6 +1603,7 @@ l2_lock(struct l2 *l, const char *key, size_t key_len, int64_t px_ms, l2_lock_cb
 		stat_inc(&l->st_refused);
 		return false;
 	}
+	LIST_INSERT_HEAD(&l->locking, op, link);
 	return true;
 }
 
@@ -1533,6 +1685,7 @@ l2_stats(const struct l2 *l, struct l2_stats *out)
 	out->superseded = LOAD(st_superseded);
 	out->versions_set = LOAD(st_versions_set);
 	out->version_retries = LOAD(st_version_retries);
+	out->versions_failed = LOAD(st_versions_failed);
 	if (l->r != NULL)
 		redis_stats(l->r, &out->link);
 }

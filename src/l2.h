@@ -15,7 +15,8 @@
  * and the cache key (keys are long; the hash bounds what Redis stores as a
  * key) and G that of the namespace and the group:
  *   P e:H       the entry: a binary blob (l2_encode), with PX
- *   P v:G       the group's version: random hex a write sets, PX 48 h
+ *   P v:G       the group's version: random hex set by a write, or by
+ *               the first put into the group; PX 48 h, renewed by puts
  *   P l:H       the lock: a token unique to (process, worker, call), NX PX
  *   P filled    the channel; each message is an H that was filled, or
  *               announced as fetched with nothing stored
@@ -25,12 +26,19 @@
  * keys of one call are not in one hash slot: a single Redis, not a Cluster.
  *
  * Versions, and why. A write through any replica must leave no replica an
- * answer from before it. Each entry carries the version of its group that
- * its reader saw before fetching; the write replaces the version, so an
- * older entry no longer matches (l2_get says "outdated": not fresh, but its
- * ETag still revalidates for free), and l2_put stores only if the version
- * is still the one its caller read, so a fetch racing the write cannot
- * store what it got. One SET per write, whatever the group's size.
+ * answer from before it. Each entry carries the version of its group(s)
+ * that its reader saw before fetching; the write replaces the version, so
+ * an older entry no longer matches (l2_get says "outdated": not fresh, but
+ * its ETag still revalidates for free), and l2_put stores only if the
+ * version is still the one its caller read, so a fetch racing the write
+ * cannot store what it got. One SET per write, whatever the group's size.
+ * No entry is stored under a missing version: the first put into a group
+ * sets one, so a version key lost (evicted, failed over) outdates its
+ * entries rather than bringing old ones back.
+ *
+ * An entry may belong to two groups (a repository read by id is in its
+ * /repositories/<id> group and, once known, in its /repos/<o>/<r> one): a
+ * write to either outdates it. Its version is then both, '.'-joined.
  */
 #ifndef GHPOOL_L2_H
 #define GHPOOL_L2_H
@@ -52,7 +60,10 @@
 #define L2_MAX_IDENTITY   64                            /* identity id bytes */
 #define L2_MAX_PREFIX     128                           /* key prefix bytes */
 #define L2_DEFAULT_MAX_ENTRY ((size_t)1024 * 1024)      /* blob bytes l2_put stores by default */
-#define L2_VERSION_MAX    32                            /* a group version's hex digits */
+#define L2_VERSION_PART   32                            /* a group version's hex digits */
+#define L2_MAX_GROUPS     2                             /* groups one entry may be in */
+/* An entry's version: its groups' versions, '.'-joined. */
+#define L2_VERSION_MAX    (L2_MAX_GROUPS * (L2_VERSION_PART + 1) - 1)
 /* A version key lives this long after the write that set it, and no entry
  * lives longer: an entry stored before a group's first write can never
  * outlive the version that made it outdated. */
@@ -65,9 +76,11 @@ struct l2;
  * confirmed: until it has, any worker's l2_get on such a group may still
  * see the old version (commands on other workers' connections can overtake
  * the write's), so it refuses, and the writer reads its write from GitHub.
- * A version that could not be set is retried while the link is up; one
- * that Redis refused keeps its group marked for L2_VERSION_TTL_MS. Shared
- * by every worker's l2; thread-safe.
+ * A version that could not be set is retried (one retry per group however
+ * many writes wait on it: while the link is down, every 250 ms while Redis
+ * answers with an error); one given up on (40 errors in a row, or more
+ * than 1024 groups waiting on one worker) is logged and keeps its group
+ * marked for L2_VERSION_TTL_MS. Shared by every worker's l2; thread-safe.
  */
 struct l2_marks;
 struct l2_marks *l2_marks_new(void);
@@ -139,27 +152,30 @@ struct l2_hit {
 
 /*
  * hit NULL: not there, undecodable, another key's, or no answer in time.
- * version: the group's version as this get read it ("" when it has none),
- * to pass to l2_put after fetching; NULL when unknown (no answer, or not
- * one of ours), and then l2_put stores nothing. Valid during the callback.
+ * version: the groups' versions as this get read them ("" for a group that
+ * has none; '.'-joined for two), to pass to l2_put after fetching; NULL
+ * when unknown (no answer, or not one of ours), and then l2_put stores
+ * nothing. Valid during the callback.
  */
 typedef void (*l2_get_cb)(const struct l2_hit *hit, const char *version, void *arg);
 
 /*
- * MGET <prefix>e:<hash> <prefix>v:<group hash> (GET without a group).
- * false (cb never called): the link is down now, key_len is 0 or over
- * L2_MAX_KEY, or the group is marked (see struct l2_marks).
+ * MGET <prefix>e:<hash> <prefix>v:<group hash> [<prefix>v:<group2 hash>]
+ * (GET without a group); group2 may be NULL. false (cb never called): the
+ * link is down now, key_len is 0 or over L2_MAX_KEY, or a group is marked
+ * (see struct l2_marks).
  */
-bool l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, l2_get_cb cb,
-    void *arg);
+bool l2_get(struct l2 *l, const char *key, size_t key_len, const char *group,
+    const char *group2, l2_get_cb cb, void *arg);
 
 /*
  * Publishes a fill, fire and forget, as three commands in this order on
  * one connection:
- *   SET <prefix>e:<hash> <blob> PX expire_ms; with a group, a script that
- *   sets it only while the group's version is still version (what l2_get
- *   read before the fetch): otherwise a write came in between, and what
- *   was fetched may predate it (counted as superseded)
+ *   SET <prefix>e:<hash> <blob> PX expire_ms; with groups, a script that
+ *   sets it only while their versions are still version (what l2_get read
+ *   before the fetch): otherwise a write came in between, and what was
+ *   fetched may predate it (counted as superseded); a group with no
+ *   version yet gets a fresh one, which the entry carries
  *   the release of this worker's lock on key, if it holds one (l2_unlock)
  *   PUBLISH <prefix>filled <hash>
  * so a waiter woken by the message finds the entry there and the lock
@@ -178,7 +194,7 @@ bool l2_get(struct l2 *l, const char *key, size_t key_len, const char *group, l2
  * the lock expires by itself).
  */
 bool l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
-    const char *version, int status, const struct cache_header *headers, size_t n_headers,
+    const char *group2, const char *version, int status, const struct cache_header *headers, size_t n_headers,
     struct evbuffer *body, const char *identity, int64_t age_ms, int64_t ttl_ms,
     int64_t expire_ms);
 
@@ -191,9 +207,11 @@ bool l2_put(struct l2 *l, const char *key, size_t key_len, const char *group,
  *
  * cb (may be NULL) hears once how the first try ended: true when Redis
  * confirmed it (every replica's next look-up sees it), false when not
- * (refused, no answer in time, l2_free; the retries go on unheard), within
- * the link's command deadline. The writer holds its answer for it, so a
- * client that has its write's answer finds no older entry anywhere.
+ * (an error, no answer in time, l2_free; the retries go on unheard), within
+ * the link's command deadline. The writer holds its answer for it, so that
+ * once Redis has confirmed, a client that has its write's answer finds no
+ * older entry in Redis. (When Redis could not confirm in time, replicas
+ * other than the writer may serve such an entry until the retry lands.)
  * Returns whether cb will be called; false: nothing could be sent now (the
  * link is down, or l is NULL or closing), and the caller goes on.
  */
@@ -261,7 +279,8 @@ struct l2_stats {
 	uint64_t marked;          /* l2_get refused: its group was written here, not yet confirmed */
 	uint64_t superseded;      /* l2_put not stored: its group's version changed during the fetch */
 	uint64_t versions_set;    /* l2_invalidate's new versions Redis confirmed */
-	uint64_t version_retries; /* ... sent again after a link was lost */
+	uint64_t version_retries; /* ... sent again (link lost, or an error) */
+	uint64_t versions_failed; /* ... given up on: the group stays marked 48 h here */
 	uint64_t refused;         /* calls that returned false, or sent nothing: link down */
 	uint64_t decode_errors;   /* entries that failed to decode (counted in misses too) */
 	uint64_t key_mismatches;  /* entries whose stored key was another (in misses too) */
@@ -286,7 +305,7 @@ void l2_stats(const struct l2 *l, struct l2_stats *out);
  *   i64 fetched_at_ms (epoch, >= 0)   i64 ttl_ms (0 - 10 years)
  *   u32 key_len (1 - L2_MAX_KEY)  key
  *   u8 identity_len (<= L2_MAX_IDENTITY)  identity  NUL
- *   u8 version_len (<= L2_VERSION_MAX)  version  NUL    (the group's)
+ *   u8 version_len (<= L2_VERSION_MAX)  version  NUL    (the groups')
  *   u16 n_headers (<= L2_MAX_HEADERS), then each:
  *       u32 name_len (>= 1)  u32 value_len (sum <= L2_MAX_HEADER)  name NUL  value NUL
  *   u32 body_len (<= L2_MAX_BODY)  body, ending exactly at the blob's end

@@ -596,6 +596,9 @@ metrics_render_redis(struct evbuffer *out, const json_t *redis)
 		  "skipped_written" },
 		{ "ghpool_l2_versions_set_total", "counter",
 		  "New group versions set by writes, confirmed by Redis.", "versions_set" },
+		{ "ghpool_l2_versions_failed_total", "counter",
+		  "New group versions given up on (Redis kept refusing): the group stays marked 48 h.",
+		  "versions_failed" },
 	};
 	static const struct {
 		const char *name, *help, *label;

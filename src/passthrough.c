@@ -140,14 +140,19 @@ pass_invalidate(struct pass_call *c)
 
 	if (c->pt->cache == NULL)
 		return;
-	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++) {
-		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
-		/* Other replicas' copies in Redis too: any of them may serve the
-		 * writer's next read. */
+	/*
+	 * Redis first: l2_invalidate marks the group before it returns, so a
+	 * read on another worker that sees the L1 invalidation below cannot
+	 * then take the pre-write answer from Redis and put it back in L1.
+	 * Other replicas' copies in Redis are outdated too: any of them may
+	 * serve the writer's next read.
+	 */
+	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++)
 		if (c->l2 != NULL && *c->l2 != NULL &&
 		    l2_invalidate(*c->l2, c->prefixes[i], pass_on_version, c))
 			c->versions_pending++;
-	}
+	for (size_t i = 0; i < PASS_MAX_PREFIXES && c->prefixes[i] != NULL; i++)
+		dropped += cache_invalidate_prefix(c->pt->cache, c->prefixes[i]);
 	if (dropped > 0)
 		log_info("write %s %s by %s invalidated %zu cache entries", c->lg.method,
 		    c->path, c->login, dropped);

@@ -107,9 +107,11 @@ struct proxy_call {
 	 * announce), or waited on another replica's (the next miss fetches). */
 	bool l2_locked;
 	bool l2_waited;
-	/* The key's group (what a write invalidates: route_group_len), and its
+	/* The key's group (what a write invalidates: route_group_len), a read
+	 * by id's second (its repository by name, once known), and their
 	 * version as L2 last said, which what we fetch is stored under. */
 	char *l2_group;
+	char *l2_group2;
 	bool l2_versioned;
 	char l2_version[L2_VERSION_MAX + 1];
 	struct reply_log lg;
@@ -221,6 +223,7 @@ proxy_call_finish(struct proxy_call *c)
 		l2_announce(c->w->l2, c->key, c->key_len);
 	cache_entry_release(c->cached);
 	free(c->l2_group);
+	free(c->l2_group2);
 	free(c->key);
 	free(c->uri);
 	free(c->path);
@@ -733,7 +736,7 @@ proxy_l2_offer(struct proxy_call *c, int status, const struct cache_header *hs, 
 {
 	if (c->w->l2 == NULL || c->key == NULL)
 		return;
-	(void)l2_put(c->w->l2, c->key, c->key_len, c->l2_group,
+	(void)l2_put(c->w->l2, c->key, c->key_len, c->l2_group, c->l2_group2,
 	    c->l2_versioned ? c->l2_version : NULL, status, hs, n, body,
 	    pool_id(c->px->pool, c->identity), 0, c->ttl_ms,
 	    c->ttl_ms + atomic_load(&c->px->stale_ms));
@@ -908,7 +911,6 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	enum proxy_verdict verdict;
 	enum graphql_answer gq;
 	struct cache_entry *e;
-	bool current;
 	int64_t retry_at, cooldown;
 	int first = c->identity;
 	char msg[256];
@@ -933,15 +935,15 @@ proxy_on_done(struct upstream_result *res, void *arg)
 		return;
 	}
 	proxy_learn_limits(c, res);
-	/* A write landed while we asked: what we got may predate it. */
-	current = cache_generation(c->px->cache) == c->generation;
+	/*
+	 * A write that landed while we asked (the cache's generation moved)
+	 * makes what we got possibly older than it: then nothing is kept here.
+	 * (Evicted while we asked? The answer is confirmed: it goes back in.)
+	 * Redis has its own check, the group's version.
+	 */
 	if (c->revalidating && res->status == 304) {
-		if (current) {
-			cache_entry_renew(c->cached, c->ttl_ms);
-			/* Evicted while we asked? The answer is confirmed: keep it. */
-			cache_put(c->px->cache, c->cached);
+		if (cache_renew_current(c->px->cache, c->cached, c->ttl_ms, c->generation))
 			proxy_l2_store_confirmed(c);
-		}
 		proxy_deliver(c, c->cached, "REVALIDATED");
 		return;
 	}
@@ -981,11 +983,10 @@ proxy_on_done(struct upstream_result *res, void *arg)
 	if (c->graphql && res->status == 200 && gq == GRAPHQL_DATA)
 		policy_learn_nodes(c->px->policy, c->owners,
 		    (const char *)evbuffer_pullup(res->body, -1), evbuffer_get_length(res->body));
-	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA && current) {
-		cache_put(c->px->cache, e);
+	if (c->key != NULL && res->status == 200 && gq == GRAPHQL_DATA) {
+		(void)cache_put_current(c->px->cache, e, c->generation);
 		proxy_l2_store(c, res);
-	}
-	else if (c->key != NULL && (res->status == 404 || res->status == 410))
+	} else if (c->key != NULL && (res->status == 404 || res->status == 410))
 		cache_remove_key(c->px->cache, c->key, c->key_len);
 	c->lg.outcome = c->attempts > 1 ? "retried" : "pooled";
 	proxy_deliver(c, e, "MISS");
@@ -1114,8 +1115,7 @@ proxy_on_l2_get(const struct l2_hit *hit, const char *version, void *arg)
 		if (c->graphql)
 			policy_learn_nodes(c->px->policy, c->owners,
 			    (const char *)evbuffer_pullup(hit->body, -1), evbuffer_get_length(hit->body));
-		if (cache_generation(c->px->cache) == c->generation)
-			cache_put(c->px->cache, e);
+		(void)cache_put_current(c->px->cache, e, c->generation);
 		proxy_deliver(c, e, "HIT");
 		cache_entry_release(e);
 		return;
@@ -1192,17 +1192,16 @@ proxy_l2_lookup(struct proxy_call *c)
 		char alias[256];
 
 		n = c->graphql ? 0 : route_group_len(c->path, &c->route);
-		/* Read by id, grouped by name: a write under either spelling, on
-		 * any replica, outdates it (writers know the name they write to,
-		 * not always an id some other replica read by). */
+		c->l2_group = c->graphql ? util_strdup("/graphql") :
+		    n > 0 ? util_strndup(c->path, n) : NULL;
+		/* Read by id, in its name's group too: a write under either
+		 * spelling, on any replica, outdates it (a writer knows the name
+		 * it writes to, not always an id another replica read by). */
 		if (n > 0 && c->route.family == ROUTE_REPO_ID &&
 		    policy_repo_alias(c->px->policy, c->path, n, alias, sizeof(alias)))
-			c->l2_group = util_strdup(alias);
-		else
-			c->l2_group = c->graphql ? util_strdup("/graphql") :
-			    n > 0 ? util_strndup(c->path, n) : NULL;
+			c->l2_group2 = util_strdup(alias);
 	}
-	if (!l2_get(c->w->l2, c->key, c->key_len, c->l2_group, proxy_on_l2_get, c))
+	if (!l2_get(c->w->l2, c->key, c->key_len, c->l2_group, c->l2_group2, proxy_on_l2_get, c))
 		proxy_fetch(c);
 }
 

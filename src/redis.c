@@ -12,9 +12,10 @@
  * CONNECTING covers the name's resolution (evdns, never a blocking
  * getaddrinfo: hiredis 0.14 resolves inside redisAsyncConnect, so it only
  * ever gets a numeric address), the TCP connect and the handshake (AUTH,
- * SELECT, or a PING; on the pub/sub link AUTH then SUBSCRIBE), all under
- * one connect deadline. In UP the timer holds the deadline of the oldest
- * command: Redis answers in order, so deadlines expire in sending order.
+ * SELECT, or a PING; on the pub/sub link AUTH or a PING, then the
+ * SUBSCRIBEs once that is answered), all under one connect deadline. In UP
+ * the timer holds the deadline of the oldest command: Redis answers in
+ * order, so deadlines expire in sending order.
  *
  * hiredis 0.14's rules, and how they are kept:
  *  - Every registered reply callback is called exactly once: with the
@@ -35,16 +36,28 @@
  *  - Nothing new starts inside hiredis's callbacks: a reconnect always
  *    waits for the backoff timer, so a stale context is gone by then.
  *  - No PING on the subscribed connection (0.14 misroutes its reply);
- *    TCP keepalive notices a silent peer there.
+ *    TCP keepalive notices a silent peer there. The one PING before its
+ *    SUBSCRIBEs is answered before any message can come.
+ *  - An error reply with no callback waiting (0.14 queues none for
+ *    SUBSCRIBE) makes hiredis drop the connection, with REDIS_ERR_OTHER and
+ *    the server's text in errstr. On the pub/sub link, once its handshake
+ *    was answered and while SUBSCRIBEs await confirmation, that is the
+ *    server refusing the oldest unconfirmed SUBSCRIBE (Redis answers in
+ *    order). The handshake is what makes this sure: a server over its
+ *    maxclients greets a new connection with an error, which the AUTH or
+ *    PING gets as its answer.
  * User callbacks run with r->depth raised, so redis_free from inside one
  * (which would free what hiredis is still walking) is caught and aborts.
  *
  * Logs: an outage is logged once per process and name, not once per worker,
- * per link nor per attempt (the groups below): the command and pub/sub
- * links of every worker of a name make one group, which says "unreachable"
- * when the first of them goes down and "reconnected" when the last is back.
- * What each link does meanwhile (its losses, attempts, returns) is a debug
- * line. Host, port and db only: never the password.
+ * per link nor per attempt (the groups below): the command links of every
+ * worker of a name make one group, which says "unreachable" when the first
+ * of them goes down and "reconnected" when the last is back. Pub/sub links
+ * do not count (see the groups for why); their losses and resubscriptions,
+ * like each link's attempts, are debug lines. A SUBSCRIBE the server
+ * refuses is no outage but a configuration problem: one ERROR per name,
+ * retried with the backoff meanwhile, and one INFO should it be accepted
+ * later. Host, port and db only: never the password.
  */
 #include "redis.h"
 #include "log.h"
@@ -122,13 +135,16 @@ struct rticket {
 	struct evdns_getaddrinfo_request *req;
 };
 
-/* Process-wide, per name: how many of its links (both kinds, every
- * worker's) are down. */
+/* Process-wide, per name: how many of its command links (every
+ * worker's) are down, and how many of its pub/sub links have their
+ * SUBSCRIBEs refused. */
 struct rgroup {
 	char name[80];
 	int down;
 	bool announced;
 	int64_t since_ms;
+	int refused;
+	bool refusal_logged;          /* the ERROR is out, the INFO not yet */
 };
 
 struct rlink {
@@ -144,7 +160,9 @@ struct rlink {
 	int64_t backoff_ms;
 	int64_t attempt_us;
 	struct rgroup *group;         /* its name's, or r->own_group when the table is full */
-	bool counted_down;
+	bool counted_down;            /* command link: in group->down */
+	bool refused;                 /* pub/sub link: in group->refused, until subscribed */
+	bool ever_up;                 /* pub/sub link: for its debug lines */
 	int64_t down_since_ms;        /* this link's own outage, 0 while up */
 };
 
@@ -155,7 +173,7 @@ struct redis {
 	bool host_numeric;
 	int64_t timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms;
 	struct rlink cmd, sub;
-	struct rgroup own_group;      /* both links' group when the table is full */
+	struct rgroup own_group;      /* the group when the table is full */
 	struct rsub *subs, **subs_tail;
 	struct rdns *dns;
 	uint64_t rng;
@@ -166,7 +184,7 @@ struct redis {
 	atomic_bool st_up, st_pubsub_up;
 	_Atomic int64_t st_down_since_ms;
 	_Atomic uint64_t st_commands, st_refused, st_timeouts, st_failures, st_connects,
-	    st_connect_failures, st_reconnects, st_messages;
+	    st_connect_failures, st_reconnects, st_messages, st_subscribe_refusals;
 };
 
 static void link_connect(struct rlink *l);
@@ -185,11 +203,23 @@ link_kind(const struct rlink *l)
 }
 
 /* ------------------------------------------------------------------------
- * Log groups: one per name, counting every link of that name, command and
- * pub/sub alike, on every worker. "unreachable" once when the first of
- * them goes down, "reconnected" once when the last one is back, so one
- * outage is two lines however many workers and links saw it. A name the
- * table has no room for gets a group per struct redis (both its links).
+ * Log groups: one per name, counting the command links of that name on
+ * every worker. "unreachable" once when the first of them goes down,
+ * "reconnected" once when the last one is back, so one outage is two lines
+ * however many workers saw it. A name the table has no room for gets a
+ * group per struct redis.
+ *
+ * Only command links count: they are what "reachable" means (commands are
+ * served or not), and a real outage takes the pub/sub links down with them,
+ * so these say nothing the command links did not already say. Counting
+ * them too would let one pub/sub link that never comes up (a SUBSCRIBE the
+ * server refuses: an ACL user without the channel) keep its group from
+ * ever getting back to zero: every later outage would be silent, and the
+ * first WARN would call a server unreachable whose commands work.
+ *
+ * Refused SUBSCRIBEs have their own count in the group, per pub/sub link
+ * until it subscribes: one ERROR when the first is refused, one INFO when
+ * the last is accepted (an ACL fixed meanwhile), nothing per attempt.
  * ---------------------------------------------------------------------- */
 
 #define REDIS_GROUPS 32
@@ -266,16 +296,59 @@ group_announce(struct rlink *l)
 	return first;
 }
 
+/* Counts l's subscriptions refused; true when the group has yet to say
+ * so (log then). */
+static bool
+group_refused(struct rlink *l)
+{
+	struct rgroup *g = l->group;
+	bool first = false;
+
+	pthread_mutex_lock(&redis_groups_mu);
+	if (!l->refused) {
+		l->refused = true;
+		g->refused++;
+	}
+	if (!g->refusal_logged) {
+		g->refusal_logged = true;
+		first = true;
+	}
+	pthread_mutex_unlock(&redis_groups_mu);
+	return first;
+}
+
+/* l subscribed after a refusal; true when it was the last of its group
+ * still refused, and the refusal had been logged (log then). */
+static bool
+group_accepted(struct rlink *l)
+{
+	struct rgroup *g = l->group;
+	bool last = false;
+
+	pthread_mutex_lock(&redis_groups_mu);
+	l->refused = false;
+	if (--g->refused == 0 && g->refusal_logged) {
+		g->refusal_logged = false;
+		last = true;
+	}
+	pthread_mutex_unlock(&redis_groups_mu);
+	return last;
+}
+
 /* r is going away: l no longer counts, and says nothing. */
 static void
 group_leave(struct rlink *l)
 {
-	if (!l->counted_down)
+	if (!l->counted_down && !l->refused)
 		return;
 	pthread_mutex_lock(&redis_groups_mu);
-	l->group->down--;
+	if (l->counted_down)
+		l->group->down--;
+	if (l->refused)
+		l->group->refused--;
 	pthread_mutex_unlock(&redis_groups_mu);
 	l->counted_down = false;
+	l->refused = false;
 }
 
 /* ------------------------------------------------------------------------
@@ -511,8 +584,9 @@ link_down(struct rlink *l, const char *reason)
 		l->down_since_ms = util_mono_ms();
 	if (r->closing)
 		return;
-	/* The first link of the name to go down speaks for all of them. */
-	if (!l->counted_down && group_down(l))
+	/* The first command link of the name to go down speaks for all of
+	 * them; pub/sub links never do (see the log groups). */
+	if (!l->pubsub && !l->counted_down && group_down(l))
 		log_warn("redis %s: unreachable at %s:%d/%d (%s); serving without it, reconnecting",
 		    r->name, r->host, r->port, r->db, reason);
 	else
@@ -542,16 +616,25 @@ link_up(struct rlink *l)
 		atomic_store_explicit(&r->st_down_since_ms, 0, memory_order_relaxed);
 		atomic_store_explicit(&r->st_up, true, memory_order_relaxed);
 	}
-	if (l->counted_down) {
-		if (!l->pubsub)
-			stat_inc(&r->st_reconnects);
-		/* The last link of the name to come back speaks for all. */
+	if (l->pubsub) {
+		if (l->refused && group_accepted(l))
+			log_info("redis %s pub/sub: SUBSCRIBE accepted now; replicas hear each other's "
+			    "fills again", r->name);
+		else if (l->ever_up)
+			log_debug("redis %s pub/sub: resubscribed after %lld ms", r->name,
+			    (long long)(util_mono_ms() - since));
+		else
+			log_debug("redis %s pub/sub: subscribed", r->name);
+		l->ever_up = true;
+	} else if (l->counted_down) {
+		stat_inc(&r->st_reconnects);
+		/* The last command link of the name to come back speaks for all. */
 		ms = group_up(l);
 		if (ms >= 0)
 			log_info("redis %s: reconnected after %lld ms", r->name, (long long)ms);
 		else
-			log_debug("redis %s%s: back after %lld ms; other links still down", r->name,
-			    link_kind(l), (long long)(util_mono_ms() - since));
+			log_debug("redis %s: back after %lld ms; other workers' links still down",
+			    r->name, (long long)(util_mono_ms() - since));
 	} else if (group_announce(l)) {
 		log_info("redis %s: connected to %s:%d/%d", r->name, r->host, r->port, r->db);
 	}
@@ -581,15 +664,77 @@ context_free(redisAsyncContext *ac)
 		redisAsyncFree(ac);
 }
 
+/* Errors a server may answer any command with for a while: no refusal. */
+static bool
+error_is_transient(const char *e)
+{
+	static const char *const codes[] = { "BUSY", "LOADING", "MASTERDOWN", "TRYAGAIN" };
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		size_t n = strlen(codes[i]);
+
+		if (strncmp(e, codes[i], n) == 0 && (e[n] == ' ' || e[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether ac, l's context, is being dropped because the server answered a
+ * SUBSCRIBE with an error (see hiredis's rules above); the channel it
+ * refused is then in *channel.
+ */
+static bool
+link_sub_refused(const struct rlink *l, const redisAsyncContext *ac, const struct rsub **channel)
+{
+	if (!l->pubsub || !l->subs_sent || l->handshake_left <= 0 ||
+	    ac->c.err != REDIS_ERR_OTHER || error_is_transient(ac->c.errstr))
+		return false;
+	/* Confirmations come in sending order, which is the list's. */
+	for (const struct rsub *s = l->r->subs; s != NULL; s = s->next) {
+		if (!s->confirmed) {
+			*channel = s;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The server's text, for a log line: printable ASCII only, cut short. */
+static void
+server_text(char *out, size_t outlen, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 1 < outlen && n < 160; s++)
+		out[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	out[n] = '\0';
+}
+
 /* hiredis is tearing ac, l's own context, down: take note, never free it. */
 static void
 link_lost(struct rlink *l, const redisAsyncContext *ac)
 {
-	char reason[160];
+	struct redis *r = l->r;
+	const struct rsub *s = NULL;
+	char reason[400], text[200];
 
+	l->ac = NULL;
+	if (link_sub_refused(l, ac, &s)) {
+		/* No outage: a configuration problem, said once. Retried all
+		 * the same with the backoff: an ACL may be fixed meanwhile. */
+		server_text(text, sizeof(text), ac->c.errstr);
+		snprintf(reason, sizeof(reason), "SUBSCRIBE %.*s refused (%s)",
+		    (int)(s->len < 120 ? s->len : 120), s->channel, text);
+		stat_inc(&r->st_subscribe_refusals);
+		if (!r->closing && group_refused(l))
+			log_error("redis %s pub/sub: %s; replicas will not hear each other's fills and "
+			    "waits fall back to their timeout", r->name, reason);
+		link_down(l, reason);
+		return;
+	}
 	snprintf(reason, sizeof(reason), "%s",
 	    ac->c.err != 0 && ac->c.errstr[0] != '\0' ? ac->c.errstr : "connection closed");
-	l->ac = NULL;
 	link_down(l, reason);
 }
 
@@ -810,8 +955,13 @@ link_connect_addr(struct rlink *l, const char *ip)
 		handshake_send(l, r->user ? 3 : 2, auth);
 	}
 	if (l->pubsub) {
-		if (r->password == NULL)
-			link_subscribe_all(l);
+		/* The SUBSCRIBEs wait for an answer, so that an error the server
+		 * greets us with is never taken for their refusal. */
+		if (l->handshake_left == 0) {
+			const char *ping[1] = { "PING" };
+
+			handshake_send(l, 1, ping);
+		}
 		return;
 	}
 	if (r->db != 0) {
@@ -1163,6 +1313,8 @@ redis_stats(const struct redis *r, struct redis_stats *out)
 	out->connect_failures = atomic_load_explicit(&r->st_connect_failures, memory_order_relaxed);
 	out->reconnects = atomic_load_explicit(&r->st_reconnects, memory_order_relaxed);
 	out->messages = atomic_load_explicit(&r->st_messages, memory_order_relaxed);
+	out->subscribe_refusals = atomic_load_explicit(&r->st_subscribe_refusals,
+	    memory_order_relaxed);
 	out->down_ms = since != 0 ? util_mono_ms() - since : 0;
 	if (out->down_ms < 0)
 		out->down_ms = 0;

@@ -118,7 +118,11 @@ typedef void (*redis_message_cb)(const char *msg, size_t len, void *arg);
  * Subscribes on the pub/sub connection, opened by the first subscription.
  * Several callbacks may share a channel. Kept until redis_free, and
  * resubscribed after every reconnect. Returns 0, or -1 for an empty
- * channel, a NULL cb, or after redis_free started.
+ * channel, a NULL cb, or after redis_free started. A SUBSCRIBE the server
+ * refuses (an ACL user without the channel: NOPERM) is a configuration
+ * problem, not an outage: logged once per name at ERROR, and retried with
+ * the backoff (an INFO once it is accepted); the command link is not
+ * affected.
  */
 int redis_subscribe(struct redis *r, const char *channel, redis_message_cb cb, void *arg);
 
@@ -133,6 +137,7 @@ struct redis_stats {
 	uint64_t connect_failures;     /* attempts that never came up */
 	uint64_t reconnects;           /* the command link came back after being down */
 	uint64_t messages;             /* pub/sub messages delivered (per callback) */
+	uint64_t subscribe_refusals;   /* SUBSCRIBEs the server answered with an error */
 	int64_t down_ms;               /* how long the command link has been down; 0 while up */
 };
 

@@ -522,6 +522,7 @@ server_redis_stats(struct server *s)
 		sum.superseded += one.superseded;
 		sum.versions_set += one.versions_set;
 		sum.version_retries += one.version_retries;
+		sum.versions_failed += one.versions_failed;
 		sum.refused += one.refused;
 		sum.decode_errors += one.decode_errors;
 		sum.stores += one.stores;
@@ -536,7 +537,7 @@ server_redis_stats(struct server *s)
 	}
 	pthread_mutex_unlock(&s->links_mu);
 	return json_pack("{s:s,s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "backend", "redis", "up", started > 0 && up == started, "links_up", up,
 	    "links", started, "down_ms", (json_int_t)down_ms,
 	    "l2_hits", (json_int_t)sum.hits, "l2_misses", (json_int_t)sum.misses,
@@ -545,6 +546,7 @@ server_redis_stats(struct server *s)
 	    "superseded", (json_int_t)sum.superseded,
 	    "versions_set", (json_int_t)sum.versions_set,
 	    "version_retries", (json_int_t)sum.version_retries,
+	    "versions_failed", (json_int_t)sum.versions_failed,
 	    "refused", (json_int_t)sum.refused,
 	    "decode_errors", (json_int_t)sum.decode_errors, "stores", (json_int_t)sum.stores,
 	    "locks_acquired", (json_int_t)sum.locks_acquired,

@@ -49,7 +49,7 @@ REDIS_STATS_KEYS = {"backend", "up", "links_up", "links", "down_ms", "l2_hits", 
                     "waits_signalled", "waits_timed_out", "timeouts", "reconnects",
                     "budget_refreshes", "budget_refresh_failures", "replicas",
                     "lookup_errors", "outdated", "skipped_written", "superseded",
-                    "versions_set", "version_retries"}
+                    "versions_set", "version_retries", "versions_failed"}
 # A read that waited on a dead or hung Redis would take seconds (connect and command
 # deadlines, backoff); one that did not takes milliseconds, tens under ASan.
 READ_BOUND = 1.0
@@ -236,14 +236,28 @@ def wait_redis(g, up: bool = True, timeout: float = 10.0) -> dict[str, Any]:
         f"/stats redis.up == {up} on {g.url}: {g.stats()['redis']}\nlog:\n{g.log_text()}"))
 
 
+def keyed(g, key: str):
+    """g's /stats (and so rstats, wait_stat, wait_redis) asked with a [[clients]] key,
+    which /stats needs once clients are configured."""
+    def stats() -> dict[str, Any]:
+        r = g.get("/stats", headers={"X-Ghpool-Key": key})
+        assert r.status == 200, r
+        return r.json()
+    g.stats = stats
+    return g
+
+
 def start_replicas(ghpool, rs: RedisServer, n: int = 2, workers: int = 2,
-                   **kw: Any) -> list:
-    """n ghpool processes on rs, each with its links up and every worker subscribed."""
+                   stats_key: str | None = None, **kw: Any) -> list:
+    """n ghpool processes on rs, each with its links up and every worker subscribed
+    (stats_key: the [[clients]] key their /stats is asked with)."""
     cache_table = kw.pop("cache", None) or redis_cache(rs.url)
     kw.setdefault("allowed_owners", ["*"])
     kw.setdefault("identities", ["alice", "bob"])
     gs = [ghpool(cache=dict(cache_table), workers=workers, **kw) for _ in range(n)]
     for g in gs:
+        if stats_key is not None:
+            keyed(g, stats_key)
         wait_redis(g)
     # l2_wait refuses until the worker's subscription is confirmed: wait for all.
     wait_until(lambda: rs.subscribers() >= n * workers, 10,
@@ -288,8 +302,9 @@ def ident(r: Reply) -> str | None:
     return r.header("X-Ghpool-Identity")
 
 
-def get(g, target: str, expect: str | None = None, timeout: float = 30) -> Reply:
-    r = g.get(target, timeout=timeout)
+def get(g, target: str, expect: str | None = None, timeout: float = 30,
+        headers: dict[str, str] | None = None) -> Reply:
+    r = g.get(target, headers=headers, timeout=timeout)
     assert r.status == 200, (r, r.headers)
     assert outcome(r) in OUTCOMES, f"X-Ghpool-Cache missing or odd: {r.headers}"
     assert ident(r) in TOKENS, f"X-Ghpool-Identity missing or odd: {r.headers}"
@@ -611,7 +626,8 @@ def test_redis_killed_both_serve_on_then_reconnect(redis_server, ghpool, fake):
         assert st["refused"] > 0, st
         log = g.log_text()
         assert count(log, r"redis l2: unreachable at 127\.0\.0\.1:%d" % rs.port) == 1, log
-        # Once per process: every worker's command and pub/sub links are one log group.
+        # Once per process: every worker's command links are one log group (pub/sub
+        # losses are debug lines).
         assert count(log, r"unreachable") == 1, log
 
     rs.start()
@@ -868,10 +884,12 @@ def test_metrics_with_redis_pass_promtool(redis_server, ghpool, fake):
 # 8. writes: group versions
 # ---------------------------------------------------------------------------
 
-def write(g, method: str, target: str, body: Any) -> Reply:
+def write(g, method: str, target: str, body: Any,
+          headers: dict[str, str] | None = None) -> Reply:
     """A REST write through g with the client's own token; it must succeed."""
     r = g.request(method, target, headers={"Authorization": CLIENT_AUTH,
-                                           "Content-Type": "application/json"},
+                                           "Content-Type": "application/json",
+                                           **(headers or {})},
                   body=json.dumps(body), timeout=30)
     assert 200 <= r.status < 300, (r, r.headers)
     assert outcome(r) == "BYPASS", r.headers
@@ -1242,6 +1260,125 @@ def test_a_version_lost_with_redis_is_set_when_it_is_back(redis_server, ghpool, 
     assert count(a.log_text(), r"redis l2: unreachable") == 1, a.log_text()
 
     wait_redis(b, up=True, timeout=10)
+    theirs = get(b, target)
+    assert outcome(theirs) not in ("HIT", "STALE") and title(theirs) == new_title, \
+        (theirs.headers, theirs.text)
+    recs = upstream(fake, target)
+    assert [r.status for r in recs] == [200, 200], recs
+    assert recs[1].header("If-None-Match") == first.header("ETag"), recs[1].headers
+    assert rstats(b)["outdated"] == 1, rstats(b)
+
+
+# Two [[clients]] under allowed_owners ["*"]: R may read octo-org only, so a replica
+# serving R resolves repository ids to their names (and a read by id is then in both
+# groups); S may read anything, so for S nobody resolves (its reads by id are in the
+# /repositories/{id} group alone).
+R_KEY, S_KEY = "reader-r-key-5d1e9a3c", "writer-s-key-8b2f7c04"
+MIXED_CLIENTS = [{"id": "reader-r", "key": "env:R_KEY", "allowed_owners": ["octo-org"]},
+                 {"id": "writer-s", "key": "env:S_KEY"}]
+MIXED_ENV = {"R_KEY": R_KEY, "S_KEY": S_KEY}
+
+
+@pytest.mark.parametrize("reader_key", [pytest.param(S_KEY, id="unrestricted-reader"),
+                                        pytest.param(R_KEY, id="restricted-reader")])
+def test_a_write_by_id_outdates_an_entry_a_resolving_replica_filled(redis_server, ghpool,
+                                                                    fake, reader_key):
+    """Mixed policy. C fills an issue read by id for R: C resolved the id, so the entry
+    is in both /repositories/1001 and /repos/octo-org/hello. A passes S's write to the
+    same issue by id without resolving it: only /repositories/1001 (and /graphql) get new
+    versions. B, which learnt nothing before, then reads it by id for S (no name: one
+    group) or for R (resolves: both groups): either way the entry is outdated, not a HIT
+    with the title from before the write."""
+    rs = redis_server()
+    a, b, c = start_replicas(ghpool, rs, n=3, stats_key=S_KEY, clients=MIXED_CLIENTS,
+                             _env=dict(MIXED_ENV))
+    target = BY_ID + "/issues/4"
+    r_hdrs, reader = {"X-Ghpool-Key": R_KEY}, {"X-Ghpool-Key": reader_key}
+    first = get(c, target, expect="MISS", headers=r_hdrs)
+    wait_stat(c, "stores", 1)
+    # C's fill created both groups' versions: the entry is in both.
+    assert len(rs.keys(PREFIX + "v:*")) == 2, rs.keys(PREFIX + "v:*")
+
+    new_title = "Edited by id by an unrestricted client"
+    write(a, "PATCH", target, {"title": new_title}, headers={"X-Ghpool-Key": S_KEY})
+    assert len(writes_upstream(fake, "PATCH")) == 1
+    wait_stat(a, "versions_set", REST_WRITE_GROUPS)
+
+    theirs = get(b, target, headers=reader)
+    assert outcome(theirs) not in ("HIT", "STALE"), theirs.headers
+    assert title(theirs) == new_title and title(first) != new_title, theirs.text
+    recs = upstream(fake, target)
+    assert [r.status for r in recs] == [200, 200], recs
+    assert recs[1].header("If-None-Match") == first.header("ETag"), recs[1].headers
+    sb = rstats(b)
+    assert sb["outdated"] >= 1 and sb["l2_hits"] == 0, sb
+
+
+def test_a_lost_version_outdates_its_entries(redis_server, ghpool, fake):
+    """A's fill created its group's version (no entry is stored under a missing one).
+    Redis then loses every version key (as an eviction or a fail-over may): B's read of
+    the entry is not a HIT but a revalidation with its ETag, a free 304."""
+    rs = redis_server()
+    a, b = start_replicas(ghpool, rs)
+    target = ISSUES + "/3"
+    first = get(a, target, expect="MISS")
+    wait_stat(a, "stores", 1)
+    versions = rs.keys(PREFIX + "v:*")
+    assert len(versions) == 1, f"the fill set no version of its group: {versions}"
+    assert rs.command("PTTL", versions[0]) > 0, "the version has no expiry"
+    assert rs.command("DEL", *versions) == len(versions)
+
+    again = get(b, target, expect="REVALIDATED")
+    assert again.body == first.body and again.header("ETag") == first.header("ETag")
+    recs = upstream(fake, target)
+    assert [r.status for r in recs] == [200, 304], recs
+    assert recs[1].header("If-None-Match") == first.header("ETag"), recs[1].headers
+    assert recs[1].token == TOKENS[ident(first)], (recs[1].token, first.headers)
+    sb = wait_stat(b, "stores", 1)
+    assert sb["outdated"] >= 1 and sb["l2_hits"] == 0, sb
+    # Written back under a fresh version of the group.
+    assert len(rs.keys(PREFIX + "v:*")) == 1, rs.keys(PREFIX + "v:*")
+
+
+def test_a_version_redis_refused_is_set_once_it_accepts(redis_server, ghpool, fake):
+    """Redis answers the write's version SET with an error (OOM: maxmemory 1 under
+    noeviction refuses writes, reads go on). The write is answered at once, not held;
+    A tries the version again every 250 ms, and once Redis takes writes again (maxmemory
+    0) it is set within a second: B's read of an entry filled before the write is then
+    outdated, not a HIT. Nothing is given up, so nothing is logged."""
+    rs = redis_server()
+    timeout_ms = 500
+    a, b = start_replicas(ghpool, rs, cache=redis_cache(rs.url, redis_timeout_ms=timeout_ms))
+    target = ISSUES + "/2"
+    first = get(a, target, expect="MISS")
+    wait_stat(a, "stores", 1)
+    (vkey,) = rs.keys(PREFIX + "v:*")
+    old_version = rs.command("GET", vkey)
+
+    assert rs.command("CONFIG", "SET", "maxmemory-policy", "noeviction") == "OK"
+    assert rs.command("CONFIG", "SET", "maxmemory", "1") == "OK"
+    try:
+        with pytest.raises(RedisError, match="OOM"):
+            rs.command("SET", "probe", "x")
+        new_title = "Edited while Redis refused writes"
+        t0 = time.monotonic()
+        write(a, "PATCH", target, {"title": new_title})
+        secs = time.monotonic() - t0
+        assert secs < timeout_ms / 1000 + READ_BOUND, f"the write waited {secs:.3f} s"
+        sa = wait_stat(a, "version_retries", 1, timeout=3)
+        assert sa["versions_set"] == 0 and sa["errors"] >= REST_WRITE_GROUPS, sa
+        assert rs.command("GET", vkey) == old_version, "the version was set under OOM"
+    finally:
+        assert rs.command("CONFIG", "SET", "maxmemory", "0") == "OK"
+    t1 = time.monotonic()
+    sa = wait_stat(a, "versions_set", REST_WRITE_GROUPS, timeout=1.0)
+    assert sa["version_retries"] >= 1 and sa["up"], sa
+    assert sa["versions_failed"] == 0, sa
+    assert rs.command("GET", vkey) != old_version
+    assert "could not be set" not in a.log_text(), a.log_text()
+    if os.environ.get("GHPOOL_E2E_SHOW_TIMINGS"):
+        print(f"version set {time.monotonic() - t1:.3f}s after Redis accepted writes")
+
     theirs = get(b, target)
     assert outcome(theirs) not in ("HIT", "STALE") and title(theirs) == new_title, \
         (theirs.headers, theirs.text)

@@ -111,7 +111,7 @@ on_get(const struct l2_hit *hit, const char *version, void *arg)
 	g->version_null = version == NULL;
 	snprintf(g->version, sizeof(g->version), "%s", version ? version : "");
 	if (g->reenter != NULL)
-		g->reenter_result = l2_get(g->reenter, "x", 1, NULL, on_get, g);
+		g->reenter_result = l2_get(g->reenter, "x", 1, NULL, NULL, on_get, g);
 	if (hit == NULL)
 		return;
 	g->status = hit->status;
@@ -142,15 +142,23 @@ getres_clear(struct getres *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* Gets key (in group, NULL for none) on l and waits for the answer. */
+/* Gets key (in group and group2, NULL for none) on l and waits for the
+ * answer. */
 static void
-get_group_wait(struct l2 *l, const char *key, const char *group, struct getres *g)
+get_groups_wait(struct l2 *l, const char *key, const char *group, const char *group2,
+    struct getres *g)
 {
 	getres_clear(g);
-	cr_assert(l2_get(l, key, strlen(key), group, on_get, g), "l2_get refused");
+	cr_assert(l2_get(l, key, strlen(key), group, group2, on_get, g), "l2_get refused");
 	cr_assert_eq(g->calls, 0, "called back inside l2_get");
 	RUN_UNTIL(g->calls > 0, 3000);
 	cr_assert_eq(g->calls, 1, "no answer to l2_get");
+}
+
+static void
+get_group_wait(struct l2 *l, const char *key, const char *group, struct getres *g)
+{
+	get_groups_wait(l, key, group, NULL, g);
 }
 
 static void
@@ -258,6 +266,19 @@ admin_set(const char *name, const char *blob, size_t len)
 	freeReplyObject(rep);
 }
 
+/* DEL name by hand; how many keys went. */
+static long long
+admin_del(const char *name)
+{
+	redisReply *rep = admin(NULL, "DEL %s", name);
+	long long n;
+
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	n = rep->integer;
+	freeReplyObject(rep);
+	return n;
+}
+
 static struct evbuffer *
 binary_body(size_t n)
 {
@@ -338,10 +359,11 @@ redis_pttl(const char *name)
 	return v;
 }
 
+/* One group's version as l2 writes it: L2_VERSION_PART lower-case hex. */
 static bool
 is_hex32(const char *s)
 {
-	if (strlen(s) != L2_VERSION_MAX)
+	if (strlen(s) != L2_VERSION_PART)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
@@ -365,24 +387,74 @@ stored_version(const char *name)
 	return blob;
 }
 
-/* Puts key under group with version and waits for Redis's answer; true
- * when stored, false when superseded. */
+/* Puts key under group and group2 with version and waits for Redis's
+ * answer; true when stored, false when superseded. */
 static bool
-put_wait(struct l2 *l, const char *key, const char *group, const char *version,
-    int64_t expire_ms)
+put_groups_wait(struct l2 *l, const char *key, const char *group, const char *group2,
+    const char *version, int64_t expire_ms)
 {
 	struct l2_stats s0 = st(l), s;
 	struct evbuffer *body = evbuffer_new();
 
 	evbuffer_add(body, key, strlen(key));
-	cr_assert(l2_put(l, key, strlen(key), group, version, 200, NULL, 0, body, "p", 0, 60000,
-	    expire_ms), "l2_put sent nothing");
+	cr_assert(l2_put(l, key, strlen(key), group, group2, version, 200, NULL, 0, body, "p", 0,
+	    60000, expire_ms), "l2_put sent nothing");
 	evbuffer_free(body);
 	RUN_UNTIL((s = st(l), s.stores + s.superseded + s.errors >
 	    s0.stores + s0.superseded + s0.errors), 3000);
 	cr_assert_eq(s.errors, s0.errors, "the put failed");
 	cr_assert_eq(s.stores + s.superseded, s0.stores + s0.superseded + 1, "no answer to l2_put");
 	return s.stores > s0.stores;
+}
+
+static bool
+put_wait(struct l2 *l, const char *key, const char *group, const char *version,
+    int64_t expire_ms)
+{
+	return put_groups_wait(l, key, group, NULL, version, expire_ms);
+}
+
+/* What a request does on a miss: reads key's groups' versions, then puts
+ * with them; true when stored. */
+static bool
+fill_wait(struct l2 *l, const char *key, const char *group, const char *group2,
+    int64_t expire_ms)
+{
+	struct getres g = { 0 };
+	char version[VBUF];
+	bool stored;
+
+	get_groups_wait(l, key, group, group2, &g);
+	cr_assert_not(g.version_null, "no version read for %s", key);
+	snprintf(version, sizeof(version), "%s", g.version);
+	getres_clear(&g);
+	stored = put_groups_wait(l, key, group, group2, version, expire_ms);
+	return stored;
+}
+
+/* Whether l2_get on group (and group2) is refused for a mark; a get let
+ * through is answered before this returns. */
+static bool
+marked2(struct l2 *l, const char *group, const char *group2)
+{
+	struct getres g = { 0 };
+	uint64_t m = st(l).marked, refused = st(l).refused;
+
+	if (!l2_get(l, "/probe", 6, group, group2, on_get, &g)) {
+		cr_assert_eq(st(l).marked, m + 1, "refused, but not for a mark");
+		cr_assert_eq(st(l).refused, refused, "a mark counted as refused");
+		return true;
+	}
+	RUN_UNTIL(g.calls > 0, 3000);
+	cr_assert_eq(g.calls, 1, "no answer to l2_get");
+	getres_clear(&g);
+	return false;
+}
+
+static bool
+marked(struct l2 *l, const char *group)
+{
+	return marked2(l, group, NULL);
 }
 
 /* Invalidates group on l and waits until Redis confirmed it. */
@@ -417,10 +489,10 @@ Test(l2, codec_round_trip)
 		h[i].value = values[i];
 	}
 	/* Every bound at its limit: 256 headers, a 64-byte identity, a
-	 * 32-digit version. */
+	 * 65-byte version (two groups' 32 digits, '.'-joined). */
 	blob = l2_encode(key, sizeof(key), 203, h, L2_MAX_HEADERS, body,
 	    "0123456789012345678901234567890123456789012345678901234567890123",
-	    "0123456789abcdef0123456789abcdef", INT64_C(1700000000123), 60000, &len);
+	    V32 "." V32, INT64_C(1700000000123), 60000, &len);
 	cr_assert_not_null(blob);
 	cr_assert_eq(evbuffer_get_length(body), 5000, "the body was drained");
 	cr_assert_eq(l2_decode(blob, len, &e), 0);
@@ -430,7 +502,7 @@ Test(l2, codec_round_trip)
 	cr_assert_eq(e.fetched_at_ms, INT64_C(1700000000123));
 	cr_assert_eq(e.ttl_ms, 60000);
 	cr_assert_eq(strlen(e.identity), 64);
-	cr_assert_str_eq(e.version, "0123456789abcdef0123456789abcdef");
+	cr_assert_str_eq(e.version, V32 "." V32);
 	cr_assert(e.version > e.identity && e.version < blob + len, "version not in the blob");
 	cr_assert_eq(e.n_headers, L2_MAX_HEADERS);
 	for (size_t i = 0; i < L2_MAX_HEADERS; i++) {
@@ -484,13 +556,12 @@ Test(l2, codec_refuses_to_encode_past_its_bounds)
 	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL,
 	    "01234567890123456789012345678901234567890123456789012345678901234", NULL, 0, 0,
 	    &len));
-	/* A version: at most 32 bytes. */
-	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL,
-	    "0123456789abcdef0123456789abcdef0", 0, 0, &len));
+	/* A version: at most L2_VERSION_MAX (65) bytes, two groups' worth. */
+	cr_assert_eq(L2_VERSION_MAX, 65);
+	cr_assert_null(l2_encode("k", 1, 200, NULL, 0, NULL, NULL, V32 "." V32 "0", 0, 0, &len));
 	cr_assert_eq(len, 0);
-	blob = l2_encode("k", 1, 200, NULL, 0, NULL, NULL, "0123456789abcdef0123456789abcdef", 0,
-	    0, &len);
-	cr_assert_not_null(blob, "a 32-byte version refused");
+	blob = l2_encode("k", 1, 200, NULL, 0, NULL, NULL, V32 "." V32, 0, 0, &len);
+	cr_assert_not_null(blob, "a 65-byte version refused");
 	free(blob);
 	cr_assert_null(l2_encode("k", 0, 200, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
 	cr_assert_null(l2_encode("k", 1, 99, NULL, 0, NULL, NULL, NULL, 0, 0, &len));
@@ -580,7 +651,7 @@ static const struct mutation mutations[] = {
 	{ "identity length past the end", 31, 1, "\xff", 0, 0 },
 	{ "identity unterminated", 34, 1, "!", 0, 0 },
 	{ "identity with a NUL", 32, 1, "\x00", 0, 0 },
-	{ "version over 32 bytes", 35, 1, "\x21", 0, 0 },
+	{ "version over 65 bytes", 35, 1, "\x42", 0, 0 },
 	{ "version length past the end", 35, 1, "\xff", 0, 0 },
 	{ "version length one short", 35, 1, "\x01", 0, 0 },
 	{ "version length one long", 35, 1, "\x03", 0, 0 },
@@ -675,6 +746,45 @@ Test(l2, codec_rejects_a_v1_blob)
 	v1[4] = 2;
 	cr_assert_eq(l2_decode(v1, v1_len, &e), -1, "a v1 layout decoded as v2");
 	free(v1);
+	free(blob);
+}
+
+/* The decoder's bound on the version is the encoder's: a well-framed blob
+ * with a 66-byte version (the encoder would not write it) is refused, one
+ * with 65 (two groups' versions, '.'-joined) read. */
+Test(l2, codec_version_bound)
+{
+	static const char v65[] = V32 "." V32;
+	struct l2_entry e;
+	size_t len, at;
+	char *blob, *b, *p;
+
+	blob = l2_encode("k", 1, 200, NULL, 0, NULL, "id", v65, 0, 0, &len);
+	cr_assert_not_null(blob);
+	p = memmem(blob, len, v65, sizeof(v65) - 1);
+	cr_assert_not_null(p);
+	at = (size_t)(p - blob);
+	cr_assert_eq((unsigned char)blob[at - 1], 65, "the version's length byte");
+	cr_assert_eq(l2_decode(blob, len, &e), 0);
+	cr_assert_str_eq(e.version, v65);
+	l2_entry_clear(&e);
+	/* The same blob with one more digit, its length byte and NUL in place. */
+	b = malloc(len + 1);
+	memcpy(b, blob, at);
+	b[at - 1] = 66;
+	memcpy(b + at, v65, 65);
+	b[at + 65] = 'f';
+	memcpy(b + at + 66, blob + at + 65, len - at - 65);
+	memset(&e, 0xa5, sizeof(e));
+	cr_assert_eq(l2_decode(b, len + 1, &e), -1, "a 66-byte version decoded");
+	cr_assert_null(e.version, "out not zeroed");
+	/* And the blob is otherwise sound: 65 there decodes. */
+	b[at - 1] = 65;
+	memmove(b + at + 65, b + at + 66, len - at - 65);
+	cr_assert_eq(memcmp(b, blob, len), 0);
+	cr_assert_eq(l2_decode(b, len, &e), 0);
+	l2_entry_clear(&e);
+	free(b);
 	free(blob);
 }
 
@@ -883,7 +993,7 @@ Test(l2, put_on_one_replica_get_on_another)
 	get_wait(b, key, &g);
 	cr_assert_not(g.hit, "a hit before any put");
 
-	cr_assert(l2_put(a, key, strlen(key), NULL, "", 200, h, 40, body, "pat-1", 1500, 60000,
+	cr_assert(l2_put(a, key, strlen(key), NULL, NULL, "", 200, h, 40, body, "pat-1", 1500, 60000,
 	    60000));
 	cr_assert_eq(evbuffer_get_length(body), 100000, "l2_put drained the body");
 	RUN_UNTIL(st(a).stores == 1, 3000);
@@ -903,7 +1013,7 @@ Test(l2, put_on_one_replica_get_on_another)
 	cr_assert_not(g.hit);
 
 	/* Empty body, no headers; and a short expiry (Redis's PX). */
-	cr_assert(l2_put(a, "short", 5, NULL, "", 304, NULL, 0, empty, NULL, 0, 1000, 150));
+	cr_assert(l2_put(a, "short", 5, NULL, NULL, "", 304, NULL, 0, empty, NULL, 0, 1000, 150));
 	RUN_UNTIL(st(a).stores == 2, 3000);
 	get_wait(b, "short", &g);
 	cr_assert(g.hit);
@@ -951,7 +1061,7 @@ Test(l2, put_past_max_entry_bytes_is_announced_not_stored)
 	wait_ready(a);
 	wait_ready(b);
 	cr_assert(wait_on(b, "big", 3000, &w));
-	cr_assert_not(l2_put(a, "big", 3, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 1000));
+	cr_assert_not(l2_put(a, "big", 3, NULL, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 1000));
 	RUN_UNTIL(w.calls > 0, 3000);
 	cr_assert_eq(w.calls, 1);
 	cr_assert(w.signalled);
@@ -959,7 +1069,7 @@ Test(l2, put_past_max_entry_bytes_is_announced_not_stored)
 	cr_assert_not(g.hit);
 	cr_assert_eq(st(a).not_stored, 1);
 	/* No expiry: not stored either. */
-	cr_assert_not(l2_put(a, "big", 3, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 0));
+	cr_assert_not(l2_put(a, "big", 3, NULL, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 0));
 	cr_assert_eq(st(a).not_stored, 2);
 	RUN_FOR(20);
 	cr_assert_eq(st(a).stores, 0);
@@ -1104,7 +1214,7 @@ Test(l2, wait_signalled_by_put)
 	RUN_FOR(20);
 	cr_assert_eq(w.calls, 0);
 	t0 = util_mono_ms();
-	cr_assert(l2_put(a, "/k", 2, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 5000));
+	cr_assert(l2_put(a, "/k", 2, NULL, NULL, "", 200, NULL, 0, body, "p", 0, 1000, 5000));
 	RUN_UNTIL(w.calls > 0, 3000);
 	cr_assert_eq(w.calls, 1);
 	cr_assert(w.signalled);
@@ -1338,7 +1448,7 @@ Test(l2, killed_server_ends_everything_pending_once)
 	cr_assert_eq(lock_wait(a, "/k", 5000), L2_LOCK_ACQUIRED);
 	srv_stop();
 	for (int i = 0; i < 3; i++)
-		cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[i]));
+		cr_assert(l2_get(b, "/k", 2, NULL, NULL, on_get, &g[i]));
 	for (int i = 0; i < 2; i++)
 		cr_assert(l2_lock(b, "/k", 2, 5000, on_lock, &lk[i]));
 	cr_assert(wait_on(b, "/k", 5000, &w[0]));
@@ -1367,10 +1477,10 @@ Test(l2, killed_server_ends_everything_pending_once)
 	}
 	/* Down: refused at once, no callbacks. */
 	t0 = util_mono_us();
-	cr_assert_not(l2_get(b, "/k", 2, NULL, on_get, &g2));
+	cr_assert_not(l2_get(b, "/k", 2, NULL, NULL, on_get, &g2));
 	cr_assert_not(l2_lock(b, "/k", 2, 1000, on_lock, &lk[0]));
 	cr_assert_not(wait_on(b, "/k", 1000, &w2));
-	cr_assert_not(l2_put(b, "/k", 2, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000));
+	cr_assert_not(l2_put(b, "/k", 2, NULL, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000));
 	l2_announce(b, "/k", 2);
 	l2_unlock(a, "/k", 2);
 	cr_assert_lt(util_mono_us() - t0, 20000, "refusing took long");
@@ -1417,11 +1527,11 @@ Test(l2, free_with_everything_pending_calls_each_once)
 	RUN_UNTIL(w[1].calls > 0, 2000);
 	srv_stop();
 	g[0].reenter = b;
-	cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[0]));
-	cr_assert(l2_get(b, "/k", 2, NULL, on_get, &g[1]));
+	cr_assert(l2_get(b, "/k", 2, NULL, NULL, on_get, &g[0]));
+	cr_assert(l2_get(b, "/k", 2, NULL, NULL, on_get, &g[1]));
 	cr_assert(l2_lock(b, "/k", 2, 5000, on_lock, &lk));
 	cr_assert(wait_on(b, "/k", 5000, &w[0]));
-	l2_put(b, "/k", 2, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000);
+	l2_put(b, "/k", 2, NULL, NULL, "", 200, NULL, 0, NULL, "p", 0, 1000, 1000);
 	RUN_FOR(10);
 	cr_assert_eq(g[0].calls + g[1].calls + lk.calls + w[0].calls, 0);
 	/* Signalled early (a fill just seen), but l2_free comes first. */
@@ -1476,7 +1586,7 @@ Test(l2, free_right_away_and_while_down)
 	l2_free(l);
 	l = l2_new(base, &o);
 	RUN_FOR(50);
-	cr_assert_not(l2_get(l, "/k", 2, NULL, on_get, NULL));
+	cr_assert_not(l2_get(l, "/k", 2, NULL, NULL, on_get, NULL));
 	l2_free(l);
 	redis_url_free(&u);
 	free(capture_stop());
@@ -1506,7 +1616,7 @@ Test(l2, free_inside_a_callback_aborts, .signal = SIGABRT)
 	freed_in_cb = open_l2_on(base, "t:", 1000, 0);
 	RUN_UNTIL(l2_up(freed_in_cb), 3000);
 	cr_assert(l2_up(freed_in_cb));
-	cr_assert(l2_get(freed_in_cb, "/k", 2, NULL, on_get_free, NULL));
+	cr_assert(l2_get(freed_in_cb, "/k", 2, NULL, NULL, on_get_free, NULL));
 	capture_start();
 	RUN_FOR(2000);
 }
@@ -1517,14 +1627,17 @@ Test(l2, free_inside_a_callback_aborts, .signal = SIGABRT)
  * ---------------------------------------------------------------------- */
 
 /* Two replicas; with no version key a group's version is "", and a put
- * with it is stored and then a fresh hit. Without a group only "" goes. */
+ * with it gives the group a fresh version (PX 48 h), which the entry
+ * carries: stored, then a fresh hit under that version. Read without its
+ * group it is outdated (no group's version is "", not its). Without a
+ * group only "" goes. */
 Test(l2, group_without_a_version)
 {
 	static const char *key = "/repos/o/r/issues", *group = "/repos/o/r";
 	struct l2 *a, *b;
 	struct getres g = { 0 };
 	struct l2_stats s;
-	char *name, *v;
+	char *name, *v, *vname = name_ns("t:", 'v', NULL, group), *fresh;
 
 	need_server();
 	srv_start(0, NULL);
@@ -1539,30 +1652,40 @@ Test(l2, group_without_a_version)
 	cr_assert_not(g.version_null, "no version key is a version: \"\"");
 	cr_assert_str_eq(g.version, "");
 	cr_assert(put_wait(a, key, group, g.version, 60000), "superseded");
+	/* The put gave the group its first version, and the entry carries it. */
+	fresh = redis_string(vname);
+	cr_assert_not_null(fresh, "the first put set no version key");
+	cr_assert(is_hex32(fresh), "version %s", fresh);
+	cr_assert_gt(redis_pttl(vname), L2_VERSION_TTL_MS - 60000, "the version's PX");
 	name = entry_name("t:", 'e', key);
 	v = stored_version(name);
-	cr_assert_str_eq(v, "");
+	cr_assert_str_eq(v, fresh);
 	free(v);
 	get_group_wait(b, key, group, &g);
 	cr_assert(g.hit);
 	cr_assert_not(g.outdated);
-	cr_assert_str_eq(g.version, "");
+	cr_assert_str_eq(g.version, fresh, "not the version the put set");
 	cr_assert_eq(evbuffer_get_length(g.body), strlen(key));
-	/* The same entry read without its group: a hit as well. */
+	/* The same entry read without its group: handed over, but outdated
+	 * (its version is not ""). */
 	get_wait(b, key, &g);
 	cr_assert(g.hit);
-	cr_assert_not(g.outdated);
+	cr_assert(g.outdated);
 	cr_assert_str_eq(g.version, "");
 	s = st(b);
-	cr_assert_eq(s.hits, 2);
-	cr_assert_eq(s.misses + s.outdated + s.lookup_errors + s.marked, 0);
+	cr_assert_eq(s.hits, 1);
+	cr_assert_eq(s.outdated, 1);
+	cr_assert_eq(s.misses, 1);
+	cr_assert_eq(s.lookup_errors + s.marked, 0);
 	cr_assert_eq(st(a).misses, 1);
 	/* Without a group a version is meaningless: only "" is stored. */
-	cr_assert_not(l2_put(a, "/nogroup", 8, NULL, V32, 200, NULL, 0, NULL, "p", 0, 1000, 1000));
+	cr_assert_not(l2_put(a, "/nogroup", 8, NULL, NULL, V32, 200, NULL, 0, NULL, "p", 0, 1000, 1000));
 	cr_assert_eq(st(a).not_stored, 1);
 	get_wait(b, "/nogroup", &g);
 	cr_assert_not(g.hit);
 	getres_clear(&g);
+	free(fresh);
+	free(vname);
 	free(name);
 	l2_free(b);
 	l2_free(a);
@@ -1590,7 +1713,7 @@ Test(l2, invalidate_outdates_a_group)
 	wait_ready(a);
 	wait_ready(b);
 	for (size_t i = 0; i < 3; i++)
-		cr_assert(put_wait(a, keys[i], groups[i], "", 60000));
+		cr_assert(fill_wait(a, keys[i], groups[i], NULL, 60000));
 	get_group_wait(b, keys[0], groups[0], &g);
 	cr_assert(g.hit, "stored before the invalidation");
 	cr_assert_not(g.outdated);
@@ -1618,11 +1741,11 @@ Test(l2, invalidate_outdates_a_group)
 	cr_assert(g.hit);
 	cr_assert(g.outdated);
 	cr_assert_str_eq(g.version, v);
-	/* The other group is fresh. */
+	/* The other group is fresh, under the version its first put set. */
 	get_group_wait(a, keys[2], groups[2], &g);
 	cr_assert(g.hit);
 	cr_assert_not(g.outdated);
-	cr_assert_str_eq(g.version, "");
+	cr_assert(is_hex32(g.version), "version %s", g.version);
 
 	/* Fetched again with the new version: fresh. */
 	get_group_wait(a, keys[0], groups[0], &g);
@@ -1745,16 +1868,16 @@ Test(l2, marks_shared_by_workers)
 	wait_ready(b);
 	(void)l2_invalidate(a, group, NULL, NULL);
 	/* Before the loop ran: nothing can have been confirmed. */
-	cr_assert_not(l2_get(b, "/repos/o/r/issues", 17, group, on_get, &g),
+	cr_assert_not(l2_get(b, "/repos/o/r/issues", 17, group, NULL, on_get, &g),
 	    "a marked group read from Redis");
 	cr_assert_eq(st(b).marked, 1);
 	cr_assert_eq(st(b).refused, 0, "a marked group counted as refused");
-	cr_assert_not(l2_get(a, "/repos/o/r/issues", 17, "/REPOS/O/R", on_get, &g),
+	cr_assert_not(l2_get(a, "/repos/o/r/issues", 17, "/REPOS/O/R", NULL, on_get, &g),
 	    "the mark is case-sensitive");
 	cr_assert_eq(st(a).marked, 1);
 	/* Another group, and no group at all, are not affected. */
-	cr_assert(l2_get(b, "/repos/o/other/x", 16, "/repos/o/other", on_get, &other));
-	cr_assert(l2_get(b, "/repos/o/r/issues", 17, NULL, on_get, &plain));
+	cr_assert(l2_get(b, "/repos/o/other/x", 16, "/repos/o/other", NULL, on_get, &other));
+	cr_assert(l2_get(b, "/repos/o/r/issues", 17, NULL, NULL, on_get, &plain));
 	cr_assert_eq(g.calls, 0);
 	RUN_UNTIL(st(a).versions_set == 1 && other.calls == 1 && plain.calls == 1, 3000);
 	cr_assert_eq(st(a).versions_set, 1);
@@ -1789,6 +1912,16 @@ on_told(bool confirmed, void *arg)
 
 	t->calls++;
 	t->confirmed = confirmed;
+}
+
+static int
+told_calls(const struct told *t, int n)
+{
+	int calls = 0;
+
+	for (int i = 0; i < n; i++)
+		calls += t[i].calls;
+	return calls;
 }
 
 /* The writer hears once how the first try went, never from inside the
@@ -1850,8 +1983,8 @@ Test(l2, marks_are_per_process_by_default)
 	wait_ready(a);
 	wait_ready(b);
 	(void)l2_invalidate(a, "/repos/o/r", NULL, NULL);
-	cr_assert_not(l2_get(a, "/k", 2, "/repos/o/r", on_get, &g));
-	cr_assert(l2_get(b, "/k", 2, "/repos/o/r", on_get, &g), "another l2's mark");
+	cr_assert_not(l2_get(a, "/k", 2, "/repos/o/r", NULL, on_get, &g));
+	cr_assert(l2_get(b, "/k", 2, "/repos/o/r", NULL, on_get, &g), "another l2's mark");
 	RUN_UNTIL(g.calls == 1 && st(a).versions_set == 1, 3000);
 	cr_assert_eq(g.calls, 1);
 	cr_assert_eq(st(b).marked, 0);
@@ -1883,7 +2016,7 @@ Test(l2, version_retried_after_a_pause)
 	s = st(a);
 	cr_assert_eq(s.versions_set, 0);
 	cr_assert_geq(s.errors, 1, "the SET did not fail");
-	cr_assert_not(l2_get(a, "/k", 2, group, on_get, &g), "unconfirmed, yet unmarked");
+	cr_assert_not(l2_get(a, "/k", 2, group, NULL, on_get, &g), "unconfirmed, yet unmarked");
 	srv_cont();
 	RUN_UNTIL(st(a).versions_set >= 1, 3000);
 	s = st(a);
@@ -1922,8 +2055,10 @@ Test(l2, version_retried_after_a_restart)
 	srv_kill();
 	RUN_UNTIL(!l2_up(a), 2000);
 	cr_assert_not(l2_up(a));
-	(void)l2_invalidate(a, group, NULL, NULL);
-	(void)l2_invalidate(a, group, NULL, NULL);   /* two writes: both must be set, or it stays marked */
+	/* Two writes while down: one retry settles both (one new version
+	 * outdates all before it), or the group would stay marked. */
+	cr_assert_not(l2_invalidate(a, group, NULL, NULL));
+	cr_assert_not(l2_invalidate(a, group, NULL, NULL));
 	RUN_FOR(300);
 	cr_assert_eq(st(a).versions_set, 0);
 	srv_start(port, NULL);
@@ -1932,12 +2067,14 @@ Test(l2, version_retried_after_a_restart)
 	RUN_UNTIL(l2_up(a), 3000);
 	cr_assert(l2_up(a));
 	cr_assert_eq(st(a).versions_set, 0);
-	cr_assert_not(l2_get(a, "/k", 2, group, on_get, &g), "up, unconfirmed, yet unmarked");
+	cr_assert_not(l2_get(a, "/k", 2, group, NULL, on_get, &g), "up, unconfirmed, yet unmarked");
 	cr_assert_eq(st(a).marked, 1);
-	RUN_UNTIL(st(a).versions_set >= 2, 3000);
+	RUN_UNTIL(st(a).versions_set >= 1, 3000);
+	RUN_FOR(300);   /* past another retry's period: nothing more is sent */
 	s = st(a);
-	cr_assert_eq(s.versions_set, 2);
-	cr_assert_geq(s.version_retries, 2);
+	cr_assert_eq(s.versions_set, 1, "the two writes' retries were not merged");
+	cr_assert_eq(s.version_retries, 1);
+	cr_assert_eq(s.versions_failed, 0);
 	wait_ready(a);
 	get_group_wait(a, "/k", group, &g);
 	v = redis_string(vname);
@@ -1951,43 +2088,134 @@ Test(l2, version_retried_after_a_restart)
 	finish();
 }
 
-/* A version Redis refused (here: out of memory, writes denied) is not
- * retried; its group stays marked (for L2_VERSION_TTL_MS). */
-Test(l2, version_refused_keeps_the_group_marked)
+/* A version Redis refused (here: out of memory, writes denied) is retried
+ * every 250 ms while the link is up, each refusal counted, its group marked
+ * all along (for this worker and those sharing its marks); once Redis
+ * takes writes again the retry lands and the group is unmarked. (Given up
+ * after 40 refusals in a row: 10 s, too slow here; the give-up itself is
+ * tested past 1024 groups.) */
+Test(l2, version_refused_is_retried_until_taken)
 {
-	struct l2 *a;
+	static const char *group = "/repos/o/r";
+	struct l2_marks *marks = l2_marks_new();
+	struct l2 *a, *b;
 	struct getres g = { 0 };
+	struct told t = { 0 };
 	struct l2_stats s;
+	char *vname = name_ns("t:", 'v', NULL, group), *v;
 	redisReply *rep;
 
 	need_server();
 	srv_start(0, NULL);
 	loop_new();
-	a = open_l2_on(base, "t:", 1000, 0);
+	a = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	b = open_l2_with(base, "t:", 1000, 0, NULL, marks);
 	wait_ready(a);
+	wait_ready(b);
 	rep = admin(NULL, "CONFIG SET maxmemory-policy noeviction");
 	freeReplyObject(rep);
 	rep = admin(NULL, "CONFIG SET maxmemory 1");
 	freeReplyObject(rep);
-	(void)l2_invalidate(a, "/repos/o/r", NULL, NULL);
-	RUN_UNTIL(st(a).errors >= 1, 2000);
+	cr_assert(l2_invalidate(a, group, on_told, &t));
+	RUN_UNTIL(t.calls > 0, 2000);
+	cr_assert_eq(t.calls, 1);
+	cr_assert_not(t.confirmed, "a refused version told as confirmed");
+	/* Refused again and again, and retried. */
+	RUN_UNTIL(st(a).version_retries >= 2 && st(a).errors >= 3, 1500);
+	s = st(a);
+	cr_assert_geq(s.version_retries, 2, "a refused version was not retried");
+	cr_assert_geq(s.errors, 3);
+	cr_assert_leq(s.errors, s.version_retries + 1, "more refusals than tries");
+	cr_assert_eq(s.versions_set, 0);
+	cr_assert_eq(s.versions_failed, 0, "given up on after %llu errors",
+	    (unsigned long long)s.errors);
+	cr_assert_eq(t.calls, 1, "a retry told the writer again");
+	cr_assert(marked(a, group), "refused, yet unmarked");
+	cr_assert(marked(b, group), "refused, yet unmarked for the other worker");
+	cr_assert_null(v = redis_string(vname), "a refused SET stored %s", v);
+	/* Other groups are not marked. */
+	cr_assert_not(marked(b, "/repos/o/s"));
+	/* Redis takes writes again: the next retry lands, the group is free. */
 	rep = admin(NULL, "CONFIG SET maxmemory 0");
 	freeReplyObject(rep);
-	RUN_FOR(400);   /* past a retry's period */
+	RUN_UNTIL(st(a).versions_set >= 1, 1000);
 	s = st(a);
-	cr_assert_eq(s.errors, 1);
-	cr_assert_eq(s.versions_set, 0);
-	cr_assert_eq(s.version_retries, 0, "a refused version was retried");
-	cr_assert_not(l2_get(a, "/k", 2, "/repos/o/r", on_get, &g), "refused, yet unmarked");
-	/* Other groups are not marked, and writes work again. */
-	get_group_wait(a, "/k", "/repos/o/s", &g);
+	cr_assert_eq(s.versions_set, 1, "the retry did not land");
+	cr_assert_eq(s.versions_failed, 0);
+	cr_assert_not(marked(a, group), "confirmed, yet marked");
+	cr_assert_not(marked(b, group), "confirmed, yet marked for the other worker");
+	v = redis_string(vname);
+	cr_assert_not_null(v, "no %s in Redis", vname);
+	cr_assert(is_hex32(v), "version %s", v);
+	get_group_wait(b, "/k", group, &g);
+	cr_assert_str_eq(g.version, v);
+	/* Nothing more is sent for it (past a retry's period). */
+	RUN_FOR(270);
+	cr_assert_eq(st(a).version_retries, s.version_retries, "retried after it landed");
+	cr_assert_eq(st(a).versions_set, 1);
+	/* And writes work as ever. */
 	invalidate_wait(a, "/repos/o/s");
-	/* A later write's confirmed version outdates whatever the refused one
-	 * should have: the group is unmarked. */
-	invalidate_wait(a, "/repos/o/r");
+	invalidate_wait(a, group);
+	cr_assert_eq(t.calls, 1);
+	free(v);
+	free(vname);
 	getres_clear(&g);
-	get_group_wait(a, "/k", "/repos/o/r", &g);
-	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	l2_marks_free(marks);
+	finish();
+}
+
+/* A version given up on (here: past 1024 groups waiting on one worker,
+ * Redis paused) is counted and logged once until a version lands; its group
+ * stays marked, held past the confirmation of the others, until a later
+ * write of it is confirmed. */
+Test(l2, version_given_up_past_1024_groups)
+{
+	enum { N = 1024 + 2 };
+	struct l2 *a;
+	struct told t[N];
+	struct l2_stats s;
+	char group[64], *logs;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 80, 0);
+	wait_ready(a);
+	memset(t, 0, sizeof(t));
+	srv_stop();
+	capture_start();
+	for (int i = 0; i < N; i++) {
+		snprintf(group, sizeof(group), "/repos/o/r%d", i);
+		cr_assert(l2_invalidate(a, group, on_told, &t[i]), "write %d not sent", i);
+	}
+	RUN_UNTIL(told_calls(t, N) == N, 1000);
+	cr_assert_eq(told_calls(t, N), N);
+	s = st(a);
+	cr_assert_eq(s.versions_failed, 2, "given up on: %llu",
+	    (unsigned long long)s.versions_failed);
+	cr_assert_eq(s.versions_set, 0);
+	srv_cont();
+	RUN_UNTIL(st(a).versions_set >= 1024, 1500);
+	logs = capture_stop();
+	s = st(a);
+	cr_assert_eq(s.versions_set, 1024);
+	cr_assert_eq(s.version_retries, 1024);
+	cr_assert_eq(s.versions_failed, 2);
+	cr_assert_eq(count(logs, "could not be set (too many groups waiting)"), 1, "logs:\n%s",
+	    logs);
+	free(logs);
+	/* The first 1024 landed; the last two stay marked. */
+	cr_assert_not(marked(a, "/repos/o/r0"));
+	cr_assert_not(marked(a, "/repos/o/r1023"));
+	cr_assert(marked(a, "/repos/o/r1024"), "given up on, yet unmarked");
+	cr_assert(marked(a, "/repos/o/r1025"), "given up on, yet unmarked");
+	/* A later write of it, confirmed, outdates what the lost one should
+	 * have: unmarked. */
+	invalidate_wait(a, "/repos/o/r1024");
+	cr_assert_not(marked(a, "/repos/o/r1024"));
+	cr_assert(marked(a, "/repos/o/r1025"));
 	l2_free(a);
 	finish();
 }
@@ -2001,7 +2229,7 @@ Test(l2, namespaces_part_one_redis)
 	static const char *ns1 = "https://api.github.com", *ns2 = "https://ghe.example/api/v3";
 	struct l2 *n1, *n2, *n1b, *plain, *empty;
 	struct getres g = { 0 };
-	char *name, hex[65];
+	char *name, *v, hex[65];
 	redisReply *rep;
 
 	need_server();
@@ -2042,7 +2270,13 @@ Test(l2, namespaces_part_one_redis)
 	get_group_wait(n1b, key, group, &g);
 	cr_assert(g.hit);
 	cr_assert_not(g.outdated, "a write in another namespace outdated it");
-	cr_assert_str_eq(g.version, "");
+	cr_assert(is_hex32(g.version), "version %s", g.version);
+	name = name_ns("t:", 'v', ns1, group);
+	v = redis_string(name);
+	cr_assert_not_null(v, "n1's first put set no %s", name);
+	cr_assert_str_eq(g.version, v);
+	free(v);
+	free(name);
 	invalidate_wait(n1, group);
 	get_group_wait(n1b, key, group, &g);
 	cr_assert(g.outdated);
@@ -2057,10 +2291,11 @@ Test(l2, namespaces_part_one_redis)
 	free(name);
 	get_wait(empty, key, &g);
 	cr_assert(g.hit, "namespace \"\" is not none");
-	/* Read without its group, n1's entry: no version to compare. */
+	/* Read without its group, n1's entry: still there, outdated (it
+	 * carries its group's version, not ""). */
 	get_wait(n1b, key, &g);
 	cr_assert(g.hit, "n1's entry is gone");
-	cr_assert_not(g.outdated);
+	cr_assert(g.outdated);
 	getres_clear(&g);
 	l2_free(empty);
 	l2_free(plain);
@@ -2107,16 +2342,18 @@ Test(l2, groups_ignore_case)
 }
 
 /* A version in Redis that l2 did not write (not lower-case hex, or too
- * long) is unknown: NULL, every entry outdated, and a put with it stores
- * nothing but still frees the lock and wakes the waiters. */
+ * long, or two parts in one key) is unknown: NULL, every entry outdated,
+ * and a put with it stores nothing but still frees the lock and wakes the
+ * waiters. */
 Test(l2, foreign_version_is_unknown)
 {
 	static const char *key = "/repos/o/r/x", *group = "/repos/o/r";
-	static const char *bad[] = { "not-hex!", "ABCDEF", V32 "0", "12 34" };
+	static const char *bad[] = { "not-hex!", "ABCDEF", V32 "0", "12 34", "ab.cd", "." };
 	struct l2 *a, *b;
 	struct getres g = { 0 };
 	struct waitres w;
 	char *vname = name_ns("t:", 'v', NULL, group), *ename = entry_name("t:", 'e', key);
+	char *first;
 
 	need_server();
 	srv_start(0, NULL);
@@ -2127,6 +2364,8 @@ Test(l2, foreign_version_is_unknown)
 	wait_ready(a);
 	wait_ready(b);
 	cr_assert(put_wait(a, key, group, "", 60000));
+	first = stored_version(ename);
+	cr_assert(is_hex32(first), "version %s", first);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		admin_set(vname, bad[i], strlen(bad[i]));
 		get_group_wait(a, key, group, &g);
@@ -2145,27 +2384,28 @@ Test(l2, foreign_version_is_unknown)
 	admin_set(vname, "not-hex!", 8);
 	cr_assert_eq(lock_wait(a, "/new", 5000), L2_LOCK_ACQUIRED);
 	cr_assert(wait_on(b, "/new", 3000, &w));
-	cr_assert_not(l2_put(a, "/new", 4, group, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 60000));
+	cr_assert_not(l2_put(a, "/new", 4, group, NULL, NULL, 200, NULL, 0, NULL, "p", 0, 1000, 60000));
 	cr_assert_eq(st(a).not_stored, 1);
 	RUN_UNTIL(w.calls > 0, 3000);
 	cr_assert(w.signalled);
 	cr_assert_eq(lock_wait(b, "/new", 5000), L2_LOCK_ACQUIRED, "the lock was kept");
 	get_group_wait(b, "/new", group, &g);
 	cr_assert_not(g.hit);
-	/* Nor over an existing entry: it still holds version "". */
-	cr_assert_not(l2_put(a, key, strlen(key), group, NULL, 201, NULL, 0, NULL, "p", 0, 1000,
+	/* Nor over an existing entry: it still holds the first put's version. */
+	cr_assert_not(l2_put(a, key, strlen(key), group, NULL, NULL, 201, NULL, 0, NULL, "p", 0, 1000,
 	    60000));
 	RUN_FOR(20);
 	free(vname);
 	vname = stored_version(ename);
-	cr_assert_str_eq(vname, "");
+	cr_assert_str_eq(vname, first);
 	cr_assert_eq(st(a).stores, 1);
 	cr_assert_eq(st(a).not_stored, 2);
 	/* A put with a version l2 could not have read: refused too. */
-	cr_assert_not(l2_put(a, key, strlen(key), group, "not-hex!", 200, NULL, 0, NULL, "p", 0,
+	cr_assert_not(l2_put(a, key, strlen(key), group, NULL, "not-hex!", 200, NULL, 0, NULL, "p", 0,
 	    1000, 60000));
 	cr_assert_eq(st(a).not_stored, 3);
 	getres_clear(&g);
+	free(first);
 	free(vname);
 	free(ename);
 	l2_free(b);
@@ -2233,12 +2473,563 @@ Test(l2, expiry_capped_at_the_version_ttl)
 		cr_assert_gt(pttl, L2_VERSION_TTL_MS - 60000, "PTTL %lld", pttl);
 		free(name);
 	}
-	/* Below the cap, as asked. */
-	cr_assert(put_wait(a, "/short", "/repos/o/r", "", 5000));
+	/* Below the cap, as asked (the group has its version now). */
+	cr_assert(fill_wait(a, "/short", "/repos/o/r", NULL, 5000));
 	name = entry_name("t:", 'e', "/short");
 	pttl = redis_pttl(name);
 	cr_assert(pttl > 0 && pttl <= 5000, "PTTL %lld", pttl);
 	free(name);
+	l2_free(a);
+	finish();
+}
+
+/* ------------------------------------------------------------------------
+ * Two groups per entry
+ * ---------------------------------------------------------------------- */
+
+/* "<a>.<b>" into out. */
+static void
+join2(char out[VBUF], const char *a, const char *b)
+{
+	snprintf(out, VBUF, "%s.%s", a, b);
+}
+
+/* An entry in two groups (a repository read by id, and by name): a first
+ * put sets both groups' versions and carries both; a write to either
+ * outdates it; a put with the new pair is fresh again. Read with one of
+ * its groups only, or the two the other way round, it is outdated, never a
+ * crash. A version with the wrong number of parts is not stored. */
+Test(l2, two_groups_each_outdates)
+{
+	static const char *key = "/repositories/42/issues";
+	static const char *A = "/repositories/42", *B = "/repos/o/r";
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	struct l2_stats s;
+	char *va = name_ns("t:", 'v', NULL, A), *vb = name_ns("t:", 'v', NULL, B);
+	char *ename = entry_name("t:", 'e', key), *ha, *hb, *ha2, *hb2, *sv;
+	char both[VBUF], version[VBUF];
+	static const char *wrong[] = { "", V32, "." V32 ".", V32 "." V32 "." V32, "..",
+	    V32 "x." V32, "ABC.def", V32 "0." V32 };
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+
+	/* Neither group has a version: "." (two empty parts). */
+	get_groups_wait(a, key, A, B, &g);
+	cr_assert_not(g.hit);
+	cr_assert_not(g.version_null);
+	cr_assert_str_eq(g.version, ".");
+	cr_assert(put_groups_wait(a, key, A, B, ".", 60000), "superseded");
+	ha = redis_string(va);
+	hb = redis_string(vb);
+	cr_assert(ha != NULL && is_hex32(ha), "group A's version %s", ha ? ha : "(none)");
+	cr_assert(hb != NULL && is_hex32(hb), "group B's version %s", hb ? hb : "(none)");
+	cr_assert_str_neq(ha, hb, "one fresh version for two groups");
+	cr_assert_gt(redis_pttl(va), L2_VERSION_TTL_MS - 60000);
+	cr_assert_gt(redis_pttl(vb), L2_VERSION_TTL_MS - 60000);
+	join2(both, ha, hb);
+	sv = stored_version(ename);
+	cr_assert_str_eq(sv, both);
+	free(sv);
+
+	/* Another replica: a fresh hit, reported as "<A>.<B>". */
+	s = st(b);
+	get_groups_wait(b, key, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, both);
+	cr_assert_eq(st(b).hits, s.hits + 1);
+
+	/* One of its groups only: a mismatch, outdated; group2 alone counts
+	 * as one group. The other order: another version, outdated. */
+	get_groups_wait(b, key, A, NULL, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, ha);
+	get_groups_wait(b, key, NULL, A, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, ha);
+	get_groups_wait(b, key, B, NULL, &g);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, hb);
+	get_groups_wait(b, key, B, A, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	join2(version, hb, ha);
+	cr_assert_str_eq(g.version, version);
+	get_wait(b, key, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	cr_assert_str_eq(g.version, "");
+
+	/* A write to A outdates it. */
+	invalidate_wait(b, A);
+	ha2 = redis_string(va);
+	cr_assert(ha2 != NULL && is_hex32(ha2));
+	cr_assert_str_neq(ha2, ha);
+	get_groups_wait(a, key, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated, "a write to its first group left it fresh");
+	join2(version, ha2, hb);
+	cr_assert_str_eq(g.version, version);
+	/* Fetched again with the new pair: fresh, both versions kept. */
+	cr_assert(put_groups_wait(a, key, A, B, g.version, 60000));
+	get_groups_wait(b, key, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, version);
+	sv = redis_string(va);
+	cr_assert_str_eq(sv, ha2, "a put replaced a version it matched");
+	free(sv);
+	sv = redis_string(vb);
+	cr_assert_str_eq(sv, hb, "a put replaced a version it matched");
+	free(sv);
+
+	/* A write to B outdates it too. */
+	invalidate_wait(a, B);
+	hb2 = redis_string(vb);
+	cr_assert(hb2 != NULL && is_hex32(hb2));
+	cr_assert_str_neq(hb2, hb);
+	get_groups_wait(b, key, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated, "a write to its second group left it fresh");
+	join2(version, ha2, hb2);
+	cr_assert_str_eq(g.version, version);
+
+	/* The wrong number of parts (or not ours): nothing stored, the lock
+	 * still released, and no version key touched. */
+	sv = stored_version(ename);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		uint64_t ns = st(a).not_stored;
+
+		cr_assert_eq(lock_wait(a, key, 5000), L2_LOCK_ACQUIRED);
+		cr_assert_not(l2_put(a, key, strlen(key), A, B, wrong[i], 200, NULL, 0, NULL, "p", 0,
+		    1000, 60000), "stored with version \"%s\"", wrong[i]);
+		cr_assert_eq(st(a).not_stored, ns + 1, "version \"%s\"", wrong[i]);
+		cr_assert(lock_gone_within("t:", key, 1000), "the lock was kept");
+	}
+	/* One group, two parts. */
+	cr_assert_not(l2_put(a, key, strlen(key), A, NULL, ".", 200, NULL, 0, NULL, "p", 0, 1000,
+	    60000));
+	cr_assert_not(l2_put(a, key, strlen(key), NULL, A, version, 200, NULL, 0, NULL, "p", 0, 1000,
+	    60000));
+	RUN_FOR(20);
+	{
+		char *now = stored_version(ename), *na = redis_string(va), *nb = redis_string(vb);
+
+		cr_assert_str_eq(now, sv, "a refused put replaced the entry");
+		cr_assert_str_eq(na, ha2);
+		cr_assert_str_eq(nb, hb2);
+		free(now);
+		free(na);
+		free(nb);
+	}
+	cr_assert_eq(st(a).errors, 0);
+	free(sv);
+	free(ha);
+	free(hb);
+	free(ha2);
+	free(hb2);
+	free(va);
+	free(vb);
+	free(ename);
+	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* A mark on either group refuses the get, whichever slot it is in. */
+Test(l2, two_groups_either_mark_refuses)
+{
+	static const char *A = "/repositories/42", *B = "/repos/o/r", *C = "/repos/o/c";
+	struct l2_marks *marks = l2_marks_new();
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	b = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	wait_ready(a);
+	wait_ready(b);
+	for (int which = 0; which < 2; which++) {
+		const char *w = which == 0 ? A : B, *other = which == 0 ? B : A;
+		uint64_t set = st(a).versions_set, m = st(b).marked;
+
+		(void)l2_invalidate(a, w, NULL, NULL);
+		/* Before the loop ran: not confirmed. */
+		cr_assert(marked2(b, A, B), "%s marked, yet (A, B) read", w);
+		cr_assert(marked2(b, B, A), "%s marked, yet (B, A) read", w);
+		cr_assert(marked2(b, w, NULL));
+		cr_assert(marked2(b, NULL, w), "%s marked, yet read as group2 alone", w);
+		cr_assert(marked2(b, C, w));
+		cr_assert(marked2(a, w, C), "the writer read its own marked group");
+		cr_assert_eq(st(b).marked, m + 5);
+		cr_assert_eq(st(b).refused, 0, "a mark counted as refused");
+		/* The other group, alone or with an unmarked one, is read. */
+		cr_assert(l2_get(b, "/k", 2, other, C, on_get, &g));
+		RUN_UNTIL(g.calls > 0 && st(a).versions_set > set, 3000);
+		cr_assert_eq(g.calls, 1);
+		cr_assert_eq(st(a).versions_set, set + 1);
+		getres_clear(&g);
+		/* Confirmed: both read again. */
+		cr_assert_not(marked2(b, A, B));
+		cr_assert_not(marked2(a, B, A));
+	}
+	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	l2_marks_free(marks);
+	finish();
+}
+
+/* A version key lost (evicted, failed over): the group's entries come back
+ * outdated, never fresh again, with "" for that part; a put with it sets a
+ * fresh version and is stored, fresh. */
+Test(l2, lost_version_key_outdates)
+{
+	static const char *key = "/repos/o/r/issues", *G = "/repos/o/r";
+	static const char *key2 = "/repositories/7", *A = "/repositories/7", *B = "/repos/o/s";
+	struct l2 *a, *b;
+	struct getres g = { 0 };
+	char *vg = name_ns("t:", 'v', NULL, G), *va = name_ns("t:", 'v', NULL, A);
+	char *vb = name_ns("t:", 'v', NULL, B), *old, *now, *ha, *hb;
+	char version[VBUF];
+	redisReply *rep;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+
+	/* One group. */
+	cr_assert(fill_wait(a, key, G, NULL, 60000));
+	old = redis_string(vg);
+	cr_assert_not_null(old);
+	rep = admin(NULL, "DEL %s", vg);
+	cr_assert_eq(rep->integer, 1);
+	freeReplyObject(rep);
+	get_group_wait(b, key, G, &g);
+	cr_assert(g.hit, "the entry is still there (for its ETag)");
+	cr_assert(g.outdated, "fresh under a lost version");
+	cr_assert_not(g.version_null);
+	cr_assert_str_eq(g.version, "");
+	cr_assert_eq(st(b).outdated, 1);
+	cr_assert(put_wait(b, key, G, g.version, 60000), "not stored after the loss");
+	now = redis_string(vg);
+	cr_assert(now != NULL && is_hex32(now), "no fresh version set");
+	cr_assert_str_neq(now, old, "the lost version came back");
+	get_group_wait(a, key, G, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, now);
+	free(old);
+	free(now);
+	/* Lost between a read and its put: the put (with the version read)
+	 * is superseded, and sets no version. */
+	get_group_wait(a, "/repos/o/r/pulls", G, &g);
+	cr_assert(is_hex32(g.version));
+	cr_assert_eq(admin_del(vg), 1);
+	cr_assert_not(put_wait(a, "/repos/o/r/pulls", G, g.version, 60000),
+	    "stored under a version that is gone");
+	cr_assert_null(now = redis_string(vg), "a superseded put set %s", now);
+
+	/* Two groups, the second's key lost: "<A>." */
+	cr_assert(fill_wait(a, key2, A, B, 60000));
+	ha = redis_string(va);
+	hb = redis_string(vb);
+	cr_assert(ha && hb);
+	rep = admin(NULL, "DEL %s", vb);
+	cr_assert_eq(rep->integer, 1);
+	freeReplyObject(rep);
+	get_groups_wait(b, key2, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert(g.outdated);
+	snprintf(version, sizeof(version), "%s.", ha);
+	cr_assert_str_eq(g.version, version);
+	cr_assert(put_groups_wait(b, key2, A, B, g.version, 60000));
+	now = redis_string(vb);
+	cr_assert(now != NULL && is_hex32(now));
+	cr_assert_str_neq(now, hb);
+	join2(version, ha, now);
+	get_groups_wait(a, key2, A, B, &g);
+	cr_assert(g.hit);
+	cr_assert_not(g.outdated);
+	cr_assert_str_eq(g.version, version);
+	free(now);
+	now = redis_string(va);
+	cr_assert_str_eq(now, ha, "the kept version was replaced");
+	free(now);
+	/* The first's lost instead: ".<B>". */
+	free(hb);
+	hb = redis_string(vb);
+	rep = admin(NULL, "DEL %s", va);
+	freeReplyObject(rep);
+	get_groups_wait(b, key2, A, B, &g);
+	cr_assert(g.outdated);
+	snprintf(version, sizeof(version), ".%s", hb);
+	cr_assert_str_eq(g.version, version);
+	cr_assert(put_groups_wait(b, key2, A, B, g.version, 60000));
+	get_groups_wait(a, key2, A, B, &g);
+	cr_assert_not(g.outdated);
+	now = redis_string(va);
+	cr_assert(now != NULL && is_hex32(now));
+	join2(version, now, hb);
+	cr_assert_str_eq(g.version, version);
+	free(now);
+	free(ha);
+	free(hb);
+	free(vg);
+	free(va);
+	free(vb);
+	getres_clear(&g);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* Two readers both find a group with no version; the first put sets one,
+ * so the second (whose fetch may predate whatever set it) is superseded
+ * and stores nothing. The same when a write sets it in between, and for
+ * one group of two. */
+Test(l2, first_put_races_a_version_set_meanwhile)
+{
+	static const char *key = "/repos/o/r/pulls", *G = "/repos/o/r";
+	static const char *key2 = "/repositories/9/pulls", *A = "/repositories/9", *B = "/repos/o/n";
+	struct l2 *a, *b;
+	struct getres ga = { 0 }, gb = { 0 };
+	char *vg = name_ns("t:", 'v', NULL, G);
+	char *ename = entry_name("t:", 'e', key), *ename2 = entry_name("t:", 'e', key2);
+	char *v, *sv, seen_a[VBUF], seen_b[VBUF];
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	loop_new2();
+	a = open_l2_on(base, "t:", 1000, 0);
+	b = open_l2_on(base2, "t:", 1000, 0);
+	wait_ready(a);
+	wait_ready(b);
+
+	/* Another replica's first put. */
+	get_group_wait(a, key, G, &ga);
+	get_group_wait(b, key, G, &gb);
+	cr_assert_str_eq(ga.version, "");
+	cr_assert_str_eq(gb.version, "");
+	cr_assert(put_wait(b, key, G, gb.version, 60000));
+	v = redis_string(vg);
+	cr_assert_not_null(v);
+	cr_assert_not(put_wait(a, key, G, ga.version, 60000), "stored over another's first put");
+	cr_assert_eq(st(a).superseded, 1);
+	sv = stored_version(ename);
+	cr_assert_str_eq(sv, v, "the superseded put replaced the entry");
+	free(sv);
+	sv = redis_string(vg);
+	cr_assert_str_eq(sv, v, "the superseded put set a version");
+	free(sv);
+	free(v);
+
+	/* A write in between, on a group with no version yet. */
+	cr_assert_eq(admin_del(vg), 1);
+	get_group_wait(a, key, G, &ga);
+	cr_assert_str_eq(ga.version, "");
+	invalidate_wait(b, G);
+	v = redis_string(vg);
+	cr_assert_not(put_wait(a, key, G, ga.version, 60000), "stored over a write");
+	cr_assert_eq(st(a).superseded, 2);
+	sv = redis_string(vg);
+	cr_assert_str_eq(sv, v, "the superseded put replaced the write's version");
+	free(sv);
+	free(v);
+
+	/* Two groups: A has a version, B none; B gets one meanwhile. */
+	cr_assert(fill_wait(b, "/repositories/9", A, NULL, 60000));
+	get_groups_wait(a, key2, A, B, &ga);
+	get_groups_wait(b, key2, A, B, &gb);
+	snprintf(seen_a, sizeof(seen_a), "%s", ga.version);
+	snprintf(seen_b, sizeof(seen_b), "%s", gb.version);
+	cr_assert_eq(seen_a[strlen(seen_a) - 1], '.', "version %s", seen_a);
+	cr_assert(put_groups_wait(b, "/repos/o/n/x", B, NULL, "", 60000));   /* B's first put */
+	cr_assert_not(put_groups_wait(a, key2, A, B, seen_a, 60000), "stored over B's first put");
+	cr_assert_null(v = redis_string(ename2), "the superseded put stored");
+	/* b read the same: superseded too. */
+	cr_assert_not(put_groups_wait(b, key2, A, B, seen_b, 60000));
+	cr_assert(fill_wait(a, key2, A, B, 60000), "a fresh read is stored");
+	free(vg);
+	free(ename);
+	free(ename2);
+	getres_clear(&ga);
+	getres_clear(&gb);
+	l2_free(b);
+	l2_free(a);
+	finish();
+}
+
+/* Writes to one group whose versions could not be set merge into one
+ * retry, which settles them all: three writes to A and one to B with the
+ * server paused are two SETs once it is back, and A's mark (three writes
+ * pending) is gone once its one retry is confirmed. */
+Test(l2, version_retries_merge)
+{
+	static const char *A = "/repos/o/merge", *B = "/repos/o/other";
+	struct l2_marks *marks = l2_marks_new();
+	struct l2 *a, *b;
+	struct told t[4];
+	struct l2_stats s;
+	char *va = name_ns("t:", 'v', NULL, A), *vb = name_ns("t:", 'v', NULL, B), *v;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_with(base, "t:", 80, 0, NULL, marks);
+	b = open_l2_with(base, "t:", 1000, 0, NULL, marks);
+	wait_ready(a);
+	wait_ready(b);
+	memset(t, 0, sizeof(t));
+	srv_stop();
+	for (int i = 0; i < 3; i++)
+		cr_assert(l2_invalidate(a, A, on_told, &t[i]));
+	cr_assert(l2_invalidate(a, B, on_told, &t[3]));
+	RUN_UNTIL(told_calls(t, 4) == 4, 1000);
+	cr_assert_eq(told_calls(t, 4), 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_not(t[i].confirmed);
+	RUN_FOR(300);   /* past a retry's period, still paused */
+	s = st(a);
+	cr_assert_eq(s.versions_set, 0);
+	cr_assert_eq(s.version_retries, 0, "retried while the link was down");
+	cr_assert_eq(s.errors, 4);
+	cr_assert(marked(b, A));
+	cr_assert(marked(b, B));
+	srv_cont();
+	RUN_UNTIL(st(a).versions_set >= 2, 1500);
+	RUN_FOR(300);   /* past another retry's period: nothing more is sent */
+	s = st(a);
+	cr_assert_eq(s.version_retries, 2, "%llu retries, not one per group",
+	    (unsigned long long)s.version_retries);
+	cr_assert_eq(s.versions_set, 2, "%llu versions set, not one per group",
+	    (unsigned long long)s.versions_set);
+	cr_assert_eq(s.versions_failed, 0);
+	/* All three of A's writes settled by the one version. */
+	cr_assert_not(marked(b, A), "A still marked: not every write settled");
+	cr_assert_not(marked(a, A));
+	cr_assert_not(marked(b, B));
+	v = redis_string(va);
+	cr_assert(v != NULL && is_hex32(v));
+	free(v);
+	v = redis_string(vb);
+	cr_assert(v != NULL && is_hex32(v));
+	free(v);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(t[i].calls, 1, "a retry told writer %d again", i);
+	free(va);
+	free(vb);
+	l2_free(b);
+	l2_free(a);
+	l2_marks_free(marks);
+	finish();
+}
+
+/* A group's version lives 48 h past its last put, not its write: every put
+ * that matched it renews its PX (each group's, for two). */
+Test(l2, puts_renew_the_version_px)
+{
+	static const char *key = "/repos/o/r/issues", *G = "/repos/o/r";
+	static const char *A = "/repositories/5", *B = "/repos/o/five";
+	struct l2 *a;
+	char *vg = name_ns("t:", 'v', NULL, G), *va = name_ns("t:", 'v', NULL, A);
+	char *vb = name_ns("t:", 'v', NULL, B);
+	redisReply *rep;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 1000, 0);
+	wait_ready(a);
+	invalidate_wait(a, G);
+	rep = admin(NULL, "PEXPIRE %s 5000", vg);
+	freeReplyObject(rep);
+	cr_assert_leq(redis_pttl(vg), 5000);
+	cr_assert(fill_wait(a, key, G, NULL, 60000));
+	cr_assert_gt(redis_pttl(vg), L2_VERSION_TTL_MS - 60000, "PTTL %lld", redis_pttl(vg));
+	cr_assert_leq(redis_pttl(vg), L2_VERSION_TTL_MS);
+	/* A superseded put renews nothing. */
+	rep = admin(NULL, "PEXPIRE %s 5000", vg);
+	freeReplyObject(rep);
+	cr_assert_not(put_wait(a, "/other", G, V32, 60000));
+	cr_assert_leq(redis_pttl(vg), 5000, "a superseded put renewed the version");
+	/* Two groups: both renewed. */
+	cr_assert(fill_wait(a, "/repositories/5", A, B, 60000));
+	rep = admin(NULL, "PEXPIRE %s 5000", va);
+	freeReplyObject(rep);
+	rep = admin(NULL, "PEXPIRE %s 3000", vb);
+	freeReplyObject(rep);
+	cr_assert(fill_wait(a, "/repositories/5", A, B, 60000));
+	cr_assert_gt(redis_pttl(va), L2_VERSION_TTL_MS - 60000);
+	cr_assert_gt(redis_pttl(vb), L2_VERSION_TTL_MS - 60000);
+	free(vg);
+	free(va);
+	free(vb);
+	l2_free(a);
+	finish();
+}
+
+/* Review findings: an empty version key (not ours) heals at the next put;
+ * a put superseded on its second group writes nothing; one group given
+ * twice is one group. */
+Test(l2, put_script_edges)
+{
+	static const char *A = "/repos/o/a", *B = "/repos/o/b";
+	struct l2 *a;
+	struct getres g = { 0 };
+	char *va = name_ns("t:", 'v', NULL, A), *vb = name_ns("t:", 'v', NULL, B), *v;
+
+	need_server();
+	srv_start(0, NULL);
+	loop_new();
+	a = open_l2_on(base, "t:", 1000, 0);
+	wait_ready(a);
+
+	admin_set(va, "", 0);
+	cr_assert(fill_wait(a, "/repos/o/a/x", A, NULL, 60000), "not stored over an empty version");
+	v = redis_string(va);
+	cr_assert(is_hex32(v), "the empty version was kept: '%s'", v);
+	free(v);
+	get_group_wait(a, "/repos/o/a/x", A, &g);
+	cr_assert(g.hit && !g.outdated, "an entry stored over an empty version is not fresh");
+	getres_clear(&g);
+
+	/* Seen: A none, B none; then B gets a version: superseded, A untouched. */
+	cr_assert_eq(admin_del(va), 1);
+	get_groups_wait(a, "/repos/o/a/y", A, B, &g);
+	cr_assert_str_eq(g.version, ".");
+	admin_set(vb, "0123456789abcdef0123456789abcdef", 32);
+	cr_assert_not(put_groups_wait(a, "/repos/o/a/y", A, B, ".", 60000));
+	cr_assert_null(redis_string(va), "a superseded put set its first group's version");
+	getres_clear(&g);
+
+	/* The same group twice. */
+	cr_assert(fill_wait(a, "/repos/o/a/z", A, A, 60000), "one group given twice never stores");
+	get_groups_wait(a, "/repos/o/a/z", A, A, &g);
+	cr_assert(g.hit && !g.outdated);
+	cr_assert(is_hex32(g.version), "version %s", g.version);
+	getres_clear(&g);
+	free(va);
+	free(vb);
 	l2_free(a);
 	finish();
 }
