@@ -213,8 +213,29 @@ def budget_table(on: dict | None, off: dict | None) -> list[str]:
     return out
 
 
+def redis_table(r: dict) -> list[str]:
+    c = r["cells"]
+    rows = [("read, L2 hit (other replica's fetch)", "l2_hit", "l1_hit", "its L1 hit"),
+            ("read, miss with Redis", "miss_redis", "miss_memory", "memory miss"),
+            ("write with Redis (waits for version)", "write_redis", "write_memory",
+             "memory write")]
+    out = [f"Redis scale-out: {r['keys']} keys of {size_name(r['size'])}, {r['writes']} writes, "
+           f"sequential (latency per request)",
+           f"{'cell':>38} | {'p50 ms':>7} {'p99 ms':>7} | {'baseline':>12} {'p50 ms':>7} "
+           f"{'p99 ms':>7} | {'p50 diff':>8}",
+           "-" * 96]
+    for name, k, base, bname in rows:
+        a, b = c[k], c[base]
+        out.append(f"{name:>38} | {a['p50']:>7.3f} {a['p99']:>7.3f} | {bname:>12} "
+                   f"{b['p50']:>7.3f} {b['p99']:>7.3f} | {a['p50'] - b['p50']:>+8.3f}")
+    out.append(f"  an L2 hit costs {ratio(c['l2_hit']['p50'], c['l1_hit']['p50'])} an L1 hit "
+               f"and {ratio(c['l2_hit']['p50'], c['miss_memory']['p50'])} a miss to the "
+               f"(loopback) fake at p50")
+    return out
+
+
 def main(argv: list[str]) -> int:
-    hit = on = off = miss = coal = None
+    hit = on = off = miss = coal = red = None
     mems = []
     for p in argv:
         d = load(p)
@@ -228,6 +249,8 @@ def main(argv: list[str]) -> int:
             coal = d
         elif d.get("kind") == "memory":
             mems.append(d)
+        elif d.get("kind") == "redis":
+            red = d
         elif d.get("label") == "on":
             on = d
         elif d.get("label") == "off":
@@ -243,6 +266,8 @@ def main(argv: list[str]) -> int:
         lines += memory_table(mems) + [""]
     if on or off:
         lines += budget_table(on, off)
+    if red:
+        lines += [""] + redis_table(red)
     lines.append("=" * 96)
     print("\n".join(lines))
     return 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On-demand benchmarks for ghpool (never part of `make test`).
 #
-#   bash bench/run.sh [all|hit|miss|coalesce|memory|budget]   (default: all)
+#   bash bench/run.sh [all|hit|miss|coalesce|memory|budget|redis]   (default: all)
 #
 # hit       cache-hit throughput and p99 with wrk: ghpool vs nginx proxy_cache,
 #           2 KiB and 100 KiB bodies, 64 and 256 connections, interleaved runs
@@ -14,6 +14,10 @@
 #           4 KiB vs the same process with an empty cache
 # budget    rate-limit units per 1,000 client requests for a replayed agent
 #           workload, revalidation on (TTL 1 s) vs cache off (max_entries = 0)
+# redis     two replicas on one redis-server vs one memory-backend ghpool:
+#           a second replica's read served from Redis vs its L1 hit, a miss
+#           (MGET, lock, fetch, put) and a write (its answer waits for the new
+#           group version) vs the memory backend's; per-request latency
 #
 # Knobs (environment): BENCH_DURATION (5) BENCH_WARMUP (2) BENCH_REPS (3)
 # BENCH_SIZES (2048,102400) BENCH_CONNS (64,256) BENCH_MISS_CONNS (1,8)
@@ -21,7 +25,8 @@
 # BENCH_COALESCE_ROUNDS (5) BENCH_COALESCE_DELAY_MS (500)
 # BENCH_MEM_SIZES (1024,4096) BENCH_MEM_ENTRIES (10000,100000)
 # BENCH_MEM_CONNS (4) BENCH_MEM_MAX_SECS (150, per size) BENCH_AGENTS (8)
-# BENCH_ROUNDS (40) BENCH_CHANGES (12) BENCH_BUILD (build-release)
+# BENCH_ROUNDS (40) BENCH_CHANGES (12) BENCH_REDIS_KEYS (2000)
+# BENCH_REDIS_WRITES (500) BENCH_BUILD (build-release)
 # BENCH_KEEP=1 keeps the run directory (configs, logs, JSON results);
 # BENCH_OUT=DIR copies the JSON results and summary there.
 # Everything listens on and talks to 127.0.0.1 only.
@@ -29,13 +34,13 @@ set -euo pipefail
 
 NAME=${1:-all}
 case "$NAME" in
-all | hit | miss | coalesce | memory | budget) ;;
+all | hit | miss | coalesce | memory | budget | redis) ;;
 -h | --help)
-	sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: bash bench/run.sh [all|hit|miss|coalesce|memory|budget]" >&2
+	echo "usage: bash bench/run.sh [all|hit|miss|coalesce|memory|budget|redis]" >&2
 	exit 2
 	;;
 esac
@@ -53,6 +58,8 @@ CONNS=${BENCH_CONNS:-64,256}
 AGENTS=${BENCH_AGENTS:-8}
 ROUNDS=${BENCH_ROUNDS:-40}
 CHANGES=${BENCH_CHANGES:-12}
+REDIS_KEYS=${BENCH_REDIS_KEYS:-2000}
+REDIS_WRITES=${BENCH_REDIS_WRITES:-500}
 MISS_CONNS=${BENCH_MISS_CONNS:-1,8}
 MISS_RATE=${BENCH_MISS_RATE:-500}
 MISS_SIZE=${BENCH_MISS_SIZE:-2048}
@@ -80,6 +87,9 @@ install_missing() {
 	esac
 	case "$NAME" in
 	all | memory) command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
+	esac
+	case "$NAME" in
+	all | redis) command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) ;;
 	esac
 	[ -n "$nginx_pkg" ] && missing+=("$nginx_pkg")
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -189,7 +199,7 @@ FAKE_PORT=$(free_port)
 FAKE=http://127.0.0.1:$FAKE_PORT
 "$PY" bench/fake_bench.py --port "$FAKE_PORT" \
 	--token tok_alice=alice-gh --token tok_bob=bob-gh --token tok_carol=carol-gh \
-	--token tok_nginx=nginx-gh >"$RUN/fake.log" 2>&1 &
+	--token tok_nginx=nginx-gh --token tok_writer=writer-gh >"$RUN/fake.log" 2>&1 &
 PID_OF[fake]=$!
 wait_http "$FAKE/_fake/faults" fake
 say "fake GitHub (bench extension) on $FAKE"
@@ -433,6 +443,38 @@ default_ttl_secs = 1"
 	log_summary ghpool-off
 }
 
+# ---------------------------------------------------------------- redis
+run_redis() {
+	local rport rc=0 a b
+	fake_fresh big
+	rport=$(free_port)
+	redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no \
+		--logfile "$RUN/redis.log" &
+	PID_OF[redis]=$!
+	for _ in $(seq 50); do
+		redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	local redis_cache="max_entries = 100000
+backend = \"redis\"
+redis_url = \"redis://127.0.0.1:$rport/0\""
+	start_ghpool ghpool-redis-a "$redis_cache"
+	a=$GHPOOL_URL
+	start_ghpool ghpool-redis-b "$redis_cache"
+	b=$GHPOOL_URL
+	start_ghpool ghpool-redis-mem "max_entries = 100000"
+	say "redis: $REDIS_KEYS keys of 2 KiB, $REDIS_WRITES writes, sequential, one connection each"
+	"$PY" bench/redis.py --a "$a" --b "$b" --memory "$GHPOOL_URL" --fake "$FAKE" \
+		--keys "$REDIS_KEYS" --writes "$REDIS_WRITES" --out "$RUN/redis.json" || rc=$?
+	stop_proc ghpool-redis-a
+	stop_proc ghpool-redis-b
+	stop_proc ghpool-redis-mem
+	stop_proc redis
+	log_summary ghpool-redis-a
+	log_summary ghpool-redis-b
+	return $rc
+}
+
 START=$SECONDS
 RC=0
 case "$NAME" in
@@ -442,16 +484,18 @@ all)
 	run_coalesce || RC=$?
 	run_memory || RC=$?
 	run_budget || RC=$?
+	run_redis || RC=$?
 	;;
 hit) run_hit || RC=$? ;;
 miss) run_miss || RC=$? ;;
 coalesce) run_coalesce || RC=$? ;;
 memory) run_memory || RC=$? ;;
 budget) run_budget || RC=$? ;;
+redis) run_redis || RC=$? ;;
 esac
 
 "$PY" bench/report.py "$RUN/hit.json" "$RUN/miss.json" "$RUN/coalesce.json" \
-	"$RUN"/memory-*.json "$RUN/budget-on.json" "$RUN/budget-off.json" | tee "$RUN/summary.txt"
+	"$RUN"/memory-*.json "$RUN/budget-on.json" "$RUN/budget-off.json" "$RUN/redis.json" | tee "$RUN/summary.txt"
 for note in "${STATUS_NOTES[@]}"; do
 	echo "PROBLEM: $note"
 	RC=1
