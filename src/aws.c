@@ -151,16 +151,6 @@ aws_trim(char *s)
 	return s;
 }
 
-/* Whether s can be a header value: a CR or LF would start another header. */
-static bool
-aws_header_safe(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 /*
  * Text an answer gave us, fit for one line of an error: control bytes become
  * spaces, it is cut short, and it is withheld outright if it repeats a
@@ -604,7 +594,7 @@ aws_src_env(struct aws_ctx *cx, struct aws_creds *c, char *err, size_t errlen)
 		    ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 		return -1;
 	}
-	if (tok != NULL && !aws_header_safe(tok)) {
+	if (tok != NULL && !util_header_value_ok(tok)) {
 		snprintf(err, errlen, "AWS credentials from the environment: AWS_SESSION_TOKEN "
 		    "contains control characters");
 		return -1;
@@ -661,7 +651,7 @@ aws_src_shared(struct aws_ctx *cx, struct aws_creds *c, char *err, size_t errlen
 		    ak && *ak ? "aws_secret_access_key" : "aws_access_key_id");
 		goto done;
 	}
-	if (tok != NULL && !aws_header_safe(tok)) {
+	if (tok != NULL && !util_header_value_ok(tok)) {
 		snprintf(err, errlen, "AWS profile '%s': aws_session_token contains control "
 		    "characters", sh->profile);
 		goto done;
@@ -703,7 +693,7 @@ aws_json_creds(const struct fetch_answer *b, struct aws_creds *c, const char *wh
 		snprintf(err, errlen, "%s: the answer holds no AccessKeyId and SecretAccessKey", what);
 		goto done;
 	}
-	if (tok != NULL && !aws_header_safe(tok)) {
+	if (tok != NULL && !util_header_value_ok(tok)) {
 		snprintf(err, errlen, "%s: the answer's Token contains control characters", what);
 		goto done;
 	}
@@ -806,7 +796,7 @@ aws_web_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *c
 		snprintf(err, errlen, "AWS web identity: STS's answer holds no credentials");
 		goto done;
 	}
-	if (!aws_header_safe(c->token)) {
+	if (!util_header_value_ok(c->token)) {
 		snprintf(err, errlen, "AWS web identity: STS's SessionToken contains control characters");
 		goto done;
 	}
@@ -859,7 +849,7 @@ aws_container_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_cr
 	} else if (pl->auth != NULL) {
 		auth = (char *)pl->auth;
 	}
-	if (auth != NULL && !aws_header_safe(auth)) {
+	if (auth != NULL && !util_header_value_ok(auth)) {
 		snprintf(err, errlen, "AWS container credentials: the authorization token contains "
 		    "control characters");
 		goto done;
@@ -917,7 +907,7 @@ aws_imds_fetch(struct aws_ctx *cx, const struct aws_plan *pl, struct aws_creds *
 		goto done;
 	}
 	st = tok.status;
-	if (st != 200 || tok.body == NULL || !aws_header_safe(aws_trim(tok.body)) ||
+	if (st != 200 || tok.body == NULL || !util_header_value_ok(aws_trim(tok.body)) ||
 	    !*aws_trim(tok.body)) {
 		snprintf(err, errlen, "AWS EC2 instance metadata: PUT %s answered HTTP %ld without a "
 		    "session token (ghpool needs IMDSv2)", url, st);
@@ -1165,7 +1155,7 @@ none:
 	rc = -1;
 done:
 	/* The key id goes into the Authorization header that SigV4 writes. */
-	if (rc > 0 && !aws_header_safe(c->akid)) {
+	if (rc > 0 && !util_header_value_ok(c->akid)) {
 		snprintf(err, errlen, "the AWS access key id contains control characters");
 		aws_creds_clear(c);
 		rc = -1;

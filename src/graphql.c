@@ -20,7 +20,6 @@
 static char *
 graphql_key(const char *norm, size_t norm_len, const char *op_name, const char *vars)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -37,10 +36,7 @@ graphql_key(const char *norm, size_t norm_len, const char *op_name, const char *
 	 * so no GET can ever name a GraphQL entry. */
 	key = util_calloc(1, 4 + 2 * mdlen + 1);
 	memcpy(key, "#op=", 4);
-	for (unsigned int i = 0; i < mdlen; i++) {
-		key[4 + 2 * i] = hex[md[i] >> 4];
-		key[4 + 2 * i + 1] = hex[md[i] & 15];
-	}
+	util_hex_encode(md, mdlen, key + 4);
 	return key;
 }
 

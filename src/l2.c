@@ -29,6 +29,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <ctype.h>
 #include <pthread.h>
@@ -457,13 +458,7 @@ key_digest(const char *key, size_t key_len, unsigned char d[SHA256_DIGEST_LENGTH
 static void
 digest_hex(const unsigned char d[SHA256_DIGEST_LENGTH], char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	util_hex_encode(d, SHA256_DIGEST_LENGTH, out);
 }
 
 /* 64 lower-case hex digits to a digest; false for anything else. */
@@ -497,24 +492,30 @@ l2_key_hash(const char *key, size_t key_len, char out[65])
  * ---------------------------------------------------------------------- */
 
 /* SHA-256 of "<namespace>\n<s>" (of s alone without a namespace); s in
- * lower case when fold is set. */
+ * lower case when fold is set. Streamed: keys run to 64 KiB, and every
+ * L2 call on an L1 miss hashes one. */
 static void
 ns_digest(const struct l2 *l, const char *s, size_t n, bool fold,
     unsigned char d[SHA256_DIGEST_LENGTH])
 {
-	size_t off = l->ns_len > 0 ? l->ns_len + 1 : 0;
-	char *buf = malloc(off + n + 1);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char low[256];
+	bool ok;
 
-	if (buf == NULL)
-		abort();
-	if (off > 0) {
-		memcpy(buf, l->ns, l->ns_len);
-		buf[l->ns_len] = '\n';
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    (l->ns_len == 0 || (EVP_DigestUpdate(ctx, l->ns, l->ns_len) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1));
+	for (size_t i = 0; ok && i < n; i += sizeof(low)) {
+		size_t k = n - i < sizeof(low) ? n - i : sizeof(low);
+
+		if (fold)
+			for (size_t j = 0; j < k; j++)
+				low[j] = (char)tolower((unsigned char)s[i + j]);
+		ok = EVP_DigestUpdate(ctx, fold ? low : s + i, k) == 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		buf[off + i] = fold ? (char)tolower((unsigned char)s[i]) : s[i];
-	SHA256((const unsigned char *)buf, off + n, d);
-	free(buf);
+	if (!ok || EVP_DigestFinal_ex(ctx, d, NULL) != 1)
+		abort();
+	EVP_MD_CTX_free(ctx);
 }
 
 static void
@@ -939,15 +940,10 @@ static void
 version_random(char out[L2_VERSION_PART + 1])
 {
 	unsigned char rnd[L2_VERSION_PART / 2];
-	static const char hex[] = "0123456789abcdef";
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		abort();
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[2 * i] = hex[rnd[i] >> 4];
-		out[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	out[L2_VERSION_PART] = '\0';
+	util_hex_encode(rnd, sizeof(rnd), out);
 }
 
 /* The writer hears how the first try went; retries are nobody's wait. */
@@ -1069,7 +1065,7 @@ static void
 on_retry_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct l2 *l = arg;
-	struct l2_version_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct l2_version_list due = TAILQ_HEAD_INITIALIZER(due);
 	struct l2_version_op *op;
 	struct timeval tv = { 0, L2_RETRY_MS * 1000 };
 
@@ -1080,10 +1076,10 @@ on_retry_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Moved out first: one that fails again is queued anew. */
-	TAILQ_CONCAT(&todo, &l->retries, link);
+	TAILQ_CONCAT(&due, &l->retries, link);
 	l->n_retries = 0;
-	while ((op = TAILQ_FIRST(&todo)) != NULL) {
-		TAILQ_REMOVE(&todo, op, link);
+	while ((op = TAILQ_FIRST(&due)) != NULL) {
+		TAILQ_REMOVE(&due, op, link);
 		stat_inc(&l->st_version_retries);
 		(void)version_send(l, op);
 	}

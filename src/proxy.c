@@ -790,16 +790,6 @@ proxy_token(const char *s)
 	return true;
 }
 
-/* A header value we would send on: printable, tab allowed, no CR or LF. */
-static bool
-proxy_field_value(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
-			return false;
-	return true;
-}
-
 static struct curl_slist *
 proxy_upstream_headers(struct proxy_call *c, const char *etag)
 {
@@ -820,7 +810,7 @@ proxy_upstream_headers(struct proxy_call *c, const char *etag)
 		free(line);
 	}
 	/* An ETag is a quoted string: never a line break into the request. */
-	if (etag != NULL && proxy_field_value(etag)) {
+	if (etag != NULL && util_header_value_ok(etag)) {
 		line = util_printf("If-None-Match: %s", etag);
 		h = curl_slist_append(h, line);
 		free(line);
@@ -1076,7 +1066,7 @@ proxy_l2_hit_ok(const struct l2_hit *hit)
 	if (hit->status != 200 || hit->n_headers > PROXY_ENTRY_HEADERS)
 		return false;
 	for (size_t i = 0; i < hit->n_headers; i++)
-		if (!proxy_token(hit->headers[i].name) || !proxy_field_value(hit->headers[i].value) ||
+		if (!proxy_token(hit->headers[i].name) || !util_header_value_ok(hit->headers[i].value) ||
 		    !rewrite_forward_response_header(hit->headers[i].name) ||
 		    strcasecmp(hit->headers[i].name, "Content-Length") == 0)
 			return false;

@@ -167,6 +167,28 @@ util_hex_digit(int c)
 	return -1;
 }
 
+void
+util_hex_encode(const void *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+bool
+util_header_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
 const char *
 util_getenv(char *const *envp, const char *name)
 {

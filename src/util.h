@@ -35,6 +35,13 @@ const char *util_getenv(char *const *envp, const char *name);
 /* The value of one hexadecimal digit, or -1. */
 int util_hex_digit(int c);
 
+/* n bytes as 2n lower-case hex digits and a NUL into out. */
+void util_hex_encode(const void *in, size_t n, char *out);
+
+/* Whether s may be sent as a header's value: no control byte but tab, so
+ * no CR or LF that would start another header. */
+bool util_header_value_ok(const char *s);
+
 /* Case-insensitive equality of a (ptr,len) slice and a C string. */
 bool util_slice_ieq(const char *s, size_t len, const char *cstr);
 
